@@ -1,0 +1,1 @@
+"""PPAS — Portail Partenaires Action Sociale."""

@@ -1,0 +1,4 @@
+"""Run the `ppas` command with `python -m ppas`."""
+from ppas.cli import main
+
+main()

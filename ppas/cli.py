@@ -1,0 +1,85 @@
+"""The `ppas` command: serve, migrate, demo, export-schema."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from ppas.settings import ROOT, Settings
+
+SCHEMA_FILE = ROOT / "graphql" / "schema.graphql"
+
+
+async def _with_database(settings: Settings, work) -> object:
+    from ppas.db import close_database, open_database
+
+    await open_database(settings.database_url)
+    try:
+        return await work()
+    finally:
+        await close_database()
+
+
+def _migrate(settings: Settings) -> None:
+    from ppas.db import migrate
+
+    asyncio.run(migrate(settings.database_url))
+    print(f"Base migrée : {settings.database_url}")
+
+
+def _demo(settings: Settings) -> None:
+    from ppas.services.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+
+    asyncio.run(_with_database(settings, load_demo))
+    print("Données de démonstration chargées. Comptes (mot de passe commun : "
+          f"{DEMO_PASSWORD}) :")
+    for login, what in DEMO_LOGINS.items():
+        print(f"  {login:<12} {what}")
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from ppas.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def export_schema_sdl() -> str:
+    """The schema's SDL as it is written to graphql/schema.graphql."""
+    from ppas.schema import schema
+
+    return schema.as_str().rstrip() + "\n"
+
+
+def _export_schema(target: Path) -> None:
+    target.write_text(export_schema_sdl(), encoding="utf-8")
+    print(f"Schéma écrit dans {target}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `ppas` command."""
+    parser = argparse.ArgumentParser(prog="ppas", description="Portail Partenaires Action Sociale")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the portal")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    commands.add_parser("migrate", help="apply the database migrations")
+    commands.add_parser("demo", help="load the demo data (idempotent)")
+    export = commands.add_parser("export-schema", help="write graphql/schema.graphql")
+    export.add_argument("--output", type=Path, default=SCHEMA_FILE)
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    if args.command == "serve":
+        _serve(settings, args.host, args.port)
+    elif args.command == "migrate":
+        _migrate(settings)
+    elif args.command == "demo":
+        _demo(settings)
+    elif args.command == "export-schema":
+        _export_schema(args.output)
+    else:  # pragma: no cover - argparse refuses unknown commands
+        parser.print_help()
+        sys.exit(2)

@@ -1,0 +1,64 @@
+"""Database start-up: Tortoise configuration, SQLite pragmas, migrations."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as run_migrations
+
+from ppas.settings import DEFAULT_DATABASE_URL
+
+MODELS_MODULE = "ppas.models"
+MIGRATIONS_MODULE = "ppas.migrations"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The Tortoise config for one database URL (sqlite:// or postgres://)."""
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "ppas": {
+                "models": [MODELS_MODULE],
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def is_sqlite(database_url: str) -> bool:
+    """True for the embedded default backend."""
+    return database_url.startswith("sqlite")
+
+
+async def open_database(database_url: str) -> None:
+    """Connect Tortoise for the whole process (every task sees the connection)."""
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    if is_sqlite(database_url):
+        conn = connections.get("default")
+        # WAL lets the web server read while a writer commits; a busy timeout
+        # turns brief write contention into a wait instead of an error.
+        await conn.execute_script(
+            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;"
+        )
+
+
+async def close_database() -> None:
+    """Close every connection."""
+    await Tortoise.close_connections()
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every pending migration."""
+    await run_migrations(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+# For the `tortoise` command (makemigrations): `tortoise -c ppas.db.TORTOISE_ORM makemigrations`.
+TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))

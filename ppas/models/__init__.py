@@ -1,0 +1,27 @@
+"""Tortoise models, one module per aggregate."""
+from ppas.models.account import (
+    ApiToken,
+    PasswordHistory,
+    Registration,
+    RegistrationStatus,
+    Role,
+    Session,
+    User,
+)
+from ppas.models.audit import AuditEvent
+from ppas.models.beneficiary import Beneficiary, CarePlan
+from ppas.models.billing_file import Anomaly, BillingFile, BillingLine
+from ppas.models.billing_form import BillingForm, FormLine, FormStatus
+from ppas.models.caisse import Caisse
+from ppas.models.evaluation import Evaluation, EvaluationOrder, OrderStatus
+from ppas.models.outbox import OutboxMessage
+from ppas.models.partner import Convention, ConventionStatus, Partner, PartnerKind
+from ppas.models.payment import PaymentRun, PaymentSlip
+
+__all__ = [
+    "Anomaly", "ApiToken", "AuditEvent", "Beneficiary", "BillingFile", "BillingForm",
+    "BillingLine", "Caisse", "CarePlan", "Convention", "ConventionStatus", "Evaluation",
+    "EvaluationOrder", "FormLine", "FormStatus", "OrderStatus", "OutboxMessage", "Partner",
+    "PartnerKind", "PasswordHistory", "PaymentRun", "PaymentSlip", "Registration",
+    "RegistrationStatus", "Role", "Session", "User",
+]

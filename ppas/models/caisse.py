@@ -1,0 +1,16 @@
+"""The caisse: the retirement fund that runs the portal."""
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Caisse(Model):
+    """A retirement fund, identified by its two-digit code (e.g. "03")."""
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=2, unique=True)
+    name = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "caisse"

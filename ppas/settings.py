@@ -1,0 +1,58 @@
+"""Every knob of the portal, read from the environment with safe defaults."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite://{ROOT / 'var' / 'ppas.sqlite3'}"
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration; build it with `Settings.from_env()`."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    development: bool = True
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    page_size: int = 20
+    max_page_size: int = 100
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 15
+    graphql_max_tokens: int = 2000
+    password_policy: str = "legacy"
+    templates_dir: Path = ROOT / "templates"
+    static_dir: Path = ROOT / "static"
+    sw_dir: Path = ROOT / "sw"
+    operations_dir: Path = ROOT / "graphql" / "operations"
+    node_modules_dir: Path = ROOT / "node_modules"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry `Secure` everywhere but in development."""
+        return not self.development
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the settings from `PPAS_*` variables and `DATABASE_URL`."""
+        return cls(
+            database_url=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            secret_key=os.environ.get("PPAS_SECRET_KEY") or secrets.token_urlsafe(32),
+            development=_env_bool("PPAS_DEVELOPMENT", True),
+            session_idle_minutes=_env_int("PPAS_SESSION_IDLE_MINUTES", 30),
+            session_absolute_hours=_env_int("PPAS_SESSION_ABSOLUTE_HOURS", 12),
+            page_size=_env_int("PPAS_PAGE_SIZE", 20),
+            password_policy=os.environ.get("PPAS_PASSWORD_POLICY", "legacy"),
+        )
