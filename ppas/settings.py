@@ -28,7 +28,7 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     page_size: int = 20
-    max_page_size: int = 100
+    max_page_size: int = 500
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000

@@ -1,0 +1,80 @@
+"""create_app(settings): the ASGI application of the portal."""
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ppas.db import close_database, open_database
+from ppas.domain.clock import Clock, SystemClock
+from ppas.schema import build_schema
+from ppas.services.sessions import SessionLimits
+from ppas.settings import Settings
+from ppas.web import auth_routes, partner_pages, public_pages
+from ppas.web.csrf import CsrfMiddleware
+from ppas.web.graphql_endpoint import PortalGraphQL
+from ppas.web.identity import IdentityMiddleware
+from ppas.web.operations import OperationRunner, load_operations
+from ppas.web.security_headers import SecurityHeadersMiddleware
+from ppas.web.templating import make_environment, render
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               manage_database: bool = True) -> Starlette:
+    """Build the app; `manage_database=False` when the caller already opened Tortoise."""
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+    schema = build_schema(settings)
+    # Parsed and validated here: a document that drifted from the schema stops start-up.
+    operations = load_operations(settings.operations_dir, schema)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        if manage_database:
+            await open_database(settings.database_url)
+        try:
+            yield
+        finally:
+            if manage_database:
+                await close_database()
+
+    async def service_worker(request: Request) -> Response:
+        return FileResponse(settings.sw_dir / "sw.js", media_type="text/javascript",
+                            headers={"Service-Worker-Allowed": "/"})
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return render(request, "pages/not_found.html", status_code=404)
+
+    routes = [
+        *public_pages.routes,
+        *auth_routes.routes,
+        *partner_pages.routes,
+        Route("/graphql", PortalGraphQL(schema, settings=settings, clock=clock),
+              methods=["GET", "POST"]),
+        Route("/sw.js", service_worker),
+        Mount("/static/vendor/htmx",
+              StaticFiles(directory=settings.node_modules_dir / "htmx.org" / "dist",
+                          check_dir=False)),
+        Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(IdentityMiddleware, clock=clock, secure=settings.secure_cookies,
+                   limits=SessionLimits(idle=timedelta(minutes=settings.session_idle_minutes),
+                                        absolute=timedelta(hours=settings.session_absolute_hours))),
+        Middleware(CsrfMiddleware),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={404: not_found})
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.schema = schema
+    app.state.operations = OperationRunner(schema, operations)
+    app.state.templates = make_environment(settings.templates_dir)
+    return app

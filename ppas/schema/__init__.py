@@ -1,0 +1,40 @@
+"""The Strawberry schema: one way in for the UI and for vendors."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from ppas.schema.beneficiaries.queries import BeneficiaryQueries
+from ppas.schema.extensions.masking import masked_errors
+from ppas.schema.partners.queries import PartnerQueries
+from ppas.schema.viewer import ViewerQueries
+from ppas.settings import Settings
+
+
+@strawberry.type
+class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries):
+    """Every query of the portal."""
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with its security extensions sized from the settings."""
+    return strawberry.Schema(
+        query=Query,
+        extensions=[
+            QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+            MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            masked_errors(),
+            ParserCache(maxsize=256),
+            ValidationCache(maxsize=256),
+        ],
+    )
+
+
+schema = build_schema(Settings())

@@ -1,0 +1,1 @@
+"""Use cases: each runs in one transaction and checks who may do it."""

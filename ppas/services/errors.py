@@ -1,0 +1,17 @@
+"""Errors a use case reports to the user, in French."""
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A refusal the user can act on; `message` is shown as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AccessDenied(ServiceError):
+    """The signed-in user may not see or change this object."""
+
+    def __init__(self, message: str = "Vous n'avez pas accès à cette information.") -> None:
+        super().__init__(message)

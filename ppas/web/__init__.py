@@ -1,0 +1,1 @@
+"""Starlette routes of the HTMX UI; each runs a named GraphQL operation."""

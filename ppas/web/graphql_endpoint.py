@@ -1,0 +1,36 @@
+"""The /graphql endpoint: typed context, GraphiQL for caisse admins only."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.asgi import GraphQL
+
+from ppas.models import Role
+from ppas.schema.context import Context
+
+
+class PortalGraphQL(GraphQL):
+    """Strawberry's ASGI view with the PPAS context; GET never runs a mutation."""
+
+    def __init__(self, schema, *, settings, clock) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.settings = settings
+        self.clock = clock
+
+    async def get_context(self, request: Request, response: Response) -> Context:
+        return Context(
+            request=request,
+            user=request.state.user,
+            settings=self.settings,
+            clock=self.clock,
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        user = request.state.user
+        if user is None or user.role != Role.CAISSE_ADMIN:
+            return HTMLResponse(
+                "<!doctype html><html lang=fr><title>Accès refusé</title>"
+                "<p>L'explorateur GraphQL est réservé aux administrateurs de la caisse.</p>",
+                status_code=403,
+            )
+        return await super().render_graphql_ide(request)

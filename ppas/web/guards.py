@@ -1,0 +1,56 @@
+"""Route helpers: sign-in requirement and the operation context."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ppas.schema.context import Context
+from ppas.web.operations import OperationFailed
+from ppas.web.templating import is_htmx, render
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def redirect(request: Request, url: str) -> Response:
+    """A redirect that htmx follows as a full navigation."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def signed_in(handler: Handler) -> Handler:
+    """Send anonymous visitors to the sign-in page, then back here."""
+
+    @wraps(handler)
+    async def guarded(request: Request) -> Response:
+        if request.state.user is None:
+            return redirect(request, f"/connexion?suivant={quote(request.url.path)}")
+        return await handler(request)
+
+    return guarded
+
+
+def operation_context(request: Request) -> Context:
+    """The GraphQL context for an operation run on behalf of this request."""
+    return Context(
+        request=request,
+        user=request.state.user,
+        settings=request.app.state.settings,
+        clock=request.app.state.clock,
+    )
+
+
+async def run_operation(request: Request, name: str, **variables: Any) -> dict[str, Any]:
+    """Run a named operation from graphql/operations/ for this request."""
+    return await request.app.state.operations.run(name, operation_context(request), **variables)
+
+
+def refusal_page(request: Request, failure: OperationFailed) -> Response:
+    """The page shown when the schema refused an operation."""
+    return render(request, "pages/refused.html", status_code=403 if failure.denied else 400,
+                  messages=failure.messages)

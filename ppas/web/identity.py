@@ -1,0 +1,80 @@
+"""Who is asking: the session cookie or a bearer token, loaded once per request."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from http.cookies import SimpleCookie
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ppas.models import ApiToken, User
+from ppas.services.sessions import SessionLimits, find_session
+
+SESSION_COOKIE = "ppas_session"
+CSRF_COOKIE = "ppas_csrf"
+
+
+def bearer_token(headers: Headers) -> str | None:
+    """The token of an `Authorization: Bearer …` header, if any."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+async def user_for_token(token: str) -> User | None:
+    """The user behind a live API token (issued by a partner admin)."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    row = await ApiToken.get_or_none(token_hash=digest, revoked_at=None).select_related("created_by")
+    if row is None or not row.created_by.active:
+        return None
+    return row.created_by
+
+
+class IdentityMiddleware:
+    """Puts `user`, `session`, `csrf_token` and `via_token` on the request state."""
+
+    def __init__(self, app: ASGIApp, *, limits: SessionLimits, clock, secure: bool) -> None:
+        self.app = app
+        self.limits = limits
+        self.clock = clock
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        state = scope.setdefault("state", {})
+        state.update(user=None, session=None, via_token=False, csrf_token=None)
+        token = bearer_token(headers)
+        if token is not None:
+            # A bearer request never uses cookies, so it cannot ride on a browser session.
+            state["via_token"] = True
+            state["user"] = await user_for_token(token)
+            await self.app(scope, receive, send)
+            return
+        cookies = SimpleCookie(headers.get("cookie", ""))
+        secret = cookies[SESSION_COOKIE].value if SESSION_COOKIE in cookies else None
+        session = await find_session(secret, self.clock.now(), self.limits)
+        anonymous_csrf = cookies[CSRF_COOKIE].value if CSRF_COOKIE in cookies else None
+        new_csrf = None
+        if session is not None:
+            state.update(user=session.user, session=session, csrf_token=session.csrf_token)
+        elif anonymous_csrf:
+            state["csrf_token"] = anonymous_csrf
+        else:
+            new_csrf = state["csrf_token"] = secrets.token_urlsafe(32)
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and new_csrf:
+                response_headers = MutableHeaders(scope=message)
+                flags = "; Secure" if self.secure else ""
+                response_headers.append(
+                    "set-cookie",
+                    f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax{flags}",
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)

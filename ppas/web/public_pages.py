@@ -1,0 +1,43 @@
+"""Public pages: home, FAQ, documentation, contact, sign-up."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from ppas.web.templating import render
+
+
+async def home(request: Request) -> Response:
+    return render(request, "pages/home.html")
+
+
+async def faq(request: Request) -> Response:
+    return render(request, "pages/faq.html")
+
+
+async def documentation(request: Request) -> Response:
+    return render(request, "pages/documentation.html")
+
+
+async def contact(request: Request) -> Response:
+    return render(request, "pages/contact.html")
+
+
+async def sign_up(request: Request) -> Response:
+    return render(request, "pages/sign_up.html")
+
+
+async def schema_sdl(request: Request) -> Response:
+    path = request.app.state.settings.operations_dir.parent / "schema.graphql"
+    return FileResponse(path, media_type="text/plain; charset=utf-8")
+
+
+routes = [
+    Route("/graphql/schema", schema_sdl, name="schema_sdl"),
+    Route("/", home, name="home"),
+    Route("/faq", faq, name="faq"),
+    Route("/documentation", documentation, name="documentation"),
+    Route("/contact", contact, name="contact"),
+    Route("/inscription", sign_up, name="sign_up"),
+]

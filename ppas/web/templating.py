@@ -1,0 +1,62 @@
+"""Jinja rendering: a full page, or only its content for an htmx request."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from ppas.domain.amounts import format_euros, format_hours
+
+MENU = [
+    ("Facturation", "/facturation"),
+    ("Fichiers", "/fichiers"),
+    ("Bordereaux", "/bordereaux"),
+    ("Anomalies", "/anomalies"),
+    ("Évaluations", "/evaluations"),
+    ("Documentation", "/documentation"),
+    ("Contact", "/contact"),
+]
+
+
+def make_environment(templates_dir) -> Environment:
+    """The Jinja environment with the French formatting filters."""
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["euros"] = format_euros
+    env.filters["hours"] = format_hours
+    env.filters["date_fr"] = lambda d: d.strftime("%d/%m/%Y") if d else "—"
+    # GraphQL results carry scalars as strings: turn them back into values to format.
+    env.filters["decimal"] = Decimal
+    env.filters["isodate"] = date.fromisoformat
+    env.filters["isodatetime"] = datetime.fromisoformat
+    return env
+
+
+def is_htmx(request: Request) -> bool:
+    """True when htmx asked for a fragment rather than a full page."""
+    return request.headers.get("hx-request") == "true" and not request.headers.get(
+        "hx-history-restore-request"
+    )
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render `template` as a page, or as a fragment for htmx."""
+    env: Environment = request.app.state.templates
+    html = env.get_template(template).render(
+        request=request,
+        htmx=is_htmx(request),
+        user=request.state.user,
+        csrf_token=request.state.csrf_token,
+        menu=MENU,
+        current_path=request.url.path,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code, headers={"Vary": "HX-Request"})
