@@ -106,7 +106,7 @@ class Migration(migrations.Migration):
                 ('notified_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'care_plan', 'app': 'ppas', 'indexes': [Index(fields=['partner', 'start_date'])], 'pk_attr': 'id', 'table_description': 'A care plan (prise en charge): hours a month a partner may bill for a retiree.'},
+            options={'table': 'care_plan', 'app': 'ppas', 'indexes': [Index(fields=['partner_id', 'start_date'])], 'pk_attr': 'id', 'table_description': 'A care plan (prise en charge): hours a month a partner may bill for a retiree.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -208,7 +208,7 @@ class Migration(migrations.Migration):
                 ('idempotency_key', fields.CharField(null=True, max_length=100)),
                 ('uploaded_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'billing_file', 'app': 'ppas', 'indexes': [Index(fields=['partner', 'name'])], 'pk_attr': 'id', 'table_description': 'One send of an XML billing file, stored with its original bytes.'},
+            options={'table': 'billing_file', 'app': 'ppas', 'indexes': [Index(fields=['partner_id', 'name'])], 'pk_attr': 'id', 'table_description': 'One send of an XML billing file, stored with its original bytes.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -39,4 +39,4 @@ class CarePlan(Model):
 
     class Meta:
         table = "care_plan"
-        indexes = (("partner", "start_date"),)
+        indexes = (("partner_id", "start_date"),)

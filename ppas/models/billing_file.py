@@ -49,7 +49,7 @@ class BillingFile(Model):
 
     class Meta:
         table = "billing_file"
-        indexes = (("partner", "name"),)
+        indexes = (("partner_id", "name"),)
 
 
 class BillingLine(Model):

@@ -26,13 +26,15 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with its security extensions sized from the settings."""
     return strawberry.Schema(
         query=Query,
+        # Factories: a fresh extension per request; the parse and validation LRU caches
+        # live at module level in Strawberry, so they survive across requests.
         extensions=[
-            QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-            MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            masked_errors(),
-            ParserCache(maxsize=256),
-            ValidationCache(maxsize=256),
+            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            masked_errors,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
         ],
     )
 

@@ -1,0 +1,423 @@
+"""Benchmark: one /graphql page of care plans through the real app, against plain graphql-core.
+
+    .venv/bin/python bench/graphql_list.py [--plans 500] [--runs 30] [--database-url URL] [--profile]
+
+What it does, on a fresh temporary SQLite file unless --database-url is given:
+
+1. migrates the database and seeds one caisse, a provider partner with a convention and N
+   beneficiaries each with one care plan (bulk_create), a partner_admin user and an ApiToken
+   row for that user; plus a second, smaller partner (50 plans) seeded the same way, so the
+   SQL statement count can be taken at two sizes with the very same query document;
+2. times POST /graphql (carePlans, one page of N items, nested beneficiary and convention)
+   through create_app(manage_database=False) called in-process with httpx.ASGITransport and
+   `Authorization: Bearer <token>`, i.e. through the real identity middleware;
+3. times a plain graphql-core baseline: a `build_schema` SDL of the same shape, default
+   resolvers, the same rows preloaded once as dicts (execute + JSON encoding of the result);
+4. counts the SQL statements of ONE /graphql request at N=50 and at N, through a handler on
+   the `tortoise.db_client` logger (every execute_* of the sqlite, asyncpg and psycopg clients
+   of Tortoise 1.1.9 logs each statement there exactly once, just before running it) and, on
+   SQLite, cross-checked with sqlite3's own trace callback (what the engine really ran);
+5. prints a result block and exits 1 if the statement count grows with N (2 on a bad answer).
+
+Also printed: a breakdown (ORM queries alone, schema.execute without HTTP) to show where
+the time goes; --profile adds a cProfile of a few requests.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import hashlib
+import io
+import json
+import logging
+import math
+import pstats
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import graphql  # noqa: E402
+import httpx  # noqa: E402
+from tortoise import connections  # noqa: E402
+
+from ppas.app import create_app  # noqa: E402
+from ppas.db import close_database, is_sqlite, migrate, open_database  # noqa: E402
+from ppas.models import (  # noqa: E402
+    ApiToken,
+    Beneficiary,
+    Caisse,
+    CarePlan,
+    Convention,
+    ConventionStatus,
+    Partner,
+    PartnerKind,
+    Role,
+    User,
+)
+from ppas.schema.context import Context  # noqa: E402
+from ppas.services import partner_data  # noqa: E402
+from ppas.settings import Settings  # noqa: E402
+
+SMALL_N = 50
+WARMUP = 5
+
+QUERY = """
+query BenchCarePlans($limit: Int!) {
+  carePlans(offset: 0, limit: $limit) {
+    totalCount
+    items {
+      id hoursPerMonth hourlyRate participation startDate
+      beneficiary { fileNumber lastName firstName }
+      convention { number hourlyRate }
+    }
+  }
+}
+"""
+
+BASELINE_SDL = """
+scalar Decimal
+scalar Date
+type Query { carePlans(offset: Int! = 0, limit: Int): CarePlanPage! }
+type CarePlanPage { totalCount: Int! items: [CarePlan!]! }
+type CarePlan {
+  id: ID! hoursPerMonth: Decimal! hourlyRate: Decimal! participation: Decimal! startDate: Date!
+  beneficiary: Beneficiary! convention: Convention!
+}
+type Beneficiary { fileNumber: String! lastName: String! firstName: String! }
+type Convention { number: String! hourlyRate: Decimal! }
+"""
+
+
+# --------------------------------------------------------------------------- seeding
+
+class Seeded:
+    """The rows one partner needs for the benchmark."""
+
+    def __init__(self, partner: Partner, user: User, token: str, plans: int) -> None:
+        self.partner = partner
+        self.user = user
+        self.token = token
+        self.plans = plans
+
+
+async def seed_partner(caisse: Caisse, tag: str, structure_id: str, count: int,
+                       first_number: int) -> Seeded:
+    """A provider partner, its convention, `count` beneficiaries with one plan each, an admin
+    and a live API token for that admin."""
+    partner = await Partner.create(caisse=caisse, structure_id=structure_id, kind=PartnerKind.PROVIDER,
+                                   name=f"Bench {tag}", city="Marseille")
+    convention = await Convention.create(
+        partner=partner, number=f"B{tag}{secrets.token_hex(4)}"[:20], prestation_code="AMD",
+        hourly_rate=Decimal("24.50"), valid_from=date(2024, 1, 1), status=ConventionStatus.ACTIVE)
+    numbers = [first_number + i for i in range(count)]
+    await Beneficiary.bulk_create([
+        Beneficiary(caisse=caisse, file_number=f"{n:010d}", last_name=f"NOM{n}",
+                    first_name=f"Prenom{n}", city="Marseille")
+        for n in numbers
+    ], batch_size=500)
+    by_number = dict(await Beneficiary.filter(
+        caisse=caisse, file_number__in=[f"{n:010d}" for n in numbers]
+    ).values_list("file_number", "id"))
+    start = date(2025, 1, 1)
+    await CarePlan.bulk_create([
+        CarePlan(beneficiary_id=by_number[f"{n:010d}"], partner=partner, convention=convention,
+                 hours_per_month=Decimal(10 + i % 30) + Decimal("0.50"),
+                 hourly_rate=Decimal("24.50"), participation=Decimal(i % 7),
+                 start_date=start + timedelta(days=(i * 7) % 400))
+        for i, n in enumerate(numbers)
+    ], batch_size=500)
+    user = await User.create(login=f"bench{tag}{secrets.token_hex(3)}"[:30], password_hash="!",
+                             role=Role.PARTNER_ADMIN, caisse=caisse, partner=partner,
+                             first_name="Bench", last_name=tag)
+    token = secrets.token_urlsafe(32)
+    await ApiToken.create(partner=partner, created_by=user, name=f"bench {tag}",
+                          token_hash=hashlib.sha256(token.encode()).hexdigest())
+    return Seeded(partner, user, token, count)
+
+
+async def free_caisse_code() -> str:
+    used = set(await Caisse.all().values_list("code", flat=True))
+    for i in range(99, -1, -1):
+        if f"{i:02d}" not in used:
+            return f"{i:02d}"
+    raise SystemExit("no free two-digit caisse code in this database")
+
+
+async def cleanup(caisse: Caisse, seeded: list[Seeded]) -> None:
+    """Remove the rows this run added (only used on a --database-url database)."""
+    partner_ids = [s.partner.id for s in seeded]
+    await ApiToken.filter(partner_id__in=partner_ids).delete()
+    await CarePlan.filter(partner_id__in=partner_ids).delete()
+    await User.filter(partner_id__in=partner_ids).delete()
+    await Beneficiary.filter(caisse=caisse).delete()
+    await Convention.filter(partner_id__in=partner_ids).delete()
+    await Partner.filter(id__in=partner_ids).delete()
+    await caisse.delete()
+
+
+# --------------------------------------------------------------------------- measuring
+
+def pct(samples: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+async def timed(fn: Callable[[], Awaitable[Any]], runs: int, warmup: int = WARMUP) -> list[float]:
+    """Milliseconds of `runs` calls of `fn`, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        await fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        await fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+class StatementCounter(logging.Handler):
+    """Counts the statements Tortoise's clients log on `tortoise.db_client` before running them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(("Created connection", "Closed connection")):
+            return
+        self.statements.append(message)
+
+
+async def count_statements(request: Callable[[], Awaitable[httpx.Response]],
+                           sqlite: bool) -> tuple[int, int | None, list[str]]:
+    """Statements of one request: (logged by Tortoise, traced by sqlite3 or None, texts)."""
+    logger = logging.getLogger("tortoise.db_client")
+    handler = StatementCounter()
+    previous_level = logger.level
+    traced: list[str] = []
+    raw = None
+    if sqlite:
+        raw = connections.get("default")._connection  # the aiosqlite.Connection
+        await raw.set_trace_callback(traced.append)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        response = await request()
+        check_answer(response)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+        if raw is not None:
+            await raw.set_trace_callback(None)
+    return len(handler.statements), (len(traced) if sqlite else None), handler.statements
+
+
+def check_answer(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code != 200:
+        print(f"/graphql answered HTTP {response.status_code}: {response.text[:500]}")
+        raise SystemExit(2)
+    body = response.json()
+    if body.get("errors"):
+        print(f"/graphql answered errors: {body['errors']}")
+        raise SystemExit(2)
+    return body["data"]
+
+
+# --------------------------------------------------------------------------- baseline
+
+async def preload_rows(seeded: Seeded, limit: int) -> dict[str, Any]:
+    """The page, as plain dicts, loaded once (same order as the app: -start_date, id)."""
+    plans = await CarePlan.filter(partner_id=seeded.partner.id).order_by("-start_date", "id").limit(limit)
+    total = await CarePlan.filter(partner_id=seeded.partner.id).count()
+    people = {b.id: b for b in await Beneficiary.filter(id__in={p.beneficiary_id for p in plans})}
+    conventions = {c.id: c for c in await Convention.filter(id__in={p.convention_id for p in plans})}
+    items = []
+    for p in plans:
+        b, c = people[p.beneficiary_id], conventions[p.convention_id]
+        items.append({
+            "id": p.id, "hoursPerMonth": p.hours_per_month, "hourlyRate": p.hourly_rate,
+            "participation": p.participation, "startDate": p.start_date,
+            "beneficiary": {"fileNumber": b.file_number, "lastName": b.last_name,
+                            "firstName": b.first_name},
+            "convention": {"number": c.number, "hourlyRate": c.hourly_rate},
+        })
+    return {"carePlans": {"totalCount": total, "items": items}}
+
+
+def baseline_schema() -> graphql.GraphQLSchema:
+    schema = graphql.build_schema(BASELINE_SDL)
+    # Serialised like Strawberry's Decimal and Date scalars (graphql-core 3.3 reads
+    # `coerce_output_value`, 3.2 reads `serialize`).
+    for name, output in (("Decimal", str), ("Date", date.isoformat)):
+        scalar = schema.type_map[name]
+        scalar.serialize = output  # type: ignore[attr-defined]
+        scalar.coerce_output_value = output  # type: ignore[attr-defined]
+    return schema
+
+
+# --------------------------------------------------------------------------- main
+
+async def run(args: argparse.Namespace) -> int:
+    temp_dir = None
+    database_url = args.database_url
+    if database_url is None:
+        temp_dir = Path(tempfile.mkdtemp(prefix="ppas-bench-"))
+        database_url = f"sqlite://{temp_dir / 'bench.sqlite3'}"
+    sqlite = is_sqlite(database_url)
+    settings = replace(Settings(), database_url=database_url, secret_key="bench", development=True)
+    if args.plans > settings.max_page_size:
+        raise SystemExit(f"--plans must be at most max_page_size ({settings.max_page_size}): "
+                         "the whole list is fetched in one page")
+    small_n = min(SMALL_N, args.plans)
+    t0 = time.perf_counter()
+    caisse = None
+    seeded: list[Seeded] = []
+    try:
+        await migrate(database_url)
+        await open_database(database_url)
+        t_migrated = time.perf_counter()
+        code = await free_caisse_code()
+        caisse = await Caisse.create(code=code, name="Caisse de banc d'essai")
+        big = await seed_partner(caisse, "L", "90000001", args.plans, 1_000_000)
+        small = await seed_partner(caisse, "S", "90000002", small_n, 2_000_000)
+        seeded = [big, small]
+        t_seeded = time.perf_counter()
+
+        app = create_app(settings, manage_database=False)
+        transport = httpx.ASGITransport(app=app)
+        payload = {"query": QUERY, "variables": {"limit": args.plans}}
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench.invalid") as client:
+
+            def poster(token: str) -> Callable[[], Awaitable[httpx.Response]]:
+                headers = {"Authorization": f"Bearer {token}"}
+                return lambda: client.post("/graphql", json=payload, headers=headers)
+
+            post_big, post_small = poster(big.token), poster(small.token)
+
+            # Correctness first: the app's page equals the baseline's.
+            app_data = check_answer(await post_big())
+            rows = await preload_rows(big, args.plans)
+            bschema = baseline_schema()
+            document = graphql.parse(QUERY)
+            if errors := graphql.validate(bschema, document):
+                raise SystemExit(f"baseline SDL does not fit the query: {errors}")
+            variables = {"limit": args.plans}
+
+            async def baseline() -> str:
+                result = graphql.execute(bschema, document, root_value=rows, variable_values=variables)
+                if isinstance(result, Awaitable):
+                    result = await result
+                return json.dumps({"data": result.data})
+
+            baseline_data = json.loads(await baseline())["data"]
+            if baseline_data != app_data:
+                print("the baseline's answer differs from the app's; the comparison would be unfair")
+                return 2
+            items = len(app_data["carePlans"]["items"])
+
+            # SQL statements of one request, at two sizes, same document.
+            n_small, traced_small, _ = await count_statements(post_small, sqlite)
+            n_big, traced_big, texts_big = await count_statements(post_big, sqlite)
+
+            # Timings.
+            http_ms = await timed(post_big, args.runs)
+            base_ms = await timed(baseline, args.runs)
+
+            # Breakdown: the same DB work through the ORM alone, and the schema without HTTP.
+            user = await User.get(id=big.user.id)
+
+            async def orm_only() -> None:
+                page = await partner_data.own_care_plans(user, 0, args.plans)
+                await Beneficiary.filter(id__in={p.beneficiary_id for p in page.items})
+                await Convention.filter(id__in={p.convention_id for p in page.items})
+
+            schema = app.state.schema
+
+            async def schema_only() -> None:
+                result = await schema.execute(QUERY, variable_values=variables, context_value=Context(
+                    request=None, user=user, settings=settings))
+                if result.errors:
+                    raise SystemExit(f"schema.execute errors: {result.errors}")
+
+            breakdown_runs = max(5, args.runs // 2)
+            orm_ms = await timed(orm_only, breakdown_runs)
+            schema_ms = await timed(schema_only, breakdown_runs)
+
+            profile_text = ""
+            if args.profile:
+                profiler = cProfile.Profile()
+                profiler.enable()
+                for _ in range(5):
+                    await post_big()
+                profiler.disable()
+                out = io.StringIO()
+                stats = pstats.Stats(profiler, stream=out)
+                stats.sort_stats("tottime").print_stats(25)
+                profile_text = out.getvalue()
+        t_done = time.perf_counter()
+    finally:
+        if caisse is not None and temp_dir is None:
+            await cleanup(caisse, seeded)
+        await close_database()
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+    p50, p90 = statistics.median(http_ms), pct(http_ms, 0.9)
+    b50, b90 = statistics.median(base_ms), pct(base_ms, 0.9)
+    grows = n_big > n_small
+    verdict = "GROWS" if grows else "constant"
+    backend = "SQLite (temporary file)" if temp_dir else database_url.split("://", 1)[0]
+    print(f"backend: {backend} | runs: {args.runs} after {WARMUP} warm-up | items in page: {items}")
+    print(f"setup: migrate {t_migrated - t0:.1f} s, seed {t_seeded - t_migrated:.1f} s, "
+          f"measure {t_done - t_seeded:.1f} s")
+    print("SQL statements of one request (N={}):".format(args.plans))
+    for text in texts_big:
+        print("   ", (text[:150] + " …") if len(text) > 150 else text)
+    if sqlite:
+        print(f"sqlite3 trace cross-check: {traced_small} (N={small_n}), {traced_big} (N={args.plans})"
+              f" statements seen by the engine")
+    print("breakdown (p50): ORM queries alone {:.1f} ms | schema.execute without HTTP {:.1f} ms | "
+          "/graphql over ASGI {:.1f} ms".format(statistics.median(orm_ms),
+                                                statistics.median(schema_ms), p50))
+    if profile_text:
+        print(profile_text)
+    print("=" * 100)
+    print(f"care plans: {items} | /graphql p50 {p50:.1f} ms p90 {p90:.1f} ms | "
+          f"graphql-core baseline p50 {b50:.1f} ms p90 {b90:.1f} ms | ratio {p50:.1f}/{b50:.1f} = "
+          f"{p50 / b50:.1f} | SQL statements per request: {n_small} (N={small_n}), "
+          f"{n_big} (N={args.plans}) → {verdict}")
+    print("=" * 100)
+    return 1 if grows else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--plans", type=int, default=500, help="care plans in the page (default 500)")
+    parser.add_argument("--runs", type=int, default=30, help="timed requests (default 30)")
+    parser.add_argument("--database-url", default=None,
+                        help="use this database instead of a temporary SQLite file; it is migrated, "
+                             "rows are added then deleted")
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile of 5 requests")
+    args = parser.parse_args()
+    if args.plans < 1 or args.runs < 1:
+        parser.error("--plans and --runs must be positive")
+    sys.exit(asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()

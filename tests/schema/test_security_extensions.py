@@ -1,0 +1,60 @@
+"""Depth, alias and token limits, masked errors, GraphiQL for caisse admins only, GET is read-only."""
+from __future__ import annotations
+
+from ppas.services.demo import DEMO_PASSWORD
+
+
+async def _post(client, token, query):
+    response = await client.post("/graphql", json={"query": query}, headers={"X-CSRF-Token": token})
+    return response.json()
+
+
+async def test_too_deep_query_is_refused(client, sign_in):
+    token = await sign_in(client, "demoadmin", DEMO_PASSWORD)
+    deep = "{ carePlans { items { " + "beneficiary { carePlans { " * 6 + "id" + " } }" * 6 + " } } }"
+    result = await _post(client, token, deep)
+    assert "exceeds maximum operation depth" in result["errors"][0]["message"]
+
+
+async def test_too_many_aliases_are_refused(client, sign_in):
+    token = await sign_in(client, "demoadmin", DEMO_PASSWORD)
+    aliased = "{ " + " ".join(f"a{i}: partner {{ name }}" for i in range(20)) + " }"
+    result = await _post(client, token, aliased)
+    assert "aliases" in result["errors"][0]["message"]
+
+
+async def test_oversized_document_is_refused(client, sign_in):
+    token = await sign_in(client, "demoadmin", DEMO_PASSWORD)
+    huge = "{ partner { " + "name " * 3000 + "} }"
+    result = await _post(client, token, huge)
+    assert "more than 2000 tokens" in result["errors"][0]["message"]
+
+
+async def test_graphiql_only_for_caisse_admin(client, sign_in):
+    await sign_in(client, "demoadmin", DEMO_PASSWORD)
+    refused = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert refused.status_code == 403
+    await client.post("/deconnexion", headers={"X-CSRF-Token": (await _token(client))})
+    await sign_in(client, "caisseadmin", DEMO_PASSWORD)
+    allowed = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert allowed.status_code == 200 and "graphiql" in allowed.text.lower()
+
+
+async def _token(client):
+    page = await client.get("/espace")
+    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+async def test_get_never_runs_a_mutation(client, sign_in):
+    await sign_in(client, "demoadmin", DEMO_PASSWORD)
+    response = await client.get("/graphql", params={"query": "mutation { __typename }"})
+    assert response.status_code in (400, 405)
+
+
+async def test_unexpected_errors_are_masked(app):
+    from ppas.schema.extensions.masking import GENERIC_MESSAGE, should_mask
+    from graphql import GraphQLError
+
+    assert should_mask(GraphQLError("boom", original_error=ZeroDivisionError()))
+    assert not should_mask(GraphQLError("Cannot query field"))
+    assert GENERIC_MESSAGE.startswith("Une erreur inattendue")

@@ -1,0 +1,107 @@
+"""Public pages, sign-in, sign-out and CSRF through the real app."""
+from __future__ import annotations
+
+import pytest
+
+from ppas.services.demo import DEMO_PASSWORD
+
+PROTECTED = ["/espace", "/beneficiaires", "/facturation", "/fichiers", "/bordereaux",
+             "/anomalies", "/evaluations"]
+
+
+async def test_home_page_is_french_and_public(client):
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="fr">' in response.text
+    assert "Portail Partenaires Action Sociale" in response.text
+    for label in ["Facturation", "Fichiers", "Bordereaux", "Anomalies", "Évaluations",
+                  "Documentation", "Contact"]:
+        assert f">{label}</a>" in response.text
+
+
+@pytest.mark.parametrize("path", ["/faq", "/documentation", "/contact", "/inscription", "/connexion"])
+async def test_public_pages_need_no_account(client, path):
+    response = await client.get(path)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", PROTECTED)
+async def test_private_pages_send_anonymous_visitors_to_sign_in(client, path):
+    response = await client.get(path)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/connexion?suivant={path}"
+
+
+async def test_htmx_request_gets_a_fragment_and_full_request_a_page(client, sign_in):
+    await sign_in(client, "demouser", DEMO_PASSWORD)
+    full = await client.get("/beneficiaires")
+    fragment = await client.get("/beneficiaires", headers={"HX-Request": "true"})
+    assert "<nav" in full.text and "<html" in full.text
+    assert "<html" not in fragment.text and "<h1" in fragment.text
+    assert fragment.headers["vary"] == "HX-Request"
+
+
+async def test_htmx_request_to_private_page_redirects_with_hx_header(client):
+    response = await client.get("/espace", headers={"HX-Request": "true"})
+    assert response.headers["hx-redirect"] == "/connexion?suivant=/espace"
+
+
+async def test_sign_in_shows_the_partner_space_and_sign_out_ends_it(client, sign_in):
+    token = await sign_in(client, "demouser", DEMO_PASSWORD)
+    home = await client.get("/espace")
+    assert "Aide et Domicile Provence" in home.text and "C03-0001" in home.text
+    assert "Carsat Sud-Est" in home.text  # the header names the caisse
+    out = await client.post("/deconnexion", data={"csrf_token": token})
+    assert out.status_code == 303
+    assert (await client.get("/espace")).status_code == 303
+
+
+async def test_wrong_password_is_refused_with_an_actionable_message(client):
+    page = await client.get("/connexion")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    response = await client.post("/connexion", data={"csrf_token": token, "login": "nobody",
+                                                     "password": "Wrong123"})
+    assert response.status_code == 400
+    assert "Identifiant ou mot de passe incorrect" in response.text
+    assert 'aria-invalid="true"' in response.text
+
+
+async def test_post_without_csrf_token_is_refused(client):
+    await client.get("/connexion")
+    response = await client.post("/connexion", data={"login": "demoadmin", "password": DEMO_PASSWORD})
+    assert response.status_code == 403
+    assert "jeton de sécurité" in response.text
+
+
+async def test_cookie_graphql_post_without_csrf_header_is_refused(client, sign_in):
+    token = await sign_in(client, "demouser", DEMO_PASSWORD)
+    query = {"query": "{ partner { structureId } }"}
+    refused = await client.post("/graphql", json=query)
+    assert refused.status_code == 403
+    accepted = await client.post("/graphql", json=query, headers={"X-CSRF-Token": token})
+    assert accepted.json() == {"data": {"partner": {"structureId": "21231300"}}}
+
+
+async def test_open_redirect_after_sign_in_is_prevented(client):
+    page = await client.get("/connexion?suivant=//evil.example/")
+    assert 'name="next" value="/espace"' in page.text
+
+
+async def test_session_cookie_is_httponly_and_samesite_lax(client):
+    page = await client.get("/connexion")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    response = await client.post("/connexion", data={"csrf_token": token, "login": "demouser",
+                                                     "password": DEMO_PASSWORD})
+    cookie = response.headers["set-cookie"]
+    assert "ppas_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+async def test_security_headers_on_pages(client):
+    response = await client.get("/")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+
+
+async def test_htmx_is_served_from_the_npm_install(client):
+    response = await client.get("/static/vendor/htmx/htmx.min.js")
+    assert response.status_code == 200 and "htmx" in response.text[:2000]
