@@ -27,6 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
+import os
 import hashlib
 import io
 import json
@@ -177,16 +179,49 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-async def timed(fn: Callable[[], Awaitable[Any]], runs: int, warmup: int = WARMUP) -> list[float]:
-    """Milliseconds of `runs` calls of `fn`, after `warmup` untimed calls."""
+class GcMeter:
+    """Collections and milliseconds spent in the cyclic garbage collector, per generation."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.ms = [0.0, 0.0, 0.0]
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.count[info["generation"]] += 1
+            self.ms[info["generation"]] += (time.perf_counter() - self._start) * 1000
+
+
+async def interleaved(fns: dict[str, Callable[[], Awaitable[Any]]], runs: int,
+                      warmup: int = WARMUP) -> tuple[dict[str, list[float]], dict[str, GcMeter]]:
+    """Milliseconds of `runs` calls of each function, called round-robin after `warmup` untimed
+    rounds, so that every function sees the same machine load; also the GC time of each."""
     for _ in range(warmup):
-        await fn()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        await fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+        for fn in fns.values():
+            await fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    meters = {name: GcMeter() for name in fns}
+    current: list[GcMeter] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if current:
+            current[0](phase, info)
+
+    gc.callbacks.append(on_gc)
+    try:
+        for _ in range(runs):
+            for name, fn in fns.items():
+                current[:] = [meters[name]]
+                start = time.perf_counter()
+                await fn()
+                samples[name].append((time.perf_counter() - start) * 1000)
+                current.clear()
+    finally:
+        gc.callbacks.remove(on_gc)
+    return samples, meters
 
 
 class StatementCounter(logging.Handler):
@@ -203,28 +238,46 @@ class StatementCounter(logging.Handler):
         self.statements.append(message)
 
 
-async def count_statements(request: Callable[[], Awaitable[httpx.Response]],
-                           sqlite: bool) -> tuple[int, int | None, list[str]]:
-    """Statements of one request: (logged by Tortoise, traced by sqlite3 or None, texts)."""
+class Counted:
+    """What one request did: statements logged by Tortoise, statements the SQLite engine ran,
+    asyncio tasks created."""
+
+    def __init__(self) -> None:
+        self.logged: list[str] = []
+        self.traced: list[str] = []
+        self.tasks = 0
+
+
+async def count_one_request(request: Callable[[], Awaitable[httpx.Response]], sqlite: bool) -> Counted:
+    """Run one request with statement logging (and, on SQLite, the engine's trace) on."""
+    counted = Counted()
     logger = logging.getLogger("tortoise.db_client")
     handler = StatementCounter()
     previous_level = logger.level
-    traced: list[str] = []
     raw = None
     if sqlite:
         raw = connections.get("default")._connection  # the aiosqlite.Connection
-        await raw.set_trace_callback(traced.append)
+        await raw.set_trace_callback(counted.traced.append)
+    loop = asyncio.get_running_loop()
+    previous_factory = loop.get_task_factory()
+
+    def counting_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
+        counted.tasks += 1
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+    loop.set_task_factory(counting_factory)
     try:
-        response = await request()
-        check_answer(response)
+        check_answer(await request())
     finally:
+        loop.set_task_factory(previous_factory)
         logger.removeHandler(handler)
         logger.setLevel(previous_level)
         if raw is not None:
             await raw.set_trace_callback(None)
-    return len(handler.statements), (len(traced) if sqlite else None), handler.statements
+    counted.logged = handler.statements
+    return counted
 
 
 def check_answer(response: httpx.Response) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import re
 import shutil
@@ -170,3 +171,22 @@ def live_server(database_url: str, db) -> Iterator[str]:
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+async def make_user(db):
+    """Throw-away accounts of provider 21231300 that a test may lock or change."""
+    from ppas.domain.password_hashing import hash_password
+    from ppas.models import Caisse, Partner, User
+
+    async def create(password: str = "Secret2026", role: str = "partner_user") -> User:
+        caisse = await Caisse.get(code="03")
+        partner = await Partner.get(structure_id="21231300")
+        return await User.create(login=f"essai{next(_numbers)}",
+                                 password_hash=hash_password(password), role=role,
+                                 caisse=caisse, partner=partner)
+
+    return create

@@ -10,6 +10,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from ppas.schema.accounts.mutations import AccountMutations
 from ppas.schema.beneficiaries.queries import BeneficiaryQueries
 from ppas.schema.extensions.masking import masked_errors
 from ppas.schema.partners.queries import PartnerQueries
@@ -22,10 +23,16 @@ class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries):
     """Every query of the portal."""
 
 
+@strawberry.type
+class Mutation(AccountMutations):
+    """Every mutation of the portal; each returns a union of success and error types."""
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with its security extensions sized from the settings."""
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         # Factories: a fresh extension per request; the parse and validation LRU caches
         # live at module level in Strawberry, so they survive across requests.
         extensions=[

@@ -5,9 +5,10 @@ from __future__ import annotations
 class ServiceError(Exception):
     """A refusal the user can act on; `message` is shown as is."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class AccessDenied(ServiceError):

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 from ppas.models import Session, User
 
+SESSION_COOKIE = "ppas_session"
+
 # Writing last_seen_at on every request would turn reads into writes; a minute
 # of slack on a 30-minute idle timeout is harmless.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)

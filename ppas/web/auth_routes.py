@@ -1,14 +1,11 @@
-"""Sign-in and sign-out pages."""
+"""Sign-in and sign-out pages; both run the schema's mutations."""
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ppas.services.sessions import close_session, open_session
-from ppas.services.sign_in import sign_in
-from ppas.web.guards import redirect
-from ppas.web.identity import SESSION_COOKIE
+from ppas.web.guards import carry_cookies, redirect, run_operation
 from ppas.web.templating import render
 
 
@@ -33,29 +30,19 @@ async def sign_in_submit(request: Request) -> Response:
     if not login or not password:
         return render(request, "pages/sign_in.html", status_code=400, login=login, next=target,
                       error="Saisissez votre identifiant et votre mot de passe.")
-    clock = request.app.state.clock
-    result = await sign_in(login, password, now=clock.now(),
-                           ip=request.client.host if request.client else "")
-    if result.user is None:
+    cookies = Response()
+    data = await run_operation(request, "SignIn", response=cookies, login=login, password=password)
+    result = data["signIn"]
+    if result["__typename"] == "SignInError":
         return render(request, "pages/sign_in.html", status_code=400, login=login, next=target,
-                      error=result.error)
-    # A fresh session id at sign-in: a session fixed before sign-in is worthless.
-    await close_session(request.cookies.get(SESSION_COOKIE))
-    secret, _ = await open_session(result.user, clock.now())
-    response = redirect(request, target)
-    settings = request.app.state.settings
-    response.set_cookie(
-        SESSION_COOKIE, secret, httponly=True, samesite="lax", secure=settings.secure_cookies,
-        max_age=settings.session_absolute_hours * 3600, path="/",
-    )
-    return response
+                      error=result["message"])
+    return carry_cookies(cookies, redirect(request, target))
 
 
 async def sign_out(request: Request) -> Response:
-    await close_session(request.cookies.get(SESSION_COOKIE))
-    response = redirect(request, "/connexion?deconnecte=1")
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    cookies = Response()
+    await run_operation(request, "SignOut", response=cookies)
+    return carry_cookies(cookies, redirect(request, "/connexion?deconnecte=1"))
 
 
 routes = [

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from strawberry.asgi import GraphQL
 
 from ppas.models import Role
 from ppas.schema.context import Context
+from ppas.web.templating import render
 
 
 class PortalGraphQL(GraphQL):
@@ -23,14 +24,12 @@ class PortalGraphQL(GraphQL):
             user=request.state.user,
             settings=self.settings,
             clock=self.clock,
+            response=response,
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         user = request.state.user
         if user is None or user.role != Role.CAISSE_ADMIN:
-            return HTMLResponse(
-                "<!doctype html><html lang=fr><title>Accès refusé</title>"
-                "<p>L'explorateur GraphQL est réservé aux administrateurs de la caisse.</p>",
-                status_code=403,
-            )
+            return render(request, "pages/refused.html", status_code=403, messages=[
+                "L'explorateur GraphQL est réservé aux administrateurs de la caisse."])
         return await super().render_graphql_ide(request)

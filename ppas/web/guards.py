@@ -35,19 +35,32 @@ def signed_in(handler: Handler) -> Handler:
     return guarded
 
 
-def operation_context(request: Request) -> Context:
+def operation_context(request: Request, response: Response | None = None) -> Context:
     """The GraphQL context for an operation run on behalf of this request."""
     return Context(
         request=request,
         user=request.state.user,
         settings=request.app.state.settings,
         clock=request.app.state.clock,
+        response=response,
     )
 
 
-async def run_operation(request: Request, name: str, **variables: Any) -> dict[str, Any]:
-    """Run a named operation from graphql/operations/ for this request."""
-    return await request.app.state.operations.run(name, operation_context(request), **variables)
+async def run_operation(request: Request, name: str, *, response: Response | None = None,
+                        **variables: Any) -> dict[str, Any]:
+    """Run a named operation from graphql/operations/ for this request.
+
+    Cookies the operation sets land on `response` (e.g. the session after sign-in).
+    """
+    context = operation_context(request, response)
+    return await request.app.state.operations.run(name, context, **variables)
+
+
+def carry_cookies(source: Response, target: Response) -> Response:
+    """Copy the Set-Cookie headers an operation wrote onto the response sent back."""
+    for value in source.headers.getlist("set-cookie"):
+        target.headers.append("set-cookie", value)
+    return target
 
 
 def refusal_page(request: Request, failure: OperationFailed) -> Response:

@@ -9,9 +9,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ppas.models import ApiToken, User
-from ppas.services.sessions import SessionLimits, find_session
+from ppas.services.sessions import SESSION_COOKIE, SessionLimits, find_session
 
-SESSION_COOKIE = "ppas_session"
+__all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "IdentityMiddleware"]
 CSRF_COOKIE = "ppas_csrf"
 
 
