@@ -75,6 +75,8 @@ from ppas.services import partner_data  # noqa: E402
 from ppas.settings import Settings  # noqa: E402
 
 SMALL_N = 50
+LABELS = {"http": "/graphql", "baseline": "baseline", "schema": "schema.execute",
+          "schema_flat": "schema.execute flat", "orm": "ORM alone"}
 WARMUP = 5
 
 QUERY = """
@@ -86,6 +88,15 @@ query BenchCarePlans($limit: Int!) {
       beneficiary { fileNumber lastName firstName }
       convention { number hourlyRate }
     }
+  }
+}
+"""
+
+FLAT_QUERY = """
+query BenchCarePlansFlat($limit: Int!) {
+  carePlans(offset: 0, limit: $limit) {
+    totalCount
+    items { id hoursPerMonth hourlyRate participation startDate }
   }
 }
 """
@@ -159,12 +170,12 @@ async def free_caisse_code() -> str:
     raise SystemExit("no free two-digit caisse code in this database")
 
 
-async def cleanup(caisse: Caisse, seeded: list[Seeded]) -> None:
-    """Remove the rows this run added (only used on a --database-url database)."""
-    partner_ids = [s.partner.id for s in seeded]
+async def cleanup(caisse: Caisse) -> None:
+    """Remove the rows this run added (only on a --database-url database)."""
+    partner_ids = list(await Partner.filter(caisse=caisse).values_list("id", flat=True))
     await ApiToken.filter(partner_id__in=partner_ids).delete()
     await CarePlan.filter(partner_id__in=partner_ids).delete()
-    await User.filter(partner_id__in=partner_ids).delete()
+    await User.filter(caisse=caisse).delete()
     await Beneficiary.filter(caisse=caisse).delete()
     await Convention.filter(partner_id__in=partner_ids).delete()
     await Partner.filter(id__in=partner_ids).delete()
@@ -337,9 +348,9 @@ async def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"--plans must be at most max_page_size ({settings.max_page_size}): "
                          "the whole list is fetched in one page")
     small_n = min(SMALL_N, args.plans)
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     t0 = time.perf_counter()
     caisse = None
-    seeded: list[Seeded] = []
     try:
         await migrate(database_url)
         await open_database(database_url)
@@ -348,7 +359,6 @@ async def run(args: argparse.Namespace) -> int:
         caisse = await Caisse.create(code=code, name="Caisse de banc d'essai")
         big = await seed_partner(caisse, "L", "90000001", args.plans, 1_000_000)
         small = await seed_partner(caisse, "S", "90000002", small_n, 2_000_000)
-        seeded = [big, small]
         t_seeded = time.perf_counter()
 
         app = create_app(settings, manage_database=False)
@@ -383,33 +393,37 @@ async def run(args: argparse.Namespace) -> int:
                 return 2
             items = len(app_data["carePlans"]["items"])
 
-            # SQL statements of one request, at two sizes, same document.
-            n_small, traced_small, _ = await count_statements(post_small, sqlite)
-            n_big, traced_big, texts_big = await count_statements(post_big, sqlite)
+            # SQL statements (and asyncio tasks) of one request, at two sizes, same document.
+            small_count = await count_one_request(post_small, sqlite)
+            big_count = await count_one_request(post_big, sqlite)
 
-            # Timings.
-            http_ms = await timed(post_big, args.runs)
-            base_ms = await timed(baseline, args.runs)
-
-            # Breakdown: the same DB work through the ORM alone, and the schema without HTTP.
+            # Timings, round-robin. Besides the two figures asked for, a breakdown: the same
+            # database work through the ORM alone, the schema without HTTP, and the schema
+            # without the two nested fields (beneficiary, convention).
             user = await User.get(id=big.user.id)
+            schema = app.state.schema
 
             async def orm_only() -> None:
                 page = await partner_data.own_care_plans(user, 0, args.plans)
                 await Beneficiary.filter(id__in={p.beneficiary_id for p in page.items})
                 await Convention.filter(id__in={p.convention_id for p in page.items})
 
-            schema = app.state.schema
+            def schema_only(query: str) -> Callable[[], Awaitable[None]]:
+                async def execute() -> None:
+                    result = await schema.execute(query, variable_values=variables,
+                                                  context_value=Context(request=None, user=user,
+                                                                        settings=settings))
+                    if result.errors:
+                        raise SystemExit(f"schema.execute errors: {result.errors}")
+                return execute
 
-            async def schema_only() -> None:
-                result = await schema.execute(QUERY, variable_values=variables, context_value=Context(
-                    request=None, user=user, settings=settings))
-                if result.errors:
-                    raise SystemExit(f"schema.execute errors: {result.errors}")
-
-            breakdown_runs = max(5, args.runs // 2)
-            orm_ms = await timed(orm_only, breakdown_runs)
-            schema_ms = await timed(schema_only, breakdown_runs)
+            samples, meters = await interleaved({
+                "http": post_big,
+                "baseline": baseline,
+                "schema": schema_only(QUERY),
+                "schema_flat": schema_only(FLAT_QUERY),
+                "orm": orm_only,
+            }, args.runs)
 
             profile_text = ""
             if args.profile:
@@ -419,41 +433,58 @@ async def run(args: argparse.Namespace) -> int:
                     await post_big()
                 profiler.disable()
                 out = io.StringIO()
-                stats = pstats.Stats(profiler, stream=out)
-                stats.sort_stats("tottime").print_stats(25)
+                pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
                 profile_text = out.getvalue()
         t_done = time.perf_counter()
     finally:
         if caisse is not None and temp_dir is None:
-            await cleanup(caisse, seeded)
+            await cleanup(caisse)
         await close_database()
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
 
-    p50, p90 = statistics.median(http_ms), pct(http_ms, 0.9)
-    b50, b90 = statistics.median(base_ms), pct(base_ms, 0.9)
+    p50 = {name: statistics.median(values) for name, values in samples.items()}
+    http_ms, base_ms = samples["http"], samples["baseline"]
+    p90, b90 = pct(http_ms, 0.9), pct(base_ms, 0.9)
+    n_small, n_big = len(small_count.logged), len(big_count.logged)
     grows = n_big > n_small
     verdict = "GROWS" if grows else "constant"
     backend = "SQLite (temporary file)" if temp_dir else database_url.split("://", 1)[0]
-    print(f"backend: {backend} | runs: {args.runs} after {WARMUP} warm-up | items in page: {items}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    runs = args.runs
+
+    print(f"backend: {backend} | {os.cpu_count()} CPUs, load average {load_before} before, "
+          f"{load} after | {runs} timed runs of each, round-robin, after {WARMUP} warm-up rounds")
     print(f"setup: migrate {t_migrated - t0:.1f} s, seed {t_seeded - t_migrated:.1f} s, "
           f"measure {t_done - t_seeded:.1f} s")
-    print("SQL statements of one request (N={}):".format(args.plans))
-    for text in texts_big:
-        print("   ", (text[:150] + " …") if len(text) > 150 else text)
+    print(f"SQL statements of one request (N={args.plans}):")
+    for text in big_count.logged:
+        print("   ", (text[:140] + " …") if len(text) > 140 else text)
     if sqlite:
-        print(f"sqlite3 trace cross-check: {traced_small} (N={small_n}), {traced_big} (N={args.plans})"
-              f" statements seen by the engine")
-    print("breakdown (p50): ORM queries alone {:.1f} ms | schema.execute without HTTP {:.1f} ms | "
-          "/graphql over ASGI {:.1f} ms".format(statistics.median(orm_ms),
-                                                statistics.median(schema_ms), p50))
+        print(f"sqlite3 trace cross-check (statements the engine ran): {len(small_count.traced)} "
+              f"(N={small_n}), {len(big_count.traced)} (N={args.plans})")
+    print(f"asyncio tasks created by one request: {small_count.tasks} (N={small_n}), "
+          f"{big_count.tasks} (N={args.plans})")
+    print(f"breakdown, p50 (min) ms: ORM queries alone {p50['orm']:.1f} ({min(samples['orm']):.1f})"
+          f" | schema.execute without nested beneficiary/convention {p50['schema_flat']:.1f} "
+          f"({min(samples['schema_flat']):.1f}) | schema.execute, full query {p50['schema']:.1f} "
+          f"({min(samples['schema']):.1f}) | /graphql over ASGI {p50['http']:.1f} "
+          f"({min(http_ms):.1f})")
+    gen2 = [m.count[2] for m in meters.values()]
+    gen2_ms = [m.ms[2] for m in meters.values()]
+    print("cyclic GC, ms per call (collections gen0/gen1/gen2 per call): " + " | ".join(
+        f"{LABELS[name]} {sum(m.ms) / runs:.1f} ("
+        + "/".join(f"{n / runs:.1f}" for n in m.count) + ")" for name, m in meters.items()))
+    if sum(gen2):
+        print(f"   {sum(gen2)} full (gen2) collections in the timed loop, {sum(gen2_ms) / sum(gen2):.1f} ms "
+              f"each on average, over {len(gc.get_objects())} tracked objects")
     if profile_text:
         print(profile_text)
     print("=" * 100)
-    print(f"care plans: {items} | /graphql p50 {p50:.1f} ms p90 {p90:.1f} ms | "
-          f"graphql-core baseline p50 {b50:.1f} ms p90 {b90:.1f} ms | ratio {p50:.1f}/{b50:.1f} = "
-          f"{p50 / b50:.1f} | SQL statements per request: {n_small} (N={small_n}), "
-          f"{n_big} (N={args.plans}) → {verdict}")
+    print(f"care plans: {items} | /graphql p50 {p50['http']:.1f} ms p90 {p90:.1f} ms | "
+          f"graphql-core baseline p50 {p50['baseline']:.1f} ms p90 {b90:.1f} ms | ratio "
+          f"{p50['http']:.1f}/{p50['baseline']:.1f} = {p50['http'] / p50['baseline']:.1f} | "
+          f"SQL statements per request: {n_small} (N={small_n}), {n_big} (N={args.plans}) → {verdict}")
     print("=" * 100)
     return 1 if grows else 0
 

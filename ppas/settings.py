@@ -33,11 +33,23 @@ class Settings:
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     password_policy: str = "legacy"
+    temporary_password_hours: int = 24
+    smtp_host: str = ""
+    smtp_port: int = 25
+    mail_from: str = "ne-pas-repondre@ppas.invalid"
+    public_url: str = "http://127.0.0.1:8000"
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
     sw_dir: Path = ROOT / "sw"
     operations_dir: Path = ROOT / "graphql" / "operations"
     node_modules_dir: Path = ROOT / "node_modules"
+
+    @property
+    def password_rules(self):
+        """The password policy in force (`legacy` or `nist`)."""
+        from ppas.domain.passwords import policy_named
+
+        return policy_named(self.password_policy)
 
     @property
     def secure_cookies(self) -> bool:
@@ -55,4 +67,9 @@ class Settings:
             session_absolute_hours=_env_int("PPAS_SESSION_ABSOLUTE_HOURS", 12),
             page_size=_env_int("PPAS_PAGE_SIZE", 20),
             password_policy=os.environ.get("PPAS_PASSWORD_POLICY", "legacy"),
+            temporary_password_hours=_env_int("PPAS_TEMPORARY_PASSWORD_HOURS", 24),
+            smtp_host=os.environ.get("PPAS_SMTP_HOST", ""),
+            smtp_port=_env_int("PPAS_SMTP_PORT", 25),
+            mail_from=os.environ.get("PPAS_MAIL_FROM", "ne-pas-repondre@ppas.invalid"),
+            public_url=os.environ.get("PPAS_PUBLIC_URL", "http://127.0.0.1:8000"),
         )
