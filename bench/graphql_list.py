@@ -78,6 +78,7 @@ SMALL_N = 50
 LABELS = {"http": "/graphql", "baseline": "baseline", "schema": "schema.execute",
           "schema_flat": "schema.execute flat", "orm": "ORM alone"}
 WARMUP = 5
+BLOCK = 5
 
 QUERY = """
 query BenchCarePlans($limit: Int!) {
@@ -208,8 +209,11 @@ class GcMeter:
 
 async def interleaved(fns: dict[str, Callable[[], Awaitable[Any]]], runs: int,
                       warmup: int = WARMUP) -> tuple[dict[str, list[float]], dict[str, GcMeter]]:
-    """Milliseconds of `runs` calls of each function, called round-robin after `warmup` untimed
-    rounds, so that every function sees the same machine load; also the GC time of each."""
+    """Milliseconds of `runs` calls of each function, after `warmup` untimed rounds, and the GC
+    time of each. The functions take turns in blocks of BLOCK consecutive calls: turns so that
+    every function sees the same machine load, blocks so that each one mostly pays for the full
+    GC collections its own garbage triggers (strict round-robin lets one function's garbage
+    land its gen2 collections on another's timing)."""
     for _ in range(warmup):
         for fn in fns.values():
             await fn()
@@ -223,13 +227,14 @@ async def interleaved(fns: dict[str, Callable[[], Awaitable[Any]]], runs: int,
 
     gc.callbacks.append(on_gc)
     try:
-        for _ in range(runs):
+        for first in range(0, runs, BLOCK):
             for name, fn in fns.items():
-                current[:] = [meters[name]]
-                start = time.perf_counter()
-                await fn()
-                samples[name].append((time.perf_counter() - start) * 1000)
-                current.clear()
+                for _ in range(min(BLOCK, runs - first)):
+                    current[:] = [meters[name]]
+                    start = time.perf_counter()
+                    await fn()
+                    samples[name].append((time.perf_counter() - start) * 1000)
+                    current.clear()
     finally:
         gc.callbacks.remove(on_gc)
     return samples, meters
@@ -454,7 +459,7 @@ async def run(args: argparse.Namespace) -> int:
     runs = args.runs
 
     print(f"backend: {backend} | {os.cpu_count()} CPUs, load average {load_before} before, "
-          f"{load} after | {runs} timed runs of each, round-robin, after {WARMUP} warm-up rounds")
+          f"{load} after | {runs} timed runs of each, in turns of {BLOCK}, after {WARMUP} warm-up rounds")
     print(f"setup: migrate {t_migrated - t0:.1f} s, seed {t_seeded - t_migrated:.1f} s, "
           f"measure {t_done - t_seeded:.1f} s")
     print(f"SQL statements of one request (N={args.plans}):")

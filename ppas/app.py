@@ -1,7 +1,9 @@
 """create_app(settings): the ASGI application of the portal."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from datetime import timedelta
 
 from starlette.applications import Starlette
@@ -14,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from ppas.db import close_database, open_database
 from ppas.domain.clock import Clock, SystemClock
 from ppas.schema import build_schema
+from ppas.services.mail_sender import deliver_pending
 from ppas.services.sessions import SessionLimits
 from ppas.settings import Settings
 from ppas.web import auth_routes, partner_pages, public_pages
@@ -23,6 +26,19 @@ from ppas.web.identity import IdentityMiddleware
 from ppas.web.operations import OperationRunner, load_operations
 from ppas.web.security_headers import SecurityHeadersMiddleware
 from ppas.web.templating import make_environment, render
+
+
+MAIL_INTERVAL_SECONDS = 5
+
+
+async def send_mail_forever(settings: Settings, clock: Clock) -> None:
+    """Deliver the outbox every few seconds while the server runs."""
+    while True:
+        try:
+            await deliver_pending(settings, clock.now())
+        except Exception:  # noqa: BLE001 - a failed round must not stop later ones
+            logging.getLogger("ppas.mail").exception("outbox delivery failed")
+        await asyncio.sleep(MAIL_INTERVAL_SECONDS)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -38,9 +54,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     async def lifespan(app: Starlette):
         if manage_database:
             await open_database(settings.database_url)
+        sender = asyncio.create_task(send_mail_forever(settings, clock)) if settings.smtp_host else None
         try:
             yield
         finally:
+            if sender is not None:
+                sender.cancel()
             if manage_database:
                 await close_database()
 

@@ -46,6 +46,19 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
+def _send_mail(settings: Settings) -> None:
+    from ppas.domain.clock import SystemClock
+    from ppas.services.mail_sender import deliver_pending
+
+    async def work():
+        return await deliver_pending(settings, SystemClock().now())
+
+    if not settings.smtp_host:
+        print("PPAS_SMTP_HOST n'est pas défini : aucun courriel envoyé.")
+        return
+    print(f"Courriels envoyés : {asyncio.run(_with_database(settings, work))}")
+
+
 def export_schema_sdl() -> str:
     """The schema's SDL as it is written to graphql/schema.graphql."""
     from ppas.schema import schema
@@ -67,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("demo", help="load the demo data (idempotent)")
+    jobs = commands.add_parser("jobs", help="run a background job once")
+    jobs.add_argument("job", choices=["send-mail"])
     export = commands.add_parser("export-schema", help="write graphql/schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     args = parser.parse_args(argv)
@@ -78,6 +93,8 @@ def main(argv: list[str] | None = None) -> None:
         _migrate(settings)
     elif args.command == "demo":
         _demo(settings)
+    elif args.command == "jobs" and args.job == "send-mail":
+        _send_mail(settings)
     elif args.command == "export-schema":
         _export_schema(args.output)
     else:  # pragma: no cover - argparse refuses unknown commands

@@ -190,3 +190,34 @@ async def make_user(db):
                                  caisse=caisse, partner=partner)
 
     return create
+
+
+class MailBox:
+    """Messages received by the test SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+    def to(self, recipient: str) -> list:
+        """Messages addressed to `recipient`, oldest first."""
+        return [m for m in self.messages if m["To"] == recipient]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[MailBox, int]]:
+    """A real SMTP server (aiosmtpd) on a free loopback port; yields (mailbox, port)."""
+    from aiosmtpd.controller import Controller
+
+    box = MailBox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()

@@ -1,0 +1,50 @@
+"""Deliver the outbox over SMTP; several instances may run against one database."""
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+
+from tortoise.transactions import in_transaction
+
+from ppas.models import OutboxMessage
+from ppas.settings import Settings
+
+MAX_ATTEMPTS = 5
+BATCH = 50
+
+
+def _send(settings: Settings, message: OutboxMessage) -> None:
+    mail = EmailMessage()
+    mail["From"] = settings.mail_from
+    mail["To"] = message.recipient
+    mail["Subject"] = message.subject
+    mail.set_content(message.body)
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        smtp.send_message(mail)
+
+
+async def deliver_pending(settings: Settings, now: datetime) -> int:
+    """Send what is waiting; returns how many went out. Failures are kept for a retry."""
+    if not settings.smtp_host:
+        return 0
+    sent = 0
+    async with in_transaction() as connection:
+        query = OutboxMessage.filter(sent_at=None, attempts__lt=MAX_ATTEMPTS).order_by("id")
+        if connection.capabilities.dialect == "postgres":
+            # Two senders never take the same message.
+            query = query.select_for_update(skip_locked=True)
+        for message in await query.limit(BATCH).using_db(connection):
+            message.attempts += 1
+            try:
+                await asyncio.to_thread(_send, settings, message)
+            except (OSError, smtplib.SMTPException) as error:
+                message.last_error = str(error)[:500]
+            else:
+                message.sent_at = now
+                message.last_error = ""
+                sent += 1
+            await message.save(using_db=connection,
+                               update_fields=["attempts", "sent_at", "last_error"])
+    return sent
