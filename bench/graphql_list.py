@@ -17,10 +17,15 @@ What it does, on a fresh temporary SQLite file unless --database-url is given:
    the `tortoise.db_client` logger (every execute_* of the sqlite, asyncpg and psycopg clients
    of Tortoise 1.1.9 logs each statement there exactly once, just before running it) and, on
    SQLite, cross-checked with sqlite3's own trace callback (what the engine really ran);
-5. prints a result block and exits 1 if the statement count grows with N (2 on a bad answer).
+5. prints a result block and exits 1 if the statement count grows with N (2 if the app's
+   answer is an error or differs from the baseline's).
 
-Also printed: a breakdown (ORM queries alone, schema.execute without HTTP) to show where
-the time goes; --profile adds a cProfile of a few requests.
+Also printed, to show where the time goes: the same database work through the ORM alone,
+schema.execute without HTTP with and without the nested beneficiary/convention fields, the
+asyncio tasks one request creates, and the time spent in the cyclic GC. All timed functions
+take turns in blocks of 5 calls, so a load change on a shared machine hits them all alike;
+p50/p90 still move with the load average (printed), min values less. --profile adds a
+cProfile of 5 requests.
 """
 from __future__ import annotations
 
@@ -28,12 +33,12 @@ import argparse
 import asyncio
 import cProfile
 import gc
-import os
 import hashlib
 import io
 import json
 import logging
 import math
+import os
 import pstats
 import secrets
 import shutil
@@ -207,15 +212,15 @@ class GcMeter:
             self.ms[info["generation"]] += (time.perf_counter() - self._start) * 1000
 
 
-async def interleaved(fns: dict[str, Callable[[], Awaitable[Any]]], runs: int,
+async def interleaved(fns: dict[str, tuple[Callable[[], Awaitable[Any]], int]],
                       warmup: int = WARMUP) -> tuple[dict[str, list[float]], dict[str, GcMeter]]:
-    """Milliseconds of `runs` calls of each function, after `warmup` untimed rounds, and the GC
-    time of each. The functions take turns in blocks of BLOCK consecutive calls: turns so that
+    """Milliseconds of calls of each function (`name: (function, runs)`), after `warmup`
+    untimed rounds, and the GC time of each. The functions take turns in blocks of BLOCK consecutive calls: turns so that
     every function sees the same machine load, blocks so that each one mostly pays for the full
     GC collections its own garbage triggers (strict round-robin lets one function's garbage
     land its gen2 collections on another's timing)."""
     for _ in range(warmup):
-        for fn in fns.values():
+        for fn, _runs in fns.values():
             await fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
     meters = {name: GcMeter() for name in fns}
@@ -227,9 +232,9 @@ async def interleaved(fns: dict[str, Callable[[], Awaitable[Any]]], runs: int,
 
     gc.callbacks.append(on_gc)
     try:
-        for first in range(0, runs, BLOCK):
-            for name, fn in fns.items():
-                for _ in range(min(BLOCK, runs - first)):
+        for first in range(0, max(runs for _fn, runs in fns.values()), BLOCK):
+            for name, (fn, runs) in fns.items():
+                for _ in range(max(0, min(BLOCK, runs - first))):
                     current[:] = [meters[name]]
                     start = time.perf_counter()
                     await fn()
@@ -262,6 +267,7 @@ class Counted:
         self.logged: list[str] = []
         self.traced: list[str] = []
         self.tasks = 0
+        self.data: dict[str, Any] = {}
 
 
 async def count_one_request(request: Callable[[], Awaitable[httpx.Response]], sqlite: bool) -> Counted:
@@ -285,7 +291,7 @@ async def count_one_request(request: Callable[[], Awaitable[httpx.Response]], sq
     logger.setLevel(logging.DEBUG)
     loop.set_task_factory(counting_factory)
     try:
-        check_answer(await request())
+        counted.data = check_answer(await request())
     finally:
         loop.set_task_factory(previous_factory)
         logger.removeHandler(handler)
@@ -352,7 +358,8 @@ async def run(args: argparse.Namespace) -> int:
     if args.plans > settings.max_page_size:
         raise SystemExit(f"--plans must be at most max_page_size ({settings.max_page_size}): "
                          "the whole list is fetched in one page")
-    small_n = min(SMALL_N, args.plans)
+    # The statement count is taken at N=SMALL_N and at N=--plans; below that, at half of --plans.
+    small_n = SMALL_N if args.plans > SMALL_N else max(1, args.plans // 2)
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     t0 = time.perf_counter()
     caisse = None
@@ -377,8 +384,10 @@ async def run(args: argparse.Namespace) -> int:
 
             post_big, post_small = poster(big.token), poster(small.token)
 
-            # Correctness first: the app's page equals the baseline's.
-            app_data = check_answer(await post_big())
+            # Correctness first: the app's page equals the baseline's. (This first request of
+            # the token is counted too, to show what a token's first use costs.)
+            first_use = await count_one_request(post_big, sqlite)
+            app_data = first_use.data
             rows = await preload_rows(big, args.plans)
             bschema = baseline_schema()
             document = graphql.parse(QUERY)
@@ -399,10 +408,15 @@ async def run(args: argparse.Namespace) -> int:
             items = len(app_data["carePlans"]["items"])
 
             # SQL statements (and asyncio tasks) of one request, at two sizes, same document.
+            # Each token is used once first: the identity middleware may write a token's
+            # last_used_at on its first use (then at most once a minute), which is not per-row
+            # work and would skew the comparison.
+            check_answer(await post_small())
             small_count = await count_one_request(post_small, sqlite)
+            check_answer(await post_big())
             big_count = await count_one_request(post_big, sqlite)
 
-            # Timings, round-robin. Besides the two figures asked for, a breakdown: the same
+            # Timings, in turns. Besides the two figures asked for, a breakdown: the same
             # database work through the ORM alone, the schema without HTTP, and the schema
             # without the two nested fields (beneficiary, convention).
             user = await User.get(id=big.user.id)
@@ -422,13 +436,14 @@ async def run(args: argparse.Namespace) -> int:
                         raise SystemExit(f"schema.execute errors: {result.errors}")
                 return execute
 
+            breakdown_runs = max(BLOCK, args.runs // 2)
             samples, meters = await interleaved({
-                "http": post_big,
-                "baseline": baseline,
-                "schema": schema_only(QUERY),
-                "schema_flat": schema_only(FLAT_QUERY),
-                "orm": orm_only,
-            }, args.runs)
+                "http": (post_big, args.runs),
+                "baseline": (baseline, args.runs),
+                "schema": (schema_only(QUERY), breakdown_runs),
+                "schema_flat": (schema_only(FLAT_QUERY), breakdown_runs),
+                "orm": (orm_only, breakdown_runs),
+            })
 
             profile_text = ""
             if args.profile:
@@ -452,22 +467,30 @@ async def run(args: argparse.Namespace) -> int:
     http_ms, base_ms = samples["http"], samples["baseline"]
     p90, b90 = pct(http_ms, 0.9), pct(base_ms, 0.9)
     n_small, n_big = len(small_count.logged), len(big_count.logged)
-    grows = n_big > n_small
+    grows = n_big > n_small or len(big_count.traced) > len(small_count.traced)
+    if small_n == args.plans:
+        print(f"warning: --plans {args.plans} is too small to tell whether statements grow with N")
     verdict = "GROWS" if grows else "constant"
     backend = "SQLite (temporary file)" if temp_dir else database_url.split("://", 1)[0]
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     runs = args.runs
 
     print(f"backend: {backend} | {os.cpu_count()} CPUs, load average {load_before} before, "
-          f"{load} after | {runs} timed runs of each, in turns of {BLOCK}, after {WARMUP} warm-up rounds")
+          f"{load} after | {runs} timed runs ({breakdown_runs} for the breakdown), in turns of {BLOCK}, "
+          f"after {WARMUP} warm-up rounds")
     print(f"setup: migrate {t_migrated - t0:.1f} s, seed {t_seeded - t_migrated:.1f} s, "
           f"measure {t_done - t_seeded:.1f} s")
     print(f"SQL statements of one request (N={args.plans}):")
     for text in big_count.logged:
         print("   ", (text[:140] + " …") if len(text) > 140 else text)
     if sqlite:
+        agree = (len(small_count.traced), len(big_count.traced)) == (n_small, n_big)
         print(f"sqlite3 trace cross-check (statements the engine ran): {len(small_count.traced)} "
-              f"(N={small_n}), {len(big_count.traced)} (N={args.plans})")
+              f"(N={small_n}), {len(big_count.traced)} (N={args.plans}) → "
+              + ("agrees with the tortoise.db_client log" if agree else "DIFFERS from the log"))
+    extra = [t for t in first_use.logged if not t.startswith("SELECT")]
+    print(f"first request with a fresh token: {len(first_use.logged)} statements"
+          + (f", of which not SELECT: {'; '.join(t.split(': [')[0] for t in extra)}" if extra else ""))
     print(f"asyncio tasks created by one request: {small_count.tasks} (N={small_n}), "
           f"{big_count.tasks} (N={args.plans})")
     print(f"breakdown, p50 (min) ms: ORM queries alone {p50['orm']:.1f} ({min(samples['orm']):.1f})"
@@ -478,8 +501,9 @@ async def run(args: argparse.Namespace) -> int:
     gen2 = [m.count[2] for m in meters.values()]
     gen2_ms = [m.ms[2] for m in meters.values()]
     print("cyclic GC, ms per call (collections gen0/gen1/gen2 per call): " + " | ".join(
-        f"{LABELS[name]} {sum(m.ms) / runs:.1f} ("
-        + "/".join(f"{n / runs:.1f}" for n in m.count) + ")" for name, m in meters.items()))
+        f"{LABELS[name]} {sum(m.ms) / len(samples[name]):.1f} ("
+        + "/".join(f"{n / len(samples[name]):.1f}" for n in m.count) + ")"
+        for name, m in meters.items()))
     if sum(gen2):
         print(f"   {sum(gen2)} full (gen2) collections in the timed loop, {sum(gen2_ms) / sum(gen2):.1f} ms "
               f"each on average, over {len(gc.get_objects())} tracked objects")

@@ -20,10 +20,14 @@ from ppas.services.mail_sender import deliver_pending
 from ppas.services.sessions import SessionLimits
 from ppas.settings import Settings
 from ppas.web import auth_routes, partner_pages, public_pages
+from ppas.web import billing_form_pages
+from ppas.web import admin_pages, caisse_convention_pages
+from ppas.web import caisse_registration_pages, dev_mail_pages, registration_pages
 from ppas.web.csrf import CsrfMiddleware
 from ppas.web.graphql_endpoint import PortalGraphQL
 from ppas.web.identity import IdentityMiddleware
 from ppas.web.operations import OperationRunner, load_operations
+from ppas.web.password_gate import PasswordChangeGate
 from ppas.web.security_headers import SecurityHeadersMiddleware
 from ppas.web.templating import make_environment, render
 
@@ -73,12 +77,22 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     routes = [
         *public_pages.routes,
         *auth_routes.routes,
+        *billing_form_pages.routes,
         *partner_pages.routes,
+        *admin_pages.routes,
+        *caisse_convention_pages.routes,
+        *registration_pages.routes,
+        *caisse_registration_pages.routes,
+        *dev_mail_pages.routes,
         Route("/graphql", PortalGraphQL(schema, settings=settings, clock=clock),
               methods=["GET", "POST"]),
         Route("/sw.js", service_worker),
         Mount("/static/vendor/htmx",
               StaticFiles(directory=settings.node_modules_dir / "htmx.org" / "dist",
+                          check_dir=False)),
+        # The ALTCHA widget's "external" build (CSP-friendly), its translations and workers.
+        Mount("/static/vendor/altcha",
+              StaticFiles(directory=settings.node_modules_dir / "altcha" / "dist",
                           check_dir=False)),
         Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
     ]
@@ -88,6 +102,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                    limits=SessionLimits(idle=timedelta(minutes=settings.session_idle_minutes),
                                         absolute=timedelta(hours=settings.session_absolute_hours))),
         Middleware(CsrfMiddleware),
+        Middleware(PasswordChangeGate),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={404: not_found})

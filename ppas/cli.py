@@ -59,6 +59,23 @@ def _send_mail(settings: Settings) -> None:
     print(f"Courriels envoyés : {asyncio.run(_with_database(settings, work))}")
 
 
+def _create_token(settings: Settings, login: str, name: str) -> None:
+    from ppas.services.api_tokens import create_token_for_login
+    from ppas.services.errors import ServiceError
+
+    async def work():
+        return await create_token_for_login(login, name)
+
+    try:
+        created = asyncio.run(_with_database(settings, work))
+    except ServiceError as error:
+        print(error.message, file=sys.stderr)
+        sys.exit(1)
+    print(f"Jeton « {created.token.name} » créé pour le partenaire de {login}. Copiez-le "
+          "maintenant : il ne sera plus jamais affiché.", file=sys.stderr)
+    print(created.secret)  # alone on stdout: TOKEN=$(ppas token create …) works
+
+
 def export_schema_sdl() -> str:
     """The schema's SDL as it is written to graphql/schema.graphql."""
     from ppas.schema import schema
@@ -82,6 +99,11 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("demo", help="load the demo data (idempotent)")
     jobs = commands.add_parser("jobs", help="run a background job once")
     jobs.add_argument("job", choices=["send-mail"])
+    token = commands.add_parser("token", help="manage API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    token_create = token_commands.add_parser("create", help="create an API token (printed once)")
+    token_create.add_argument("--login", required=True, help="a partner admin's login")
+    token_create.add_argument("--name", required=True, help="the token's name")
     export = commands.add_parser("export-schema", help="write graphql/schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     args = parser.parse_args(argv)
@@ -95,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
         _demo(settings)
     elif args.command == "jobs" and args.job == "send-mail":
         _send_mail(settings)
+    elif args.command == "token" and args.token_command == "create":
+        _create_token(settings, args.login, args.name)
     elif args.command == "export-schema":
         _export_schema(args.output)
     else:  # pragma: no cover - argparse refuses unknown commands

@@ -12,19 +12,27 @@ from strawberry.extensions import (
 
 from ppas.schema.accounts.mutations import AccountMutations
 from ppas.schema.beneficiaries.queries import BeneficiaryQueries
+from ppas.schema.billing_forms.mutations import BillingFormMutations
+from ppas.schema.billing_forms.queries import BillingFormQueries
 from ppas.schema.extensions.masking import masked_errors
+from ppas.schema.partner_admin.mutations import PartnerAdminMutations
+from ppas.schema.partner_admin.queries import PartnerAdminQueries
+from ppas.schema.outbox.queries import OutboxQueries
 from ppas.schema.partners.queries import PartnerQueries
+from ppas.schema.registrations.mutations import RegistrationMutations
+from ppas.schema.registrations.queries import RegistrationQueries
 from ppas.schema.viewer import ViewerQueries
 from ppas.settings import Settings
 
 
 @strawberry.type
-class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries):
+class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, PartnerAdminQueries,
+            RegistrationQueries, OutboxQueries):
     """Every query of the portal."""
 
 
 @strawberry.type
-class Mutation(AccountMutations):
+class Mutation(AccountMutations, BillingFormMutations, PartnerAdminMutations, RegistrationMutations):
     """Every mutation of the portal; each returns a union of success and error types."""
 
 

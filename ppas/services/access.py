@@ -6,10 +6,24 @@ from ppas.models.account import PARTNER_ROLES
 from ppas.services.errors import AccessDenied
 
 
-def partner_id_of(user: User | None) -> int:
-    """The partner whose data `user` may read, or AccessDenied."""
+PASSWORD_CHANGE_FIRST = (
+    "Choisissez d'abord votre nouveau mot de passe (page « Nouveau mot de passe ») : "
+    "le mot de passe temporaire ne donne accès à rien d'autre."
+)
+
+
+def require_usable_account(user: User | None) -> User:
+    """The signed-in user, if they may act: active, and not holding a password to change."""
     if user is None or not user.active:
         raise AccessDenied("Connectez-vous pour accéder à cette information.")
+    if user.must_change_password:
+        raise AccessDenied(PASSWORD_CHANGE_FIRST)
+    return user
+
+
+def partner_id_of(user: User | None) -> int:
+    """The partner whose data `user` may read, or AccessDenied."""
+    user = require_usable_account(user)
     if user.role not in PARTNER_ROLES or user.partner_id is None:
         raise AccessDenied("Cette information est réservée aux partenaires.")
     return user.partner_id

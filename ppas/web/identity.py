@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -23,12 +24,19 @@ def bearer_token(headers: Headers) -> str | None:
     return token.strip() or None
 
 
-async def user_for_token(token: str) -> User | None:
-    """The user behind a live API token (issued by a partner admin)."""
+# Like a session's last_seen_at: at most one write per minute per token.
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+async def user_for_token(token: str, now: datetime | None = None) -> User | None:
+    """The user behind a live API token (issued by a partner admin); notes its last use."""
     digest = hashlib.sha256(token.encode()).hexdigest()
     row = await ApiToken.get_or_none(token_hash=digest, revoked_at=None).select_related("created_by")
     if row is None or not row.created_by.active:
         return None
+    if now is not None and (row.last_used_at is None
+                            or now - row.last_used_at >= TOKEN_LAST_USED_RESOLUTION):
+        await ApiToken.filter(id=row.id).update(last_used_at=now)
     return row.created_by
 
 
@@ -52,7 +60,7 @@ class IdentityMiddleware:
         if token is not None:
             # A bearer request never uses cookies, so it cannot ride on a browser session.
             state["via_token"] = True
-            state["user"] = await user_for_token(token)
+            state["user"] = await user_for_token(token, self.clock.now())
             await self.app(scope, receive, send)
             return
         cookies = SimpleCookie(headers.get("cookie", ""))

@@ -1,4 +1,4 @@
-"""Public pages: home, FAQ, documentation, contact, sign-up."""
+"""Public pages: home, FAQ, documentation, contact (sign-up: registration_pages)."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -24,10 +24,6 @@ async def contact(request: Request) -> Response:
     return render(request, "pages/contact.html")
 
 
-async def sign_up(request: Request) -> Response:
-    return render(request, "pages/sign_up.html")
-
-
 async def schema_sdl(request: Request) -> Response:
     path = request.app.state.settings.operations_dir.parent / "schema.graphql"
     return FileResponse(path, media_type="text/plain; charset=utf-8")
@@ -39,5 +35,4 @@ routes = [
     Route("/faq", faq, name="faq"),
     Route("/documentation", documentation, name="documentation"),
     Route("/contact", contact, name="contact"),
-    Route("/inscription", sign_up, name="sign_up"),
 ]

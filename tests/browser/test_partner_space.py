@@ -193,5 +193,5 @@ async def test_graphiql_is_refused_to_a_partner_admin(page, live_server):
     assert response.status == 403
     await expect(page.locator("body")).to_contain_text(
         "L'explorateur GraphQL est réservé aux administrateurs de la caisse.")
-    await expect(page).to_have_title("Accès refusé")
+    await expect(page).to_have_title("Accès refusé — PPAS")
     await expect(page.locator(".graphiql-container, #graphiql")).to_have_count(0)

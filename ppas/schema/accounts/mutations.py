@@ -1,12 +1,24 @@
-"""Sign-in and sign-out mutations (the web form runs them too)."""
+"""Account mutations (the web forms run them too): sign-in and out, password change, reset."""
 from __future__ import annotations
 
 import strawberry
 
-from ppas.schema.accounts.types import SignInError, SignInResult, SignInSuccess
+from ppas.schema.accounts.types import (
+    ChangePasswordError,
+    ChangePasswordResult,
+    ChangePasswordSuccess,
+    RequestPasswordResetError,
+    RequestPasswordResetResult,
+    RequestPasswordResetSuccess,
+    SignInError,
+    SignInResult,
+    SignInSuccess,
+)
 from ppas.schema.context import Info
 from ppas.schema.viewer import Viewer
 from ppas.services import sessions
+from ppas.services.errors import AccessDenied, ServiceError
+from ppas.services.passwords import PasswordRefused, change_password, request_password_reset
 from ppas.services.sessions import SESSION_COOKIE
 from ppas.services.sign_in import sign_in
 
@@ -16,7 +28,8 @@ class AccountMutations:
     @strawberry.mutation(description="Se connecter : chaque essai compte pour le blocage du compte.")
     async def sign_in(self, info: Info, login: str, password: str) -> SignInResult:
         context = info.context
-        result = await sign_in(login.strip(), password, now=context.now(), ip=context.client_ip)
+        result = await sign_in(login.strip(), password, now=context.now(), ip=context.client_ip,
+                               policy=context.settings.password_rules)
         if result.user is None:
             return SignInError(message=result.error)
         if context.request is not None:
@@ -32,7 +45,9 @@ class AccountMutations:
             )
         user = result.user
         return SignInSuccess(viewer=Viewer(login=user.login, display_name=user.display_name,
-                                           role=str(user.role)))
+                                           role=str(user.role)),
+                             warning=result.warning or None,
+                             must_change_password=result.must_change_password)
 
     @strawberry.mutation(description="Se déconnecter : la session en cours prend fin.")
     async def sign_out(self, info: Info) -> bool:
@@ -42,3 +57,40 @@ class AccountMutations:
         if info.context.response is not None:
             info.context.response.delete_cookie(SESSION_COOKIE, path="/")
         return True
+
+    @strawberry.mutation(description="Changer son mot de passe (obligatoire après un mot de passe "
+                                     "temporaire) ; les autres sessions du compte prennent fin.")
+    async def change_password(self, info: Info, login: str, old_password: str,
+                              new_password: str, confirmation: str) -> ChangePasswordResult:
+        context = info.context
+        state = context.request.state if context.request is not None else None
+        if getattr(state, "via_token", False):
+            raise AccessDenied("Un jeton d'API ne permet pas de changer un mot de passe : "
+                               "connectez-vous au portail.")
+        session = getattr(state, "session", None)
+        try:
+            message = await change_password(
+                context.user, login, old_password, new_password, confirmation,
+                settings=context.settings, now=context.now(), ip=context.client_ip,
+                keep_session_id=session.id if session is not None else None)
+        except AccessDenied:
+            raise  # not signed in: an error, not data
+        except PasswordRefused as error:
+            return ChangePasswordError(message=error.message, field=error.field,
+                                       problems=error.problems)
+        except ServiceError as error:
+            return ChangePasswordError(message=error.message, field=error.field,
+                                       problems=[error.message])
+        return ChangePasswordSuccess(message=message)
+
+    @strawberry.mutation(description="Mot de passe oublié : un mot de passe temporaire est envoyé "
+                                     "par courriel si l'identifiant et l'adresse correspondent.")
+    async def request_password_reset(self, info: Info, login: str,
+                                     email: str) -> RequestPasswordResetResult:
+        context = info.context
+        try:
+            message = await request_password_reset(login, email, settings=context.settings,
+                                                   now=context.now(), ip=context.client_ip)
+        except ServiceError as error:
+            return RequestPasswordResetError.from_service(error)
+        return RequestPasswordResetSuccess(message=message)

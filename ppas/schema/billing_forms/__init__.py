@@ -1,0 +1,1 @@
+"""The monthly online billing form: worklist, lines, saves, validation, cancellation."""

@@ -1,0 +1,38 @@
+"""Queries of the online billing form: the worklist and one form with its lines."""
+from __future__ import annotations
+
+import strawberry
+
+from ppas.schema.billing_forms.types import BillingForm, BillingWorklist, FormLine, WorklistEntry
+from ppas.schema.context import Info
+from ppas.services import billing_forms
+
+
+def parse_id(value: strawberry.ID | None) -> int | None:
+    """An integer id, or None for anything else."""
+    return int(value) if value is not None and str(value).isdigit() else None
+
+
+@strawberry.type
+class BillingFormQueries:
+    @strawberry.field(description="« Facturation » : les formulaires à remplir, puis ceux validés récemment.")
+    async def billing_forms(self, info: Info) -> BillingWorklist:
+        work = await billing_forms.worklist(info.context.user, info.context.now())
+        return BillingWorklist(to_fill=[WorklistEntry.from_entry(e) for e in work.to_fill],
+                               validated=[WorklistEntry.from_entry(e) for e in work.validated])
+
+    @strawberry.field(description="Un formulaire du partenaire ; null s'il n'est pas le sien.")
+    async def billing_form(self, info: Info, id: strawberry.ID) -> BillingForm | None:
+        form_id = parse_id(id)
+        if form_id is None:
+            return None
+        row = await billing_forms.get_form(info.context.user, form_id)
+        return BillingForm.from_model(row) if row else None
+
+    @strawberry.field(description="Une ligne d'un formulaire du partenaire ; null sinon.")
+    async def billing_form_line(self, info: Info, id: strawberry.ID) -> FormLine | None:
+        line_id = parse_id(id)
+        if line_id is None:
+            return None
+        row = await billing_forms.get_line(info.context.user, line_id)
+        return FormLine.from_model(row) if row else None

@@ -1,0 +1,224 @@
+"""GraphQL types of the online billing form."""
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+
+from ppas import models
+from ppas.domain.periods import Period
+from ppas.schema.beneficiaries.types import CarePlan
+from ppas.schema.billing_forms.loaders import care_plan_loader
+from ppas.schema.context import Info
+from ppas.schema.errors import UserError
+from ppas.schema.pagination import Page, checked_window
+from ppas.schema.partners.types import Convention
+from ppas.services import billing_forms
+
+
+@strawberry.type(description="Comptes et totaux d'un formulaire ou d'une page (montants en euros).")
+class FormTotals:
+    line_count: int
+    filled_count: int
+    crossed_out_count: int
+    remaining_count: int = strawberry.field(description="Lignes ni remplies ni barrées.")
+    hours: Decimal
+    sunday_hours: Decimal
+    amount: Decimal
+    last_saved_at: datetime | None
+    first_remaining_position: int | None = strawberry.field(
+        description="Position de la première ligne ni remplie ni barrée (reprise de saisie).")
+
+    @classmethod
+    def from_summary(cls, s: billing_forms.Summary) -> FormTotals:
+        return cls(line_count=s.line_count, filled_count=s.filled_count,
+                   crossed_out_count=s.crossed_out_count, remaining_count=s.remaining_count,
+                   hours=s.hours, sunday_hours=s.sunday_hours, amount=s.amount,
+                   last_saved_at=s.last_saved_at,
+                   first_remaining_position=s.first_remaining_position)
+
+
+@strawberry.type(description="Ligne du formulaire : une prise en charge, ses heures du mois, ou barrée.")
+class FormLine:
+    id: strawberry.ID
+    position: int
+    hours: Decimal | None
+    sunday_hours: Decimal | None
+    amount: Decimal | None = strawberry.field(
+        description="heures × (taux − participation), plus les heures du dimanche au tarif du dimanche.")
+    crossed_out: bool
+    version: int = strawberry.field(description="À renvoyer à l'enregistrement (concurrence optimiste).")
+    saved_at: datetime | None
+    care_plan_id: strawberry.Private[int]
+    row: strawberry.Private[models.FormLine]
+
+    @classmethod
+    def from_model(cls, row: models.FormLine) -> FormLine:
+        return cls(id=strawberry.ID(str(row.id)), position=row.position, hours=row.hours,
+                   sunday_hours=row.sunday_hours, amount=row.amount, crossed_out=row.crossed_out,
+                   version=row.version, saved_at=row.saved_at, care_plan_id=row.care_plan_id,
+                   row=row)
+
+    @strawberry.field(description="Le formulaire de la ligne.")
+    async def form(self) -> BillingForm:
+        form = self.row.form if isinstance(self.row.form, models.BillingForm) else None
+        if form is None or not isinstance(getattr(form, "convention", None), models.Convention):
+            form = await models.BillingForm.get(id=self.row.form_id).select_related("convention")
+        return BillingForm.from_model(form)
+
+    @strawberry.field(description="La prise en charge facturée (taux, participation, heures prévues).")
+    async def care_plan(self, info: Info) -> CarePlan:
+        return CarePlan.from_model(await care_plan_loader(info.context).load(self.care_plan_id))
+
+
+@strawberry.type(description="Formulaire de facturation en ligne d'une convention pour une échéance.")
+class BillingForm:
+    id: strawberry.ID
+    period: str
+    period_label: str
+    status: str = strawberry.field(description="open, validated (en attente de paiement) ou paid.")
+    version: int
+    validated_at: datetime | None
+    row: strawberry.Private[models.BillingForm]
+
+    @classmethod
+    def from_model(cls, row: models.BillingForm) -> BillingForm:
+        return cls(id=strawberry.ID(str(row.id)), period=row.period,
+                   period_label=Period.parse(row.period).label_fr, status=str(row.status),
+                   version=row.version, validated_at=row.validated_at, row=row)
+
+    @strawberry.field(description="La convention facturée.")
+    def convention(self) -> Convention:
+        return Convention.from_model(self.row.convention)
+
+    @strawberry.field(description="Vrai si la convention a un tarif pour les dimanches et jours fériés.")
+    def sunday_hours_allowed(self) -> bool:
+        return self.row.convention.sunday_hourly_rate is not None
+
+    @strawberry.field(description="Nom de la personne qui a validé le formulaire.")
+    async def validated_by(self) -> str | None:
+        if self.row.validated_by_id is None:
+            return None
+        user = await models.User.get_or_none(id=self.row.validated_by_id)
+        return f"{user.display_name} ({user.login})" if user else None
+
+    @strawberry.field(description="Totaux du formulaire entier.")
+    async def totals(self) -> FormTotals:
+        return FormTotals.from_summary(await billing_forms.form_summary(self.row.id))
+
+    @strawberry.field(description="Totaux des lignes d'une page (mêmes offset et limit que lines).")
+    async def page_totals(self, info: Info, offset: int = 0, limit: int | None = None) -> FormTotals:
+        offset, limit = _window(info, offset, limit)
+        return FormTotals.from_summary(
+            await billing_forms.form_summary(self.row.id, offset + 1, offset + limit))
+
+    @strawberry.field(description="Les lignes, dans l'ordre, page par page.")
+    async def lines(self, info: Info, offset: int = 0, limit: int | None = None) -> Page[FormLine]:
+        offset, limit = _window(info, offset, limit)
+        rows = await billing_forms.form_lines(self.row, offset, limit)
+        total = await models.FormLine.filter(form_id=self.row.id).count()
+        return Page(items=[FormLine.from_model(r) for r in rows], total_count=total,
+                    offset=offset, limit=limit)
+
+    @strawberry.field(description="Vrai si « Annuler » la validation est encore possible.")
+    def can_cancel(self, info: Info) -> bool:
+        return self.row.status != models.FormStatus.OPEN and \
+            billing_forms.cancel_problem_of(self.row, info.context.now()) is None
+
+    @strawberry.field(description="Pourquoi la validation ne peut plus être annulée (sinon null).")
+    def cancel_problem(self, info: Info) -> str | None:
+        return billing_forms.cancel_problem_of(self.row, info.context.now())
+
+    @strawberry.field(description="Le récapitulatif PDF en base64, une fois le formulaire validé.")
+    async def recap_pdf(self, info: Info) -> str | None:
+        if self.row.status == models.FormStatus.OPEN:
+            return None
+        pdf = await billing_forms.recap_pdf(info.context.user, self.row.id)
+        return base64.b64encode(pdf).decode("ascii")
+
+
+def _window(info: Info, offset: int, limit: int | None) -> tuple[int, int]:
+    settings = info.context.settings
+    return checked_window(offset, limit or settings.page_size, settings.max_page_size)
+
+
+@strawberry.type(description="Un formulaire à remplir, à ouvrir, ou validé récemment.")
+class WorklistEntry:
+    convention_id: strawberry.ID
+    convention_number: str
+    period: str
+    period_label: str
+    status: str = strawberry.field(description="to_open, open, validated ou paid.")
+    form_id: strawberry.ID | None
+    line_count: int
+    done_count: int = strawberry.field(description="Lignes remplies ou barrées.")
+    last_saved_at: datetime | None
+    validated_at: datetime | None
+
+    @classmethod
+    def from_entry(cls, e: billing_forms.WorklistEntry) -> WorklistEntry:
+        return cls(convention_id=strawberry.ID(str(e.convention_id)),
+                   convention_number=e.convention_number, period=e.period,
+                   period_label=Period.parse(e.period).label_fr, status=e.status,
+                   form_id=strawberry.ID(str(e.form_id)) if e.form_id else None,
+                   line_count=e.line_count, done_count=e.done_count,
+                   last_saved_at=e.last_saved_at, validated_at=e.validated_at)
+
+
+@strawberry.type(description="La liste de travail « Facturation ».")
+class BillingWorklist:
+    to_fill: list[WorklistEntry]
+    validated: list[WorklistEntry]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@strawberry.type(description="Action réussie sur un formulaire.")
+class BillingFormSuccess:
+    form: BillingForm
+
+
+@strawberry.type(description="Ligne qui bloque la validation : ni remplie ni barrée.")
+class UnfilledFormLine:
+    line_id: strawberry.ID
+    position: int
+    label: str
+
+
+@strawberry.type(description="Action refusée sur un formulaire ; lines liste les lignes à terminer.")
+class BillingFormError(UserError):
+    lines: list[UnfilledFormLine] = strawberry.field(default_factory=list)
+
+
+BillingFormResult = Annotated[BillingFormSuccess | BillingFormError,
+                              strawberry.union("BillingFormResult")]
+
+
+@strawberry.type(description="Ligne enregistrée (ou inchangée).")
+class FormLineSuccess:
+    line: FormLine
+    form: BillingForm
+
+
+@strawberry.type(description="Ligne modifiée entre-temps : rien n'est écrasé, les deux valeurs sont rendues.")
+class FormLineConflict:
+    message: str
+    line: FormLine = strawberry.field(description="La ligne telle qu'enregistrée (et sa version).")
+    typed_hours: str
+    typed_sunday_hours: str
+
+
+@strawberry.type(description="Saisie refusée ; la ligne enregistrée et la saisie sont rendues.")
+class FormLineError(UserError):
+    line: FormLine | None = None
+    typed_hours: str | None = None
+    typed_sunday_hours: str | None = None
+
+
+SaveFormLineResult = Annotated[FormLineSuccess | FormLineConflict | FormLineError,
+                               strawberry.union("SaveFormLineResult")]
+FormLineResult = Annotated[FormLineSuccess | FormLineError, strawberry.union("FormLineResult")]

@@ -1,0 +1,1 @@
+"""Partner administration: users, partner data, convention requests, API tokens."""

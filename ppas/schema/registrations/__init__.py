@@ -1,0 +1,1 @@
+"""Pre-registration and the caisse's decision."""

@@ -1,0 +1,74 @@
+"""Submit a pre-registration; validate or reject it (caisse agents)."""
+from __future__ import annotations
+
+import strawberry
+
+from ppas.schema.context import Info
+from ppas.schema.registrations.types import (
+    RegistrationFieldProblem,
+    RegistrationDecisionError,
+    RegistrationInput,
+    RejectRegistrationResult,
+    RejectRegistrationSuccess,
+    SubmitRegistrationError,
+    SubmitRegistrationResult,
+    SubmitRegistrationSuccess,
+    ValidateRegistrationResult,
+    ValidateRegistrationSuccess,
+)
+from ppas.services import registration
+from ppas.services.errors import ServiceError
+
+SUBMITTED = ("Votre préinscription est terminée. La caisse va vérifier vos informations ; "
+             "vous recevrez un courriel dès qu'elle l'aura validée, avec votre identifiant "
+             "et un mot de passe provisoire.")
+
+
+@strawberry.type
+class RegistrationMutations:
+    @strawberry.mutation(description="Se préinscrire (public) ; `captcha` est la preuve de travail ALTCHA.")
+    async def submit_registration(self, info: Info, input: RegistrationInput,
+                                  captcha: str) -> SubmitRegistrationResult:
+        context = info.context
+        try:
+            await registration.submit_registration(
+                input.to_form(), captcha, settings=context.settings, now=context.now(),
+                ip=context.client_ip)
+        except registration.RegistrationRefused as refused:
+            return SubmitRegistrationError(
+                message=refused.message, field=refused.field,
+                problems=[RegistrationFieldProblem(field=name, message=text)
+                          for name, text in refused.problems.items()])
+        except ServiceError as error:
+            return SubmitRegistrationError(
+                message=error.message, field=error.field,
+                problems=[RegistrationFieldProblem(field=error.field, message=error.message)]
+                if error.field else [])
+        return SubmitRegistrationSuccess(message=SUBMITTED)
+
+    @strawberry.mutation(description="Valider une préinscription : crée l'administrateur du partenaire.")
+    async def validate_registration(self, info: Info, id: strawberry.ID) -> ValidateRegistrationResult:
+        context = info.context
+        try:
+            done = await registration.validate_registration(
+                context.user, id, settings=context.settings, now=context.now(),
+                ip=context.client_ip)
+        except ServiceError as error:
+            return RegistrationDecisionError.from_service(error)
+        return ValidateRegistrationSuccess(
+            id=strawberry.ID(str(done.registration.id)), login=done.user.login,
+            message=(f"Préinscription validée : le compte « {done.user.login} » est créé et "
+                     f"un mot de passe provisoire est envoyé à {done.user.email}."))
+
+    @strawberry.mutation(description="Refuser une préinscription ; la raison est envoyée par courriel.")
+    async def reject_registration(self, info: Info, id: strawberry.ID,
+                                  reason: str) -> RejectRegistrationResult:
+        context = info.context
+        try:
+            row = await registration.reject_registration(
+                context.user, id, reason, now=context.now(), ip=context.client_ip)
+        except ServiceError as error:
+            return RegistrationDecisionError.from_service(error)
+        return RejectRegistrationSuccess(
+            id=strawberry.ID(str(row.id)),
+            message=(f"Préinscription refusée : la raison est envoyée à {row.admin_email}."))

@@ -1,0 +1,348 @@
+"""« Facturation »: the worklist and the monthly online billing form (autosave through htmx)."""
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ppas.domain.billing_form import page_count, page_of_position
+from ppas.domain.periods import PARIS
+from ppas.web.guards import redirect, refusal_page, run_operation, signed_in
+from ppas.web.operations import OperationFailed
+from ppas.web.templating import is_htmx, render
+
+
+def _paris(value: str | datetime | None, pattern: str) -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(PARIS).strftime(pattern)
+
+
+def _with_filters(request: Request) -> None:
+    env = request.app.state.templates
+    if "paris_hm" not in env.filters:
+        env.filters["paris_hm"] = lambda v: _paris(v, "%H:%M")
+        env.filters["paris_datetime"] = lambda v: _paris(v, "%d/%m/%Y à %H:%M")
+
+
+def _page(request: Request, source: Any = None) -> int:
+    value = str((source or request.query_params).get("page", "1"))
+    return max(int(value), 1) if value.isdigit() else 1
+
+
+def _window(request: Request, page: int) -> tuple[int, int]:
+    size = request.app.state.settings.page_size
+    return (page - 1) * size, size
+
+
+def _form_url(form_id: Any, page: int | None = None, anchor: str = "") -> str:
+    url = f"/facturation/{form_id}"
+    if page:
+        url += f"?page={page}"
+    return url + (f"#{anchor}" if anchor else "")
+
+
+# --------------------------------------------------------------------------- worklist
+
+
+async def _worklist_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
+    _with_filters(request)
+    try:
+        data = await run_operation(request, "BillingWorklist")
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    conventions = [c for c in data["conventions"] if c["status"] == "active"
+                   and c["prestationCode"] == "001"]
+    return render(request, "pages/billing_worklist.html", status_code=status_code,
+                  worklist=data["billingForms"], conventions=conventions, **extra)
+
+
+@signed_in
+async def worklist(request: Request) -> Response:
+    return await _worklist_page(request)
+
+
+@signed_in
+async def open_form(request: Request) -> Response:
+    data = await request.form()
+    convention_id = str(data.get("convention", ""))
+    period = str(data.get("period", ""))
+    try:
+        result = (await run_operation(request, "OpenBillingForm", conventionId=convention_id,
+                                      period=period))["openBillingForm"]
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    if result["__typename"] == "BillingFormError":
+        return await _worklist_page(request, status_code=422, open_error=result,
+                                    typed_period=period, typed_convention=convention_id)
+    return redirect(request, _form_url(result["form"]["id"]))
+
+
+# --------------------------------------------------------------------------- the form
+
+
+async def _load_page(request: Request, form_id: str, page: int) -> dict | None:
+    offset, limit = _window(request, page)
+    data = await run_operation(request, "BillingFormPage", id=form_id, offset=offset, limit=limit)
+    return data["billingForm"]
+
+
+def _page_context(request: Request, form: dict, page: int) -> dict:
+    size = request.app.state.settings.page_size
+    pages = page_count(form["lines"]["totalCount"], size)
+    return {"form": form, "page": page, "pages": pages, "page_size": size,
+            "last_page": page >= pages}
+
+
+async def _form_page(request: Request, form_id: str, page: int, status_code: int = 200,
+                     **extra: Any) -> Response:
+    _with_filters(request)
+    try:
+        form = await _load_page(request, form_id, page)
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    if form is None:
+        return render(request, "pages/not_found.html", status_code=404)
+    context = _page_context(request, form, page)
+    if page > context["pages"]:
+        return redirect(request, _form_url(form_id, context["pages"]))
+    return render(request, "pages/billing_form.html", status_code=status_code, **context, **extra)
+
+
+@signed_in
+async def form_page(request: Request) -> Response:
+    form_id = request.path_params["id"]
+    if "page" not in request.query_params:
+        # Resume where the user left: the page of the first line still to fill.
+        _with_filters(request)
+        try:
+            form = await _load_page(request, form_id, 1)
+        except OperationFailed as failure:
+            return refusal_page(request, failure)
+        if form is None:
+            return render(request, "pages/not_found.html", status_code=404)
+        position = form["totals"]["firstRemainingPosition"]
+        size = request.app.state.settings.page_size
+        page = page_of_position(position, size) if position and form["status"] == "open" else 1
+        if page == 1:
+            return render(request, "pages/billing_form.html", **_page_context(request, form, 1))
+        return await _form_page(request, form_id, page)
+    return await _form_page(request, form_id, _page(request))
+
+
+def _typed(data: Any, line_id: str) -> tuple[str | None, str | None, int]:
+    hours = data.get(f"h-{line_id}")
+    sunday = data.get(f"s-{line_id}")
+    version = str(data.get(f"v-{line_id}", "0"))
+    return hours, sunday, int(version) if version.isdigit() else 0
+
+
+def _state_of(result: dict, hours: str | None, sunday: str | None) -> dict:
+    """What a row shows after a save: saved, conflict (both values) or error (typed kept)."""
+    kind = result["__typename"]
+    if kind == "FormLineSuccess":
+        return {"kind": "saved", "line": result["line"]}
+    if kind == "FormLineConflict":
+        return {"kind": "conflict", "line": result["line"], "message": result["message"],
+                "hours": result["typedHours"], "sunday": result["typedSundayHours"]}
+    return {"kind": "error", "line": result.get("errorLine"), "message": result["message"],
+            "field": result.get("field") or "hours", "hours": hours or "", "sunday": sunday or ""}
+
+
+@signed_in
+async def save_all(request: Request) -> Response:
+    """The form-level « Enregistrer »: every line of the page, then the page again."""
+    form_id = request.path_params["id"]
+    data = await request.form()
+    page = _page(request, data)
+    offset, limit = _window(request, page)
+    states: dict[str, dict] = {}
+    saved = 0
+    line_ids = [key[2:] for key in data.keys() if key.startswith("h-") and key[2:].isdigit()]
+    try:
+        for line_id in line_ids:
+            hours, sunday, version = _typed(data, line_id)
+            result = (await run_operation(request, "SaveFormLine", lineId=line_id, hours=hours,
+                                          sundayHours=sunday, version=version, offset=offset,
+                                          limit=limit))["saveFormLine"]
+            state = _state_of(result, hours, sunday)
+            if state["kind"] == "saved":
+                saved += 1
+            else:
+                states[line_id] = state
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    if not states and not is_htmx(request):
+        return redirect(request, _form_url(form_id, page))
+    notice = (f"{saved} ligne{'s' if saved > 1 else ''} enregistrée{'s' if saved > 1 else ''}."
+              if not states else
+              f"{len(states)} ligne{'s' if len(states) > 1 else ''} non enregistrée"
+              f"{'s' if len(states) > 1 else ''} : voyez les messages sur les lignes concernées.")
+    failed = 422 if states and not is_htmx(request) else 200  # htmx swaps only 2xx
+    return await _form_page(request, form_id, page, status_code=failed,
+                            states=states, notice=notice, notice_is_error=bool(states))
+
+
+async def _line_response(request: Request, result: dict, page: int, *, trigger: str | None,
+                         hours: str | None = None, sunday: str | None = None,
+                         whole_row: bool = False) -> Response:
+    """htmx: the pieces of the row that changed (out-of-band), never the field being typed in."""
+    _with_filters(request)
+    state = _state_of(result, hours, sunday)
+    if state["line"] is None:  # the line is not the user's, or not readable any more
+        # 200: htmx swaps only successful responses, and the message must reach the page.
+        return render(request, "partials/billing_form_message.html",
+                      message=result.get("message", ""))
+    form = result.get("form")
+    if form is None:
+        line_data = await run_operation(request, "BillingFormLine", id=state["line"]["id"],
+                                        offset=_window(request, page)[0],
+                                        limit=_window(request, page)[1])
+        form = (line_data["billingFormLine"] or {}).get("form")
+    size = request.app.state.settings.page_size
+    return render(request, "partials/billing_form_line.html",
+                  line=state["line"], state=state, form=form, page=page, page_size=size,
+                  trigger=trigger, whole_row=whole_row)
+
+
+@signed_in
+async def save_line(request: Request) -> Response:
+    line_id = str(request.path_params["line_id"])
+    data = await request.form()
+    page = _page(request, data)
+    offset, limit = _window(request, page)
+    hours, sunday, version = _typed(data, line_id)
+    confirm = str(data.get("confirm", ""))
+    if confirm.isdigit():  # « Confirmer ma saisie » after a conflict: overwrite knowingly
+        version = int(confirm)
+    try:
+        result = (await run_operation(request, "SaveFormLine", lineId=line_id, hours=hours,
+                                      sundayHours=sunday, version=version, offset=offset,
+                                      limit=limit))["saveFormLine"]
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    if not is_htmx(request):
+        form_id = data.get("form", "")
+        return redirect(request, _form_url(form_id, page, f"ligne-{line_id}"))
+    trigger = request.headers.get("hx-trigger-name")
+    return await _line_response(request, result, page, trigger=trigger if not confirm else None,
+                                hours=hours, sunday=sunday)
+
+
+async def _toggle(request: Request, operation: str, field: str) -> Response:
+    line_id = str(request.path_params["line_id"])
+    data = await request.form()
+    page = _page(request, data)
+    offset, limit = _window(request, page)
+    try:
+        result = (await run_operation(request, operation, lineId=line_id, offset=offset,
+                                      limit=limit))[field]
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    if not is_htmx(request):
+        return redirect(request, _form_url(data.get("form", ""), page, f"ligne-{line_id}"))
+    if result["__typename"] == "FormLineError":
+        return render(request, "partials/billing_form_message.html", message=result["message"])
+    return await _line_response(request, result, page, trigger=None, whole_row=True)
+
+
+@signed_in
+async def cross_out(request: Request) -> Response:
+    return await _toggle(request, "CrossOutFormLine", "crossOutFormLine")
+
+
+@signed_in
+async def restore(request: Request) -> Response:
+    return await _toggle(request, "RestoreFormLine", "restoreFormLine")
+
+
+@signed_in
+async def line_row(request: Request) -> Response:
+    """The row as saved (« Reprendre la valeur enregistrée » after a conflict)."""
+    _with_filters(request)
+    line_id = str(request.path_params["line_id"])
+    page = _page(request)
+    offset, limit = _window(request, page)
+    try:
+        data = await run_operation(request, "BillingFormLine", id=line_id, offset=offset,
+                                   limit=limit)
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    line = data["billingFormLine"]
+    if line is None:
+        return render(request, "pages/not_found.html", status_code=404)
+    if not is_htmx(request):
+        return redirect(request, _form_url(line["form"]["id"], page, f"ligne-{line_id}"))
+    return render(request, "partials/billing_form_line.html", line=line,
+                  state={"kind": "reloaded", "line": line}, form=line["form"], page=page,
+                  page_size=request.app.state.settings.page_size, trigger=None, whole_row=True)
+
+
+@signed_in
+async def validate(request: Request) -> Response:
+    form_id = request.path_params["id"]
+    data = await request.form()
+    page = _page(request, data)
+    try:
+        result = (await run_operation(request, "ValidateBillingForm", id=form_id))[
+            "validateBillingForm"]
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    if result["__typename"] == "BillingFormError":
+        size = request.app.state.settings.page_size
+        links = [{**line, "url": _form_url(form_id, page_of_position(line["position"], size),
+                                           f"ligne-{line['lineId']}")}
+                 for line in result["lines"]]
+        return await _form_page(request, form_id, page, status_code=422,
+                                validation_error=result["message"], unfilled=links)
+    return redirect(request, _form_url(form_id, 1))
+
+
+@signed_in
+async def cancel(request: Request) -> Response:
+    form_id = request.path_params["id"]
+    try:
+        result = (await run_operation(request, "CancelBillingFormValidation", id=form_id))[
+            "cancelBillingFormValidation"]
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    if result["__typename"] == "BillingFormError":
+        return await _form_page(request, form_id, 1, status_code=422,
+                                cancel_error=result["message"])
+    return redirect(request, _form_url(form_id, 1))
+
+
+@signed_in
+async def recap_pdf(request: Request) -> Response:
+    form_id = request.path_params["id"]
+    try:
+        data = await run_operation(request, "BillingFormRecap", id=form_id)
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    form = data["billingForm"]
+    if form is None or not form["recapPdf"]:
+        return render(request, "pages/not_found.html", status_code=404)
+    name = f"recapitulatif_{form['convention']['number']}_{form['period']}.pdf"
+    return Response(base64.b64decode(form["recapPdf"]), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})
+
+
+routes = [
+    Route("/facturation", worklist, name="billing_worklist"),
+    Route("/facturation/ouvrir", open_form, methods=["POST"]),
+    Route("/facturation/{id:int}", form_page, name="billing_form"),
+    Route("/facturation/{id:int}/enregistrer", save_all, methods=["POST"]),
+    Route("/facturation/{id:int}/valider", validate, methods=["POST"]),
+    Route("/facturation/{id:int}/annuler", cancel, methods=["POST"]),
+    Route("/facturation/{id:int}/recapitulatif.pdf", recap_pdf),
+    Route("/facturation/lignes/{line_id:int}", line_row, methods=["GET"]),
+    Route("/facturation/lignes/{line_id:int}", save_line, methods=["POST"]),
+    Route("/facturation/lignes/{line_id:int}/barrer", cross_out, methods=["POST"]),
+    Route("/facturation/lignes/{line_id:int}/retablir", restore, methods=["POST"]),
+]

@@ -1,0 +1,97 @@
+"""Public pre-registration: general conditions, then the form with its captcha."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ppas.services import captcha
+from ppas.web.guards import redirect, run_operation
+from ppas.web.templating import render
+
+CONDITIONS_VERSION = "2026-1"
+ACCEPTED_COOKIE = "ppas_cgu"
+ACCEPTED_MAX_AGE = 2 * 3600
+CONDITIONS_PATH = "/inscription"
+FORM_PATH = "/inscription/formulaire"
+DONE_PATH = "/inscription/terminee"
+
+# The form's fields: the GraphQL input's names, in the order of the page.
+FIELDS = ["caisseCode", "conventionNumber", "structureId", "structureName", "lastName",
+          "firstName", "email", "phone", "login", "addressLine", "postalCode", "city"]
+
+
+def _acceptance(request: Request) -> str:
+    """The signed proof that this browser accepted the conditions (bound to its CSRF token,
+    so it cannot be copied to another browser)."""
+    secret = request.app.state.settings.secret_key.encode()
+    message = f"ppas:conditions:{CONDITIONS_VERSION}:{request.state.csrf_token or ''}"
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+
+
+def has_accepted(request: Request) -> bool:
+    """True when the browser ticked « J'accepte » (checked server-side on every step)."""
+    supplied = request.cookies.get(ACCEPTED_COOKIE, "")
+    return bool(supplied) and hmac.compare_digest(supplied, _acceptance(request))
+
+
+async def conditions(request: Request) -> Response:
+    return render(request, "pages/sign_up.html")
+
+
+async def accept_conditions(request: Request) -> Response:
+    form = await request.form()
+    if form.get("accepte") != "oui":
+        return render(request, "pages/sign_up.html", status_code=400,
+                      error="Cochez la case « J'accepte » pour poursuivre la préinscription.")
+    response = redirect(request, FORM_PATH)
+    response.set_cookie(ACCEPTED_COOKIE, _acceptance(request), max_age=ACCEPTED_MAX_AGE,
+                        path=CONDITIONS_PATH, httponly=True, samesite="lax",
+                        secure=request.app.state.settings.secure_cookies)
+    return response
+
+
+async def registration_form(request: Request) -> Response:
+    if not has_accepted(request):
+        return redirect(request, CONDITIONS_PATH)
+    return render(request, "pages/sign_up_form.html", values={}, problems={})
+
+
+async def submit_registration(request: Request) -> Response:
+    if not has_accepted(request):
+        return redirect(request, CONDITIONS_PATH)
+    form = await request.form()
+    values = {name: str(form.get(name, "")) for name in FIELDS}
+    data = await run_operation(
+        request, "SubmitRegistration",
+        input={**values, "acceptConditions": True},
+        captcha=str(form.get("captcha", "")),
+    )
+    result = data["submitRegistration"]
+    if result["__typename"] == "SubmitRegistrationSuccess":
+        return redirect(request, DONE_PATH)
+    problems = {p["field"]: p["message"] for p in result["problems"]}
+    return render(request, "pages/sign_up_form.html", status_code=400, values=values,
+                  problems=problems, summary=result["message"])
+
+
+async def registration_done(request: Request) -> Response:
+    return render(request, "pages/sign_up_done.html")
+
+
+async def captcha_challenge(request: Request) -> Response:
+    challenge = captcha.new_challenge(request.app.state.settings)
+    return JSONResponse(challenge, headers={"Cache-Control": "no-store"})
+
+
+routes = [
+    Route(CONDITIONS_PATH, conditions, methods=["GET"], name="sign_up"),
+    Route(CONDITIONS_PATH, accept_conditions, methods=["POST"]),
+    Route(FORM_PATH, registration_form, methods=["GET"], name="sign_up_form"),
+    Route(FORM_PATH, submit_registration, methods=["POST"]),
+    Route(DONE_PATH, registration_done, methods=["GET"], name="sign_up_done"),
+    Route("/inscription/captcha", captcha_challenge, methods=["GET"], name="sign_up_captcha"),
+]

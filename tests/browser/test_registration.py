@@ -1,0 +1,120 @@
+"""Pre-registration in a real browser: conditions, keyboard form, ALTCHA under our CSP, then
+the caisse agent validates it in the back office."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from ppas.models import Caisse, Convention, Partner, Registration, RegistrationStatus, User
+from ppas.services.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def watch_console(page: Page) -> list[str]:
+    """Collect console errors and page errors (a CSP refusal shows up here)."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    return problems
+
+
+@pytest.fixture
+async def convention(db) -> Convention:
+    caisse = await Caisse.get(code="03")
+    structure_id = f"{uuid.uuid4().int % 10**8:08d}"
+    partner = await Partner.create(caisse=caisse, structure_id=structure_id,
+                                   name=f"Soins et Services {structure_id}")
+    return await Convention.create(partner=partner, number=f"B03-{uuid.uuid4().hex[:6].upper()}",
+                                   prestation_code="001", hourly_rate=Decimal("21.30"),
+                                   valid_from=date(2025, 1, 1))
+
+
+async def type_and_tab(page: Page, text: str) -> None:
+    await page.keyboard.type(text)
+    await page.keyboard.press("Tab")
+
+
+async def test_register_with_the_keyboard_then_the_caisse_validates(
+        browser: Browser, page: Page, live_server, convention, assert_accessible):
+    problems = watch_console(page)
+    login = f"ssadmin{uuid.uuid4().hex[:6]}"
+    email = f"{login}@example.org"
+
+    await page.goto(live_server + "/")
+    await page.get_by_role("link", name="Vous n'êtes pas encore inscrit ?").click()
+    await expect(page).to_have_url(live_server + "/inscription")
+    await expect(page.get_by_role("heading", name="Conditions générales d'utilisation du portail")
+                 ).to_be_visible()
+    await assert_accessible()
+
+    # Going on without ticking the box is refused, with the box marked.
+    await page.get_by_role("button", name="Poursuivre la préinscription").press("Enter")
+    await expect(page.get_by_role("alert")).to_contain_text("Cochez la case « J'accepte »")
+    box = page.get_by_label("J'accepte les conditions générales d'utilisation")
+    await expect(box).to_have_attribute("aria-invalid", "true")
+    await assert_accessible()
+    await box.focus()
+    await page.keyboard.press("Space")
+    await expect(box).to_be_checked()
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+
+    await expect(page).to_have_url(live_server + "/inscription/formulaire")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Préinscription")
+    await expect(page.get_by_role("group", name="Informations partenaire")).to_be_visible()
+    # The widget solves its proof of work by itself, in workers, under script-src 'self'.
+    await expect(page.locator("altcha-widget [data-state]")).to_have_attribute(
+        "data-state", "verified", timeout=30_000)
+    await expect(page.locator("input[name=captcha]")).not_to_have_value("")
+    await assert_accessible()
+
+    await page.get_by_label("Code caisse").focus()
+    for text in ["03", convention.number, convention.partner.structure_id,
+                 convention.partner.name, "ROCHE", "Émilie", email, "04 42 00 11 22", login,
+                 "15 cours Mirabeau", "13100"]:
+        await type_and_tab(page, text)
+    await expect(page.get_by_label("Commune")).to_be_focused()
+    await page.keyboard.type("Aix-en-Provence")
+    await page.keyboard.press("Enter")
+
+    await expect(page).to_have_url(live_server + "/inscription/terminee")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Votre préinscription est terminée")
+    await expect(page.get_by_role("status").filter(has_text="transmise à votre caisse")
+                 ).to_be_visible()
+    csp = [p for p in problems if "Content Security Policy" in p or "Refused" in p]
+    assert not csp, csp
+    registration = await Registration.get(admin_login=login)
+    assert registration.status == RegistrationStatus.PENDING
+
+    # The caisse agent, in their own browser, compares and validates.
+    context = await browser.new_context(viewport={"width": 1280, "height": 768}, locale="fr-FR")
+    agent = await context.new_page()
+    try:
+        await agent.goto(live_server + "/connexion")
+        await agent.get_by_label("Identifiant", exact=True).fill("caisseagent")
+        password = agent.get_by_label("Mot de passe", exact=True)
+        await password.fill(DEMO_PASSWORD)
+        await password.press("Enter")
+        await expect(agent).to_have_url(live_server + "/espace")
+        await agent.get_by_role("link", name="Préinscriptions à traiter").click()
+        await expect(agent).to_have_url(live_server + "/caisse/inscriptions")
+        article = agent.get_by_role("article", name=re.compile(re.escape(convention.number)))
+        await expect(article.get_by_role("table")).to_contain_text(convention.partner.structure_id)
+        await expect(article).to_contain_text(login)
+        await assert_accessible(agent)
+        await article.get_by_role("button", name="Valider").click()
+        await expect(agent.get_by_role("status").filter(
+            has_text=f"le compte « {login} » est créé")).to_be_visible()
+        await expect(agent.get_by_role("article", name=re.compile(re.escape(convention.number)))
+                     ).to_have_count(0)
+    finally:
+        await context.close()
+    admin = await User.get(login=login)
+    assert admin.partner_id == convention.partner_id and admin.must_change_password

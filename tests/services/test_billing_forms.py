@@ -1,0 +1,200 @@
+"""Use cases of the online billing form, on the real database."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from ppas.domain.clock import FixedClock
+from ppas.domain.periods import Period
+from ppas.models import FormLine, FormStatus, PaymentRun
+from ppas.services import billing_forms
+from ppas.services.errors import AccessDenied, ServiceError
+from tests.billing_form_support import make_provider
+
+NOW = datetime(2025, 6, 18, 10, 0, tzinfo=timezone.utc)
+MAY = "2025-05"
+
+
+async def opened(provider, period=MAY, now=NOW):
+    form = await billing_forms.open_form(provider.user, provider.convention.id, period, now)
+    lines = await FormLine.filter(form_id=form.id).order_by("position").select_related(
+        "care_plan__beneficiary")
+    return form, lines
+
+
+async def test_first_opening_creates_one_line_per_notified_plan_in_progress(db):
+    provider = await make_provider(3, now=NOW)
+    late = provider.plans[2]
+    late.start_date = Period(2025, 7).first_day  # starts after May
+    await late.save()
+    form, lines = await opened(provider)
+    assert [ln.care_plan_id for ln in lines] == [p.id for p in provider.plans[:2]]
+    assert [ln.position for ln in lines] == [1, 2]
+    again, lines_again = await opened(provider)
+    assert again.id == form.id and len(lines_again) == 2
+
+
+async def test_periods_older_than_12_months_are_refused_with_the_caisse_advice(db):
+    provider = await make_provider(1, now=NOW)
+    with pytest.raises(ServiceError) as error:
+        await billing_forms.open_form(provider.user, provider.convention.id, "2024-05", NOW)
+    assert "facture individuelle" in error.value.message and error.value.field == "period"
+    form = await billing_forms.open_form(provider.user, provider.convention.id, "2024-06", NOW)
+    assert form.period == "2024-06"
+    with pytest.raises(ServiceError, match="pas encore facturable"):
+        await billing_forms.open_form(provider.user, provider.convention.id, "2025-07", NOW)
+
+
+async def test_save_computes_the_amount_in_decimal_and_refuses_hours_above_the_plan(db):
+    provider = await make_provider(1, now=NOW)
+    _, (line,) = await opened(provider)
+    saved = await billing_forms.save_line(provider.user, line.id, "12,5", "2", line.version, NOW)
+    stored = await FormLine.get(id=line.id)
+    # 12.5 × (21.30 − 1.50) + 2 × (26.60 − 1.50)
+    assert stored.amount == Decimal("247.50") + Decimal("50.20") == saved.amount
+    for value in (stored.amount, stored.hours, stored.sunday_hours):
+        assert type(value) is Decimal
+    with pytest.raises(ServiceError) as error:
+        await billing_forms.save_line(provider.user, line.id, "19", "2", stored.version, NOW)
+    assert "dépassent les 20" in error.value.message and error.value.field == "sundayHours"
+    assert (await FormLine.get(id=line.id)).hours == Decimal("12.50")  # nothing changed
+
+
+async def test_no_float_on_the_money_path(db):
+    """Sums, amounts and formatting refuse floats: a float anywhere would raise."""
+    provider = await make_provider(2, now=NOW)
+    form, lines = await opened(provider)
+    for line in lines:
+        await billing_forms.save_line(provider.user, line.id, "3,25", "", line.version, NOW)
+    summary = await billing_forms.form_summary(form.id)
+    assert type(summary.amount) is Decimal and type(summary.hours) is Decimal
+    # each line rounded half-up to the cent: 3.25 × 19.80 = 64.35 and 3.25 × 18.95 = 61.5875
+    assert summary.amount == Decimal("64.35") + Decimal("61.59")
+    stored = await FormLine.filter(form_id=form.id).values_list("amount", flat=True)
+    assert all(type(value) is Decimal for value in stored)
+    with pytest.raises(TypeError):
+        billing_forms.summarize([(3.25, None, 64.35, False, None)])
+
+
+async def test_two_sessions_editing_one_line_get_a_conflict_with_both_values(db):
+    provider = await make_provider(1, now=NOW)
+    _, (line,) = await opened(provider)
+    read_version = line.version  # both tabs read the same version
+    first = await billing_forms.save_line(provider.user, line.id, "10", "", read_version, NOW)
+    assert first.version == read_version + 1
+    second = await billing_forms.save_line(provider.user, line.id, "7,5", "", read_version, NOW)
+    assert isinstance(second, billing_forms.Conflict)
+    assert "10 h" in second.message.replace("\u00a0", " ")
+    assert "7,5 h" in second.message.replace("\u00a0", " ")
+    assert second.typed_hours == "7,5" and second.line.version == first.version
+    assert (await FormLine.get(id=line.id)).hours == Decimal("10.00")  # first write kept
+    # Retyping what is stored is never a conflict; confirming with the stored version saves.
+    assert not isinstance(await billing_forms.save_line(provider.user, line.id, "10", "",
+                                                        read_version, NOW), billing_forms.Conflict)
+    confirmed = await billing_forms.save_line(provider.user, line.id, "7,5", "",
+                                              second.line.version, NOW)
+    assert confirmed.hours == Decimal("7.50")
+
+
+async def test_a_partner_cannot_read_or_write_another_partners_form(db):
+    owner = await make_provider(1, now=NOW)
+    intruder = await make_provider(1, now=NOW)
+    form, (line,) = await opened(owner)
+    assert await billing_forms.get_form(intruder.user, form.id) is None
+    assert await billing_forms.get_line(intruder.user, line.id) is None
+    for attempt in (
+        billing_forms.save_line(intruder.user, line.id, "1", "", line.version, NOW),
+        billing_forms.set_crossed_out(intruder.user, line.id, True, NOW),
+        billing_forms.validate_form(intruder.user, form.id, NOW),
+        billing_forms.cancel_validation(intruder.user, form.id, NOW),
+        billing_forms.recap_pdf(intruder.user, form.id),
+        billing_forms.open_form(intruder.user, owner.convention.id, MAY, NOW),
+    ):
+        with pytest.raises(AccessDenied):
+            await attempt
+    assert (await FormLine.get(id=line.id)).hours is None
+
+
+async def test_validation_refuses_unfilled_lines_and_lists_them(db):
+    provider = await make_provider(3, now=NOW)
+    form, lines = await opened(provider)
+    await billing_forms.save_line(provider.user, lines[0].id, "4", "", lines[0].version, NOW)
+    with pytest.raises(billing_forms.ValidationRefused) as refused:
+        await billing_forms.validate_form(provider.user, form.id, NOW)
+    assert [u.line_id for u in refused.value.lines] == [lines[1].id, lines[2].id]
+    assert "NOM001" in refused.value.message and "NOM002" in refused.value.message
+    await billing_forms.set_crossed_out(provider.user, lines[1].id, True, NOW)
+    await billing_forms.save_line(provider.user, lines[2].id, "0", "", lines[2].version, NOW)
+    validated = await billing_forms.validate_form(provider.user, form.id, NOW)
+    assert validated.status == FormStatus.VALIDATED and validated.validated_by_id == provider.user.id
+    work = await billing_forms.worklist(provider.user, NOW)
+    assert form.id not in [e.form_id for e in work.to_fill]
+    assert form.id in [e.form_id for e in work.validated]
+    with pytest.raises(ServiceError, match="validé"):
+        await billing_forms.save_line(provider.user, lines[0].id, "5", "", 2, NOW)
+
+
+async def test_cancel_same_paris_day_then_refused_the_next_day(db):
+    clock = FixedClock(datetime(2025, 6, 18, 21, 30, tzinfo=timezone.utc))  # 23:30 in Paris
+    provider = await make_provider(1, now=clock.now())
+    form, (line,) = await opened(provider, now=clock.now())
+    await billing_forms.save_line(provider.user, line.id, "3", "", line.version, clock.now())
+    await billing_forms.validate_form(provider.user, form.id, clock.now())
+    clock.advance(timedelta(minutes=20))
+    reopened = await billing_forms.cancel_validation(provider.user, form.id, clock.now())
+    assert reopened.status == FormStatus.OPEN
+    assert (await FormLine.get(id=line.id)).hours == Decimal("3.00")  # data kept
+    await billing_forms.validate_form(provider.user, form.id, clock.now())
+    clock.advance(timedelta(minutes=30))  # 00:20 in Paris: the next day
+    with pytest.raises(ServiceError, match="jour même"):
+        await billing_forms.cancel_validation(provider.user, form.id, clock.now())
+
+
+async def test_cancel_refused_once_a_payment_run_took_the_form(db):
+    provider = await make_provider(1, now=NOW)
+    form, (line,) = await opened(provider)
+    await billing_forms.set_crossed_out(provider.user, line.id, True, NOW)
+    await billing_forms.validate_form(provider.user, form.id, NOW)
+    run = await PaymentRun.create(caisse_id=provider.partner.caisse_id)
+    form.payment_run = run
+    await form.save(update_fields=["payment_run_id"])
+    with pytest.raises(ServiceError, match="paiement"):
+        await billing_forms.cancel_validation(provider.user, form.id, NOW)
+
+
+async def test_crossed_out_line_is_not_offered_next_month_and_restore_works(db):
+    provider = await make_provider(2, now=NOW)
+    _, lines = await opened(provider, "2025-04")
+    crossed = await billing_forms.set_crossed_out(provider.user, lines[0].id, True, NOW)
+    assert crossed.crossed_out and crossed.amount is None
+    restored = await billing_forms.set_crossed_out(provider.user, lines[1].id, True, NOW)
+    restored = await billing_forms.set_crossed_out(provider.user, lines[1].id, False, NOW)
+    assert not restored.crossed_out
+    _, may_lines = await opened(provider, MAY)
+    assert [ln.care_plan_id for ln in may_lines] == [provider.plans[1].id]
+
+
+async def test_pdf_recap_shows_every_line_and_the_totals(db):
+    provider = await make_provider(3, now=NOW)
+    form, lines = await opened(provider)
+    await billing_forms.save_line(provider.user, lines[0].id, "10", "1", lines[0].version, NOW)
+    await billing_forms.save_line(provider.user, lines[1].id, "4,5", "", lines[1].version, NOW)
+    await billing_forms.set_crossed_out(provider.user, lines[2].id, True, NOW)
+    with pytest.raises(ServiceError, match="une fois le formulaire validé"):
+        await billing_forms.recap_pdf(provider.user, form.id)
+    await billing_forms.validate_form(provider.user, form.id, NOW)
+    pdf = await billing_forms.recap_pdf(provider.user, form.id)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    flat = re.sub(r"\s+", " ", text.replace("\u202f", " ").replace("\u00a0", " "))
+    expected = (Decimal("10") * Decimal("19.80") + Decimal("1") * Decimal("25.10")
+                + Decimal("4.5") * Decimal("18.95"))
+    assert f"Montant total : {str(expected.quantize(Decimal('0.01'))).replace('.', ',')} €" in flat
+    assert "Heures : 14,5 h" in flat
+    assert provider.partner.name in flat and provider.convention.number in flat and "mai 2025" in flat
+    assert "NOM000" in flat and "NOM001" in flat and "NOM002" in flat and "ligne barrée" in flat
+    assert "18/06/2025" in flat and provider.user.login in flat

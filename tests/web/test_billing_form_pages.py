@@ -1,0 +1,173 @@
+"""« Facturation » pages: worklist, the paginated form, htmx autosave, validation, PDF."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from ppas.domain.periods import current_period
+from ppas.models import FormLine
+from tests.billing_form_support import PASSWORD, make_provider
+
+LAST_MONTH = str(current_period(datetime.now(timezone.utc)).previous())
+
+
+def htmx(csrf: str, trigger: str | None = None) -> dict:
+    headers = {"HX-Request": "true", "X-CSRF-Token": csrf}
+    if trigger:
+        headers["HX-Trigger-Name"] = trigger
+    return headers
+
+
+async def open_form(client, sign_in, provider) -> tuple[str, int]:
+    csrf = await sign_in(client, provider.login, PASSWORD)
+    response = await client.post("/facturation/ouvrir", data={
+        "csrf_token": csrf, "convention": str(provider.convention.id), "period": LAST_MONTH})
+    assert response.status_code == 303
+    form_id = int(response.headers["location"].rsplit("/", 1)[1])
+    return csrf, form_id
+
+
+async def lines_of(form_id: int) -> list[FormLine]:
+    return await FormLine.filter(form_id=form_id).order_by("position")
+
+
+def save_data(line: FormLine, hours: str, sunday: str = "", version: int | None = None,
+              page: int = 1) -> dict:
+    return {f"h-{line.id}": hours, f"s-{line.id}": sunday,
+            f"v-{line.id}": str(line.version if version is None else version),
+            "page": str(page), "form": str(line.form_id)}
+
+
+async def test_worklist_offers_last_month_and_refuses_months_older_than_12(client, sign_in, db):
+    provider = await make_provider(2)
+    csrf = await sign_in(client, provider.login, PASSWORD)
+    page = await client.get("/facturation")
+    assert page.status_code == 200 and "Formulaires à remplir" in page.text
+    assert provider.convention.number in page.text and "Service à venir" not in page.text
+    old = str(current_period(datetime.now(timezone.utc)).plus_months(-13))
+    refused = await client.post("/facturation/ouvrir", data={
+        "csrf_token": csrf, "convention": str(provider.convention.id), "period": old})
+    assert refused.status_code == 422
+    assert "facture individuelle" in refused.text and 'aria-invalid="true"' in refused.text
+
+
+async def test_form_is_paginated_with_validate_on_the_last_page_only(client, sign_in, db):
+    provider = await make_provider(25)
+    _, form_id = await open_form(client, sign_in, provider)
+    first = await client.get(f"/facturation/{form_id}?page=1")
+    assert first.status_code == 200
+    assert first.text.count('<tr id="ligne-') == 20
+    assert "Valider le formulaire" not in first.text and "dernière page" in first.text
+    assert "Dont dimanches et fériés" in first.text  # the convention has a Sunday rate
+    assert "21,30" in first.text and "particip." in first.text
+    last = await client.get(f"/facturation/{form_id}?page=2")
+    assert last.text.count('<tr id="ligne-') == 5 and "Valider le formulaire" in last.text
+    worklist = await client.get("/facturation")
+    assert f'href="/facturation/{form_id}"' in worklist.text and "0 / 25" in worklist.text
+
+
+async def test_autosave_returns_the_line_pieces_with_amount_and_time(client, sign_in, db):
+    provider = await make_provider(2)
+    csrf, form_id = await open_form(client, sign_in, provider)
+    line = (await lines_of(form_id))[0]
+    response = await client.post(f"/facturation/lignes/{line.id}", data=save_data(line, "12,5"),
+                                 headers=htmx(csrf, f"h-{line.id}"))
+    assert response.status_code == 200
+    assert "Enregistré à" in response.text and "247,50" in response.text
+    assert f'id="v-{line.id}" name="v-{line.id}" value="{line.version + 1}"' in response.text
+    assert 'id="totaux"' in response.text and 'hx-swap-oob="true"' in response.text
+    reloaded = await client.get(f"/facturation/{form_id}?page=1")
+    assert 'value="12,5"' in reloaded.text
+
+
+async def test_failed_save_keeps_the_typed_value_and_marks_the_field(client, sign_in, db):
+    provider = await make_provider(1)
+    csrf, form_id = await open_form(client, sign_in, provider)
+    (line,) = await lines_of(form_id)
+    response = await client.post(f"/facturation/lignes/{line.id}", data=save_data(line, "25"),
+                                 headers=htmx(csrf, f"h-{line.id}"))
+    text = response.text
+    assert 'value="25"' in text and 'aria-invalid="true"' in text
+    assert f'aria-describedby="err-h-{line.id}"' in text and 'role="alert"' in text
+    assert "dépassent les 20" in text and "Non enregistré" in text
+    assert (await FormLine.get(id=line.id)).hours is None
+
+
+async def test_two_sessions_conflict_shows_both_values_and_loses_nothing(app, sign_in, db):
+    provider = await make_provider(1)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as tab_a, \
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as tab_b:
+        csrf_a, form_id = await open_form(tab_a, sign_in, provider)
+        csrf_b = await sign_in(tab_b, provider.login, PASSWORD)
+        (line,) = await lines_of(form_id)
+        await tab_a.post(f"/facturation/lignes/{line.id}", data=save_data(line, "10"),
+                         headers=htmx(csrf_a, f"h-{line.id}"))
+        late = await tab_b.post(f"/facturation/lignes/{line.id}", data=save_data(line, "7,5"),
+                                headers=htmx(csrf_b, f"h-{line.id}"))
+    text = late.text.replace("\u00a0", " ")
+    assert "modifiée entre-temps" in text and "Valeur enregistrée : 10 h" in text
+    assert "Votre saisie : 7,5 h" in text and 'value="7,5"' in text
+    assert "Confirmer ma saisie" in text and "Reprendre la valeur enregistrée" in text
+    assert (await FormLine.get(id=line.id)).hours == 10
+
+
+async def test_cross_out_validate_refusal_lists_lines_then_pdf(client, sign_in, db):
+    provider = await make_provider(3)
+    csrf, form_id = await open_form(client, sign_in, provider)
+    lines = await lines_of(form_id)
+    crossed = await client.post(f"/facturation/lignes/{lines[0].id}/barrer",
+                                data={"page": "1", "form": str(form_id)}, headers=htmx(csrf))
+    assert "Rétablir" in crossed.text and f'<tr id="ligne-{lines[0].id}"' in crossed.text
+    await client.post(f"/facturation/lignes/{lines[1].id}", data=save_data(lines[1], "4"),
+                      headers=htmx(csrf, f"h-{lines[1].id}"))
+    refused = await client.post(f"/facturation/{form_id}/valider",
+                                data={"csrf_token": csrf, "page": "1"})
+    assert refused.status_code == 422 and "ni remplie ni barrée" in refused.text
+    assert f'href="/facturation/{form_id}?page=1#ligne-{lines[2].id}"' in refused.text
+    await client.post(f"/facturation/lignes/{lines[2].id}", data=save_data(lines[2], "0"),
+                      headers=htmx(csrf, f"h-{lines[2].id}"))
+    validated = await client.post(f"/facturation/{form_id}/valider",
+                                  data={"csrf_token": csrf, "page": "1"})
+    assert validated.status_code == 303
+    page = await client.get(f"/facturation/{form_id}")
+    assert "Formulaire validé le" in page.text and "Annuler la validation" in page.text
+    assert "recapitulatif.pdf" in page.text
+    pdf = await client.get(f"/facturation/{form_id}/recapitulatif.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    cancelled = await client.post(f"/facturation/{form_id}/annuler", data={"csrf_token": csrf})
+    assert cancelled.status_code == 303
+    assert "Valider le formulaire" in (await client.get(f"/facturation/{form_id}")).text
+
+
+async def test_another_partner_gets_nothing(client, sign_in, db):
+    owner = await make_provider(1)
+    _, form_id = await open_form(client, sign_in, owner)
+    (line,) = await lines_of(form_id)
+    other = await make_provider(1)
+    transport = httpx.ASGITransport(app=client._transport.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as intruder:
+        csrf = await sign_in(intruder, other.login, PASSWORD)
+        assert (await intruder.get(f"/facturation/{form_id}")).status_code == 404
+        assert (await intruder.get(f"/facturation/{form_id}/recapitulatif.pdf")).status_code == 404
+        attempt = await intruder.post(f"/facturation/lignes/{line.id}",
+                                      data=save_data(line, "3"), headers=htmx(csrf, f"h-{line.id}"))
+        assert "appartient pas à un formulaire de votre structure" in attempt.text
+    assert (await FormLine.get(id=line.id)).hours is None
+
+
+async def test_form_level_save_button_saves_the_page_without_javascript(client, sign_in, db):
+    provider = await make_provider(3)
+    csrf, form_id = await open_form(client, sign_in, provider)
+    lines = await lines_of(form_id)
+    data = {"csrf_token": csrf, "page": "1", "form": str(form_id)}
+    for line, hours in zip(lines, ("1", "2,25", "30")):
+        data.update(save_data(line, hours))
+    response = await client.post(f"/facturation/{form_id}/enregistrer", data=data)
+    assert response.status_code == 422  # one line refused, shown on its field, others saved
+    assert 'value="30"' in response.text and "dépassent les 20" in response.text
+    assert [str(ln.hours) for ln in await lines_of(form_id)] == ["1.00", "2.25", "None"]
