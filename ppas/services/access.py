@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ppas.models import User
-from ppas.models.account import PARTNER_ROLES
+from ppas.models.account import CAISSE_ROLES, PARTNER_ROLES
 from ppas.services.errors import AccessDenied
 
 
@@ -19,6 +19,14 @@ def require_usable_account(user: User | None) -> User:
     if user.must_change_password:
         raise AccessDenied(PASSWORD_CHANGE_FIRST)
     return user
+
+
+def caisse_id_of(user: User | None, refusal: str) -> int:
+    """The caisse a caisse agent or admin acts for; `refusal` explains it to anyone else."""
+    user = require_usable_account(user)
+    if user.role not in CAISSE_ROLES:
+        raise AccessDenied(refusal)
+    return user.caisse_id
 
 
 def partner_id_of(user: User | None) -> int:

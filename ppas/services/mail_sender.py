@@ -13,6 +13,8 @@ from ppas.settings import Settings
 
 MAX_ATTEMPTS = 5
 BATCH = 50
+# Messages carry temporary passwords: once delivered, the copy in the database goes.
+SENT_BODY = "[contenu effacé après l'envoi]"
 
 
 def _send(settings: Settings, message: OutboxMessage) -> None:
@@ -44,7 +46,8 @@ async def deliver_pending(settings: Settings, now: datetime) -> int:
             else:
                 message.sent_at = now
                 message.last_error = ""
+                message.body = SENT_BODY
                 sent += 1
             await message.save(using_db=connection,
-                               update_fields=["attempts", "sent_at", "last_error"])
+                               update_fields=["attempts", "sent_at", "last_error", "body"])
     return sent

@@ -17,7 +17,7 @@ from ppas.domain.logins import login_problems
 from ppas.domain.password_hashing import generate_temporary_password, hash_password
 from ppas.domain.periods import paris_date
 from ppas.models import AuditEvent, Convention, ConventionStatus, Partner, Role, User
-from ppas.models.account import CAISSE_ROLES
+from ppas.services.access import caisse_id_of, require_usable_account
 from ppas.services import audit
 from ppas.services.errors import AccessDenied, ServiceError
 from ppas.services.mail import queue_mail
@@ -40,8 +40,6 @@ POSTAL_CODE = re.compile(r"^\d{5}$")
 PRESTATION_CODE = re.compile(r"^\d{3}$")
 CONVENTION_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 ADMIN_ONLY = "L'administration est réservée aux administrateurs du partenaire."
-SIGN_IN_FIRST = "Connectez-vous pour accéder à cette information."
-CHANGE_PASSWORD_FIRST = "Choisissez d'abord votre nouveau mot de passe."
 CAISSE_ONLY = "Les demandes de convention sont traitées par les agents de la caisse."
 
 
@@ -60,18 +58,9 @@ class InvalidInput(ServiceError):
 
 # --- who may act -------------------------------------------------------------------------
 
-def _usable(actor: User | None) -> User:
-    if actor is None or not actor.active:
-        raise AccessDenied(SIGN_IN_FIRST)
-    if actor.must_change_password:
-        # A temporary password opens the change page only, never the administration.
-        raise AccessDenied(CHANGE_PASSWORD_FIRST)
-    return actor
-
-
 def admin_partner_id(actor: User | None) -> int:
     """The partner `actor` administers, or AccessDenied."""
-    actor = _usable(actor)
+    actor = require_usable_account(actor)
     if actor.role != Role.PARTNER_ADMIN or actor.partner_id is None:
         raise AccessDenied(ADMIN_ONLY)
     return actor.partner_id
@@ -79,10 +68,7 @@ def admin_partner_id(actor: User | None) -> int:
 
 def caisse_id_of_agent(actor: User | None) -> int:
     """The caisse whose convention requests `actor` decides, or AccessDenied."""
-    actor = _usable(actor)
-    if actor.role not in CAISSE_ROLES:
-        raise AccessDenied(CAISSE_ONLY)
-    return actor.caisse_id
+    return caisse_id_of(actor, CAISSE_ONLY)
 
 
 async def _lock_partner(partner_id: int, connection) -> Partner:

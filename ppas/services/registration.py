@@ -23,9 +23,9 @@ from ppas.models import (
     Role,
     User,
 )
-from ppas.models.account import CAISSE_ROLES
+from ppas.services.access import caisse_id_of
 from ppas.services import audit, captcha
-from ppas.services.errors import AccessDenied, ServiceError
+from ppas.services.errors import ServiceError
 from ppas.services.mail import queue_mail
 from ppas.settings import Settings
 
@@ -253,11 +253,7 @@ class PendingRegistration:
 
 
 def _caisse_id_of(user: User | None) -> int:
-    if user is None or not user.active:
-        raise AccessDenied("Connectez-vous pour accéder à cette information.")
-    if user.role not in CAISSE_ROLES:
-        raise AccessDenied(CAISSE_ONLY)
-    return user.caisse_id
+    return caisse_id_of(user, CAISSE_ONLY)
 
 
 def _normalised(text: str) -> str:

@@ -73,11 +73,12 @@ class OperationRunner:
             operation_name=name,
         )
         if result.errors:
-            originals = [e.original_error for e in result.errors]
-            denied = any(isinstance(o, AccessDenied) for o in originals)
-            if not all(isinstance(o, ServiceError) for o in originals):
-                # Something unexpected: let the server error page and the log show it.
-                raise next(o for o in originals if not isinstance(o, ServiceError)) or \
-                    RuntimeError(result.errors[0].message)
+            unexpected = [e for e in result.errors if not isinstance(e.original_error, ServiceError)]
+            if unexpected:
+                # A bug, not a refusal: let the server error page and the log show it.
+                if unexpected[0].original_error is not None:
+                    raise unexpected[0].original_error
+                raise RuntimeError(f"{name}: " + "; ".join(e.message for e in unexpected))
+            denied = any(isinstance(e.original_error, AccessDenied) for e in result.errors)
             raise OperationFailed([e.message for e in result.errors], denied=denied)
         return result.data or {}

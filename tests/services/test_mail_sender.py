@@ -21,7 +21,9 @@ async def test_queued_mail_reaches_the_smtp_server(settings, smtp_server, db):
     [message] = box.to("jeanne@example.org")
     assert message["Subject"] == "Message d'essai PPAS"
     assert "Bonjour Jeanne" in message.get_content()
-    assert (await OutboxMessage.filter(recipient="jeanne@example.org").first()).sent_at == NOW
+    stored = await OutboxMessage.filter(recipient="jeanne@example.org").first()
+    assert stored.sent_at == NOW
+    assert "Jeanne" not in stored.body  # no temporary password lingers after delivery
 
 
 async def test_a_rolled_back_use_case_sends_nothing(settings, smtp_server, db):

@@ -1,0 +1,232 @@
+"""Every named operation, run by every kind of user, against objects that belong to others.
+
+The table below must hold every operation of graphql/operations/: an operation added
+without a row fails this test, so nobody ships an operation whose authorisation was
+never exercised. For each row the "foreign" objects belong to provider B (13004512) or
+to another caisse (04); everybody but their owner must be refused, or get a result
+that shows none of them, and the foreign rows must be unchanged afterwards.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable
+
+import pytest
+
+from ppas.domain.password_hashing import hash_password
+from ppas.models import (
+    ApiToken,
+    Beneficiary,
+    Caisse,
+    Convention,
+    ConventionStatus,
+    Partner,
+    Registration,
+    Role,
+    User,
+)
+from ppas.schema.context import Context
+from ppas.web.operations import OperationFailed
+
+_serial = itertools.count(1)
+
+
+@dataclass
+class World:
+    """Actors and the foreign objects they must not reach."""
+
+    actors: dict[str, User | None] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)
+    markers: list[str] = field(default_factory=list)
+
+
+async def _user(login: str, role: Role, caisse: Caisse, partner: Partner | None) -> User:
+    return await User.create(login=login, password_hash=hash_password("Secret2026"), role=role,
+                             caisse=caisse, partner=partner, email=f"{login}@example.org",
+                             password_changed_at=datetime.now(timezone.utc))
+
+
+@pytest.fixture(scope="module")
+async def world(db) -> World:
+    n = next(_serial)
+    caisse03 = await Caisse.get(code="03")
+    caisse04, _ = await Caisse.get_or_create(code="04", defaults={"name": "Carsat Autre Région"})
+    provider_a = await Partner.get(structure_id="21231300")
+    provider_b = await Partner.get(structure_id="13004512")
+    partner_04, _ = await Partner.get_or_create(
+        caisse=caisse04, structure_id="44000001", defaults={"name": "Aide Loire Océan"})
+    convention_04, _ = await Convention.get_or_create(
+        number="C04-0001", defaults={"partner": partner_04, "prestation_code": "001",
+                                     "hourly_rate": Decimal("20.00"), "valid_from": date(2025, 1, 1)})
+    w = World()
+    w.actors = {
+        "anonymous": None,
+        "admin_a": await _user(f"mxadmina{n}", Role.PARTNER_ADMIN, caisse03, provider_a),
+        "user_a": await _user(f"mxusera{n}", Role.PARTNER_USER, caisse03, provider_a),
+        "admin_b": await _user(f"mxadminb{n}", Role.PARTNER_ADMIN, caisse03, provider_b),
+        "agent_03": await _user(f"mxagent03n{n}", Role.CAISSE_AGENT, caisse03, None),
+        "agent_04": await _user(f"mxagent04n{n}", Role.CAISSE_AGENT, caisse04, None),
+        "caisse_admin_04": await _user(f"mxcadmin04n{n}", Role.CAISSE_ADMIN, caisse04, None),
+    }
+    staff_b = await _user(f"mxstaffb{n}", Role.PARTNER_USER, caisse03, provider_b)
+    token_b = await ApiToken.create(partner=provider_b, created_by=w.actors["admin_b"],
+                                    name=f"Logiciel B {n}", token_hash=f"{n:064d}")
+    registration_04 = await Registration.create(
+        caisse=caisse04, convention_number="C04-0001", structure_id="44000001",
+        partner_name="Aide Loire Océan", admin_last_name="LEROUX", admin_first_name="Anne",
+        admin_email="anne@example.org", admin_phone="0240000000", admin_login=f"mxreg04n{n}",
+        address_line="1 quai", postal_code="44000", city="Nantes")
+    request_04 = await Convention.create(
+        partner=partner_04, number=f"DEM-MX{n}", prestation_code="014", hourly_rate=Decimal("0"),
+        valid_from=date(2026, 1, 1), status=ConventionStatus.REQUESTED)
+    beneficiary_b = await Beneficiary.get(file_number="0300020001")
+    w.ids = {"staff_b": str(staff_b.id), "token_b": str(token_b.id),
+             "registration_04": str(registration_04.id), "request_04": str(request_04.id),
+             "beneficiary_b": str(beneficiary_b.id)}
+    w.markers = [staff_b.login, token_b.name, registration_04.admin_login, request_04.number,
+                 beneficiary_b.file_number, provider_b.name, "C03-0002"]
+    return w
+
+
+async def _snapshot(w: World) -> dict[str, Any]:
+    """What a foreign write would change."""
+    return {
+        "staff_b": await User.filter(id=w.ids["staff_b"]).values(
+            "active", "role", "email", "last_name", "password_hash", "must_change_password"),
+        "token_b": await ApiToken.filter(id=w.ids["token_b"]).values("revoked_at", "name"),
+        "registration_04": await Registration.filter(id=w.ids["registration_04"]).values("status"),
+        "request_04": await Convention.filter(id=w.ids["request_04"]).values("status", "number"),
+        "provider_b": await Partner.filter(structure_id="13004512").values(
+            "name", "address_line", "phone", "email"),
+        "users_of_b": await User.filter(partner__structure_id="13004512").count(),
+        "tokens_of_b": await ApiToken.filter(partner__structure_id="13004512").count(),
+    }
+
+
+Variables = Callable[[World], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Row:
+    """How to aim an operation at foreign objects, and who owns them."""
+
+    variables: Variables
+    owners: frozenset[str] = frozenset()  # the actors entitled to act on the foreign objects
+    public: bool = False  # callable anonymously (sign-in, sign-up, password reset)
+
+
+def _user_input(w: World) -> dict[str, Any]:
+    n = next(_serial)
+    return {"login": f"mxnew{n}", "lastName": "NOUVEAU", "firstName": "Nina",
+            "email": f"mxnew{n}@example.org", "role": "partner_user", "phone": ""}
+
+
+B = frozenset({"admin_b"})
+CAISSE_04 = frozenset({"agent_04", "caisse_admin_04"})
+
+TABLE: dict[str, Row] = {
+    "AdminApiTokens": Row(lambda w: {}, owners=B),
+    "AdminConventions": Row(lambda w: {}, owners=B),
+    "AdminCreateApiToken": Row(lambda w: {"tokenName": f"mx {next(_serial)}"}, owners=B),
+    "AdminCreateUser": Row(lambda w: {"input": _user_input(w)}, owners=B),
+    "AdminDeactivateUser": Row(lambda w: {"id": w.ids["staff_b"]}, owners=B),
+    "AdminPartner": Row(lambda w: {}, owners=B),
+    "AdminReactivateUser": Row(lambda w: {"id": w.ids["staff_b"]}, owners=B),
+    "AdminRequestConvention": Row(lambda w: {"prestationCode": "020", "comment": "matrice"}, owners=B),
+    "AdminRevokeApiToken": Row(lambda w: {"id": w.ids["token_b"]}, owners=B),
+    "AdminUpdatePartner": Row(lambda w: {"input": {
+        "name": "Aide et Domicile Provence", "addressLine": "12 rue de la République",
+        "postalCode": "13001", "city": "Marseille", "phone": "0491000000",
+        "email": "contact@adp.demo.ppas.invalid"}}, owners=B),
+    "AdminUpdateUser": Row(lambda w: {"id": w.ids["staff_b"], "input": {
+        "lastName": "PIRATE", "firstName": "Pierre", "email": "pirate@example.org",
+        "role": "partner_admin", "phone": ""}}, owners=B),
+    "AdminUsers": Row(lambda w: {}, owners=B),
+    "Beneficiaries": Row(lambda w: {"offset": 0, "limit": 100}, owners=B),
+    "Beneficiary": Row(lambda w: {"id": w.ids["beneficiary_b"]}, owners=B),
+    "CaisseConventionRequests": Row(lambda w: {}, owners=CAISSE_04),
+    "CaisseDecideConventionRequest": Row(lambda w: {
+        "id": w.ids["request_04"], "decision": "VALIDATE", "number": f"C04-9{next(_serial):03d}",
+        "hourlyRate": "20,00", "reason": ""}, owners=CAISSE_04),
+    "ChangePassword": Row(lambda w: {"login": w.actors["admin_b"].login, "oldPassword": "Wrong2026",
+                                     "newPassword": "Nouveau2026", "confirmation": "Nouveau2026"},
+                          public=True),
+    "DevelopmentOutbox": Row(lambda w: {"limit": 50}, owners=frozenset({"caisse_admin_04"})),
+    "PartnerHome": Row(lambda w: {}, owners=B),
+    "PendingRegistrations": Row(lambda w: {}, owners=CAISSE_04),
+    "RejectRegistration": Row(lambda w: {"id": w.ids["registration_04"], "reason": "matrice"},
+                              owners=CAISSE_04),
+    "RequestPasswordReset": Row(lambda w: {"login": w.actors["admin_b"].login,
+                                           "email": "not-theirs@example.org"}, public=True),
+    "SignIn": Row(lambda w: {"login": w.actors["admin_b"].login, "password": "Wrong2026"},
+                  public=True),
+    "SignOut": Row(lambda w: {}, public=True),
+    "SubmitRegistration": Row(lambda w: {"captcha": "forged", "input": {
+        "caisseCode": "04", "conventionNumber": "C04-0001", "structureId": "44000001",
+        "structureName": "Aide Loire Océan", "lastName": "X", "firstName": "Y",
+        "email": "x@example.org", "phone": "0240000000", "login": f"mxsub{next(_serial)}",
+        "addressLine": "1 quai", "postalCode": "44000", "city": "Nantes",
+        "acceptConditions": True}}, public=True),
+    "ValidateRegistration": Row(lambda w: {"id": w.ids["registration_04"]}, owners=CAISSE_04),
+}
+
+
+def _operation_names(app) -> list[str]:
+    return sorted(app.state.operations.operations)
+
+
+def test_every_operation_has_a_row(app):
+    missing = sorted(set(_operation_names(app)) - set(TABLE))
+    stale = sorted(set(TABLE) - set(_operation_names(app)))
+    assert missing == [], f"add these operations to the authorisation table: {missing}"
+    assert stale == [], f"these rows name no operation any more: {stale}"
+
+
+def _refused(data: dict[str, Any]) -> bool:
+    values = list(data.values())
+    return all(v is None or (isinstance(v, dict) and str(v.get("__typename", "")).endswith("Error"))
+               for v in values)
+
+
+ACTORS = ["anonymous", "admin_a", "user_a", "admin_b", "agent_03", "agent_04", "caisse_admin_04"]
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+async def test_nobody_reads_or_changes_what_is_not_theirs(name, app, settings, world):
+    row = TABLE[name]
+    runner = app.state.operations
+    if name not in runner.operations:
+        pytest.skip("covered by test_every_operation_has_a_row")
+    before = await _snapshot(world)
+    for actor in ACTORS:
+        if actor in row.owners:
+            continue
+        context = Context(request=None, user=world.actors[actor], settings=settings)
+        try:
+            data = await runner.run(name, context, **row.variables(world))
+        except OperationFailed as failure:
+            assert failure.messages, f"{name} as {actor}: refusal without a message"
+            continue
+        shown = json.dumps(data, ensure_ascii=False)
+        leaked = [m for m in world.markers if m in shown]
+        assert leaked == [], f"{name} as {actor} showed foreign data: {leaked}"
+        if actor == "anonymous" and not row.public:
+            assert _refused(data), f"{name} answered an anonymous caller: {shown[:300]}"
+    assert await _snapshot(world) == before, f"{name} changed another partner's or caisse's data"
+
+
+async def test_the_owner_does_reach_the_objects(app, settings, world):
+    """The table's foreign ids are real: their owner gets them (so the refusals above mean something)."""
+    runner = app.state.operations
+    context = Context(request=None, user=world.actors["admin_b"], settings=settings)
+    data = await runner.run("Beneficiary", context, id=world.ids["beneficiary_b"])
+    assert data["beneficiary"]["fileNumber"] == "0300020001"
+    users = json.dumps(await runner.run("AdminUsers", context), ensure_ascii=False)
+    assert world.actors["admin_b"].login in users
+    agent = Context(request=None, user=world.actors["agent_04"], settings=settings)
+    pending = json.dumps(await runner.run("PendingRegistrations", agent), ensure_ascii=False)
+    assert "mxreg04n" in pending
