@@ -1,10 +1,12 @@
-"""Pre-registration in a real browser: conditions, keyboard form, ALTCHA under our CSP, then
-the caisse agent validates it in the back office."""
+"""The whole journey in a real browser: conditions, keyboard form, ALTCHA under our CSP, the
+caisse agent validates in the back office, the e-mail (read from a real SMTP server) gives a
+temporary password, which forces the change; the new password then signs in."""
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -12,6 +14,7 @@ from playwright.async_api import Browser, Page, expect
 
 from ppas.models import Caisse, Convention, Partner, Registration, RegistrationStatus, User
 from ppas.services.demo import DEMO_PASSWORD
+from ppas.services.mail_sender import deliver_pending
 
 pytestmark = pytest.mark.browser
 
@@ -40,8 +43,9 @@ async def type_and_tab(page: Page, text: str) -> None:
     await page.keyboard.press("Tab")
 
 
-async def test_register_with_the_keyboard_then_the_caisse_validates(
-        browser: Browser, page: Page, live_server, convention, assert_accessible):
+async def test_register_then_validation_then_mail_then_forced_change_then_sign_in(
+        browser: Browser, page: Page, live_server, convention, assert_accessible,
+        settings, smtp_server):
     problems = watch_console(page)
     login = f"ssadmin{uuid.uuid4().hex[:6]}"
     email = f"{login}@example.org"
@@ -118,3 +122,34 @@ async def test_register_with_the_keyboard_then_the_caisse_validates(
         await context.close()
     admin = await User.get(login=login)
     assert admin.partner_id == convention.partner_id and admin.must_change_password
+
+    # The e-mail, delivered to the real SMTP server, carries the temporary password.
+    box, port = smtp_server
+    await deliver_pending(replace(settings, smtp_host="127.0.0.1", smtp_port=port),
+                          datetime.now(timezone.utc))
+    [mail] = box.to(email)
+    assert mail["Subject"] == "PPAS — votre préinscription est validée"
+    text = mail.get_content()
+    assert f"Identifiant : {login}" in text
+    temporary = re.search(r"Mot de passe provisoire : (\S+)", text).group(1)
+
+    # First sign-in with it: the change page, and nothing else, until it is changed.
+    await page.goto(live_server + "/connexion")
+    await page.get_by_label("Identifiant", exact=True).fill(login)
+    await page.get_by_label("Mot de passe", exact=True).fill(temporary)
+    await page.get_by_label("Mot de passe", exact=True).press("Enter")
+    await expect(page).to_have_url(live_server + "/mot-de-passe/nouveau")
+    await page.get_by_label("Nom utilisateur", exact=True).fill(login)
+    await page.get_by_label("Ancien mot de passe", exact=True).fill(temporary)
+    await page.get_by_label("Nouveau mot de passe", exact=True).fill("Premier2026")
+    await page.get_by_label("Confirmer", exact=True).fill("Premier2026")
+    await page.get_by_label("Confirmer", exact=True).press("Enter")
+    await expect(page.get_by_role("status").filter(
+        has_text="Votre nouveau mot de passe est enregistré")).to_be_visible()
+
+    await page.get_by_label("Identifiant", exact=True).fill(login)
+    await page.get_by_label("Mot de passe", exact=True).fill("Premier2026")
+    await page.get_by_label("Mot de passe", exact=True).press("Enter")
+    await expect(page).to_have_url(live_server + "/espace")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(convention.partner.name)
+    await expect(page.get_by_role("link", name="Administration")).to_be_visible()
