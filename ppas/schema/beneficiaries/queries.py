@@ -47,5 +47,5 @@ class BeneficiaryQueries:
             info.context.user, offset, limit,
             beneficiary_id=_id(beneficiary_id) if beneficiary_id is not None else None,
         )
-        return Page(items=[CarePlan.from_model(p) for p in page.items],
+        return Page(items=await CarePlan.page_of(list(page.items), info),
                     total_count=page.total, offset=offset, limit=limit)
