@@ -38,6 +38,7 @@ class Settings:
     smtp_port: int = 25
     mail_from: str = "ne-pas-repondre@ppas.invalid"
     public_url: str = "http://127.0.0.1:8000"
+    max_upload_bytes: int = 64 * 1024 * 1024  # billing files above this are refused (F08)
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
     sw_dir: Path = ROOT / "sw"
@@ -72,4 +73,5 @@ class Settings:
             smtp_port=_env_int("PPAS_SMTP_PORT", 25),
             mail_from=os.environ.get("PPAS_MAIL_FROM", "ne-pas-repondre@ppas.invalid"),
             public_url=os.environ.get("PPAS_PUBLIC_URL", "http://127.0.0.1:8000"),
+            max_upload_bytes=_env_int("PPAS_MAX_UPLOAD_BYTES", 64 * 1024 * 1024),
         )

@@ -12,6 +12,8 @@ from strawberry.extensions import (
 
 from ppas.schema.accounts.mutations import AccountMutations
 from ppas.schema.beneficiaries.queries import BeneficiaryQueries
+from ppas.schema.billing_files.mutations import BillingFileMutations
+from ppas.schema.billing_files.queries import BillingFileQueries
 from ppas.schema.billing_forms.mutations import BillingFormMutations
 from ppas.schema.billing_forms.queries import BillingFormQueries
 from ppas.schema.extensions.masking import masked_errors
@@ -26,13 +28,15 @@ from ppas.settings import Settings
 
 
 @strawberry.type
-class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, PartnerAdminQueries,
+class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, BillingFileQueries,
+            PartnerAdminQueries,
             RegistrationQueries, OutboxQueries):
     """Every query of the portal."""
 
 
 @strawberry.type
-class Mutation(AccountMutations, BillingFormMutations, PartnerAdminMutations, RegistrationMutations):
+class Mutation(AccountMutations, BillingFormMutations, BillingFileMutations, PartnerAdminMutations,
+               RegistrationMutations):
     """Every mutation of the portal; each returns a union of success and error types."""
 
 

@@ -14,7 +14,10 @@ class PortalGraphQL(GraphQL):
     """Strawberry's ASGI view with the PPAS context; GET never runs a mutation."""
 
     def __init__(self, schema, *, settings, clock) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        # Uploads (billing files): bearer requests, or cookie requests with the CSRF token
+        # (CsrfMiddleware refuses a multipart cookie request without X-CSRF-Token).
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True,
+                         multipart_uploads_enabled=True)
         self.settings = settings
         self.clock = clock
 

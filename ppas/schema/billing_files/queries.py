@@ -1,0 +1,27 @@
+"""Queries of billing by file: one send's report, the history of sends."""
+from __future__ import annotations
+
+import strawberry
+
+from ppas.schema.billing_files.types import BillingFileReport, BillingFileSummary
+from ppas.schema.context import Info
+from ppas.schema.pagination import Page, checked_window
+from ppas.services import billing_ingest
+
+
+@strawberry.type
+class BillingFileQueries:
+    @strawberry.field(description="Le compte rendu d'un fichier du partenaire ; null sinon.")
+    async def billing_file(self, info: Info, id: strawberry.ID) -> BillingFileReport | None:
+        if not str(id).isdigit():
+            return None
+        report = await billing_ingest.file_report(info.context.user, int(id))
+        return BillingFileReport.from_report(report) if report else None
+
+    @strawberry.field(description="Les fichiers envoyés par le partenaire, du plus récent au plus ancien.")
+    async def billing_files(self, info: Info, offset: int = 0,
+                            limit: int = 20) -> Page[BillingFileSummary]:
+        offset, limit = checked_window(offset, limit, info.context.settings.max_page_size)
+        rows, total = await billing_ingest.list_files(info.context.user, offset, limit)
+        return Page(items=[BillingFileSummary.from_model(r) for r in rows], total_count=total,
+                    offset=offset, limit=limit)

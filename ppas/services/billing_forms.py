@@ -1,0 +1,537 @@
+"""Use cases of the monthly online billing form: open, fill, cross out, validate, cancel, recap.
+
+Each use case checks who asks (a partner only sees the forms of its own conventions) and
+runs in one transaction. Money stays Decimal from the database to the PDF.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from ppas.domain.billing_form import (
+    EntryError,
+    LineEntry,
+    PlanTerms,
+    UnfilledLine,
+    cancellation_problem,
+    describe_hours,
+    entry_problem,
+    form_line_amount,
+    offered_on_form,
+    parse_entry,
+    unfilled_lines,
+    validation_problem,
+)
+from ppas.domain.periods import Period, current_period, online_billing_problem, paris_date
+from ppas.models import (
+    BillingForm,
+    CarePlan,
+    Convention,
+    ConventionStatus,
+    FormLine,
+    FormStatus,
+    Partner,
+    User,
+)
+from ppas.services import audit
+from ppas.services.access import partner_id_of
+from ppas.services.errors import AccessDenied, ServiceError
+
+ZERO = Decimal("0.00")
+NOT_YOURS = "Ce formulaire n'existe pas ou n'appartient pas à votre structure."
+LINE_NOT_YOURS = "Cette ligne n'existe pas ou n'appartient pas à un formulaire de votre structure."
+# Rows per table in the PDF recap: xhtml2pdf lays out a long table in quadratic time.
+PDF_ROWS_PER_TABLE = 40
+
+
+class ValidationRefused(ServiceError):
+    """The form still has lines neither filled nor crossed out; `lines` lists them."""
+
+    def __init__(self, message: str, lines: Sequence[UnfilledLine]) -> None:
+        super().__init__(message)
+        self.lines = list(lines)
+
+
+@dataclass
+class Summary:
+    """Counts and totals of a form (or of one page of it), all Decimal."""
+
+    line_count: int = 0
+    filled_count: int = 0
+    crossed_out_count: int = 0
+    hours: Decimal = ZERO
+    sunday_hours: Decimal = ZERO
+    amount: Decimal = ZERO
+    last_saved_at: datetime | None = None
+    first_remaining_position: int | None = None  # where to resume filling
+
+    @property
+    def remaining_count(self) -> int:
+        """Lines neither filled nor crossed out."""
+        return self.line_count - self.filled_count - self.crossed_out_count
+
+
+@dataclass
+class Conflict:
+    """A save refused because the line changed since it was read: both values, nothing lost."""
+
+    message: str
+    line: FormLine
+    typed_hours: str
+    typed_sunday_hours: str
+
+
+@dataclass
+class WorklistEntry:
+    """One form to fill (or to open) in the worklist."""
+
+    convention_id: int
+    convention_number: str
+    period: str
+    status: str  # "to_open" | "open" | "validated" | "paid"
+    form_id: int | None = None
+    line_count: int = 0
+    done_count: int = 0
+    last_saved_at: datetime | None = None
+    validated_at: datetime | None = None
+
+
+@dataclass
+class Worklist:
+    """Forms to fill, then recently validated forms (left the worklist, PDF available)."""
+
+    to_fill: list[WorklistEntry] = field(default_factory=list)
+    validated: list[WorklistEntry] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def summarize(rows: Sequence[tuple]) -> Summary:
+    """Totals of (hours, sunday_hours, amount, crossed_out, saved_at[, position]) rows, in Decimal."""
+    summary = Summary()
+    for hours, sunday_hours, amount, crossed_out, saved_at, *position in rows:
+        summary.line_count += 1
+        if position and hours is None and not crossed_out and (
+                summary.first_remaining_position is None
+                or position[0] < summary.first_remaining_position):
+            summary.first_remaining_position = position[0]
+        if crossed_out:
+            summary.crossed_out_count += 1
+        elif hours is not None:
+            summary.filled_count += 1
+            summary.hours += hours
+            summary.sunday_hours += sunday_hours or ZERO
+            summary.amount += amount or ZERO
+        if saved_at is not None and (summary.last_saved_at is None or saved_at > summary.last_saved_at):
+            summary.last_saved_at = saved_at
+    return summary
+
+
+async def form_summary(form_id: int, first_position: int | None = None,
+                       last_position: int | None = None) -> Summary:
+    """Totals of a whole form, or of the lines between two positions (a page)."""
+    query = FormLine.filter(form_id=form_id)
+    if first_position is not None:
+        query = query.filter(position__gte=first_position)
+    if last_position is not None:
+        query = query.filter(position__lte=last_position)
+    rows = await query.values_list("hours", "sunday_hours", "amount", "crossed_out", "saved_at",
+                                   "position")
+    return summarize(rows)
+
+
+async def _own_form(form_id: int, partner_id: int, *, lock: bool = False) -> BillingForm:
+    query = BillingForm.filter(id=form_id, convention__partner_id=partner_id)
+    if lock:
+        query = query.select_for_update()
+    form = await query.select_related("convention").first()
+    if form is None:
+        raise AccessDenied(NOT_YOURS)
+    return form
+
+
+async def get_form(user: User | None, form_id: int) -> BillingForm | None:
+    """The form if it belongs to the user's partner (with its convention), else None."""
+    partner_id = partner_id_of(user)
+    return await BillingForm.filter(id=form_id, convention__partner_id=partner_id).select_related(
+        "convention", "validated_by").first()
+
+
+async def form_lines(form: BillingForm, offset: int, limit: int) -> list[FormLine]:
+    """One page of a form's lines, in order (care plans are loaded by the caller's loaders)."""
+    return await FormLine.filter(form_id=form.id).order_by("position").offset(offset).limit(limit)
+
+
+async def worklist(user: User | None, now: datetime) -> Worklist:
+    """Open forms and the months still to open (previous and current), then validated ones."""
+    partner_id = partner_id_of(user)
+    conventions = await Convention.filter(partner_id=partner_id, status=ConventionStatus.ACTIVE,
+                                          prestation_code="001").order_by("number")
+    oldest = str(current_period(now).plus_months(-12))
+    forms = await BillingForm.filter(convention__partner_id=partner_id).filter(
+        Q(status=FormStatus.OPEN) | Q(period__gte=oldest)).select_related("convention").order_by(
+        "-period", "convention__number")
+    open_ids = [f.id for f in forms if f.status == FormStatus.OPEN]
+    per_form: dict[int, list[tuple]] = {i: [] for i in open_ids}
+    if open_ids:
+        for form_id, *row in await FormLine.filter(form_id__in=open_ids).values_list(
+                "form_id", "hours", "sunday_hours", "amount", "crossed_out", "saved_at"):
+            per_form[form_id].append(tuple(row))
+    result = Worklist()
+    existing = {(f.convention_id, f.period) for f in forms}
+    current = current_period(now)
+    for convention in conventions:
+        for period in (current.previous(), current):
+            if (convention.id, str(period)) in existing:
+                continue
+            if convention.valid_from > period.last_day or (
+                    convention.valid_to is not None and convention.valid_to < period.first_day):
+                continue
+            result.to_fill.append(WorklistEntry(convention.id, convention.number, str(period),
+                                                "to_open"))
+    for form in forms:
+        entry = WorklistEntry(form.convention_id, form.convention.number, form.period,
+                              str(form.status), form_id=form.id, validated_at=form.validated_at)
+        if form.status == FormStatus.OPEN:
+            summary = summarize(per_form[form.id])
+            entry.line_count = summary.line_count
+            entry.done_count = summary.filled_count + summary.crossed_out_count
+            entry.last_saved_at = summary.last_saved_at
+            result.to_fill.append(entry)
+        else:
+            result.validated.append(entry)
+    result.to_fill.sort(key=lambda e: (e.period, e.convention_number))
+    return result
+
+
+# --------------------------------------------------------------------------- opening
+
+
+async def _add_missing_lines(form: BillingForm, period: Period) -> int:
+    """Give the open form a line for every care plan offered this month that has none yet."""
+    plans = await CarePlan.filter(
+        partner_id=form.convention.partner_id, convention_id=form.convention_id,
+        notified_at__isnull=False, start_date__lte=period.last_day,
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=period.first_day)).select_related(
+        "beneficiary")
+    if not plans:
+        return 0
+    plan_ids = [p.id for p in plans]
+    crossed_earlier = set(await FormLine.filter(
+        care_plan_id__in=plan_ids, crossed_out=True, form__period__lt=form.period,
+        form__convention_id=form.convention_id,
+    ).values_list("care_plan_id", flat=True))
+    present = await FormLine.filter(form_id=form.id).values_list("care_plan_id", "position")
+    have = {plan_id for plan_id, _ in present}
+    position = max((pos for _, pos in present), default=0)
+    offered = [
+        p for p in plans
+        if p.id not in have and offered_on_form(
+            start=p.start_date, end=p.end_date, notified=p.notified_at is not None,
+            closed_on=paris_date(p.closed_at) if p.closed_at else None, period=period,
+            crossed_out_earlier=p.id in crossed_earlier)
+    ]
+    offered.sort(key=lambda p: (p.beneficiary.last_name, p.beneficiary.first_name,
+                                p.beneficiary.file_number, p.id))
+    new_lines = []
+    for plan in offered:
+        position += 1
+        new_lines.append(FormLine(form_id=form.id, care_plan_id=plan.id, position=position))
+    if new_lines:
+        await FormLine.bulk_create(new_lines)
+    return len(new_lines)
+
+
+async def open_form(user: User | None, convention_id: int, period_text: str,
+                    now: datetime) -> BillingForm:
+    """The form of a convention and month, created with its lines on first opening."""
+    partner_id = partner_id_of(user)
+    try:
+        period = Period.parse(period_text)
+    except (TypeError, ValueError) as error:
+        raise ServiceError(str(error), field="period") from error
+    problem = online_billing_problem(period, now)
+    if problem:
+        raise ServiceError(problem, field="period")
+    for attempt in range(2):
+        try:
+            async with in_transaction():
+                convention = await Convention.get_or_none(id=convention_id, partner_id=partner_id)
+                if convention is None:
+                    raise AccessDenied("Cette convention n'existe pas ou n'est pas celle de votre "
+                                       "structure.")
+                if convention.status != ConventionStatus.ACTIVE:
+                    raise ServiceError(f"La convention {convention.number} n'est pas active : "
+                                       "elle ne peut pas être facturée.", field="conventionId")
+                if convention.valid_from > period.last_day or (
+                        convention.valid_to is not None and convention.valid_to < period.first_day):
+                    raise ServiceError(
+                        f"La convention {convention.number} ne couvre pas {period.label_fr} : "
+                        "choisissez un mois pendant lequel elle était en vigueur.", field="period")
+                form = await BillingForm.get_or_none(convention_id=convention.id, period=str(period))
+                if form is None:
+                    form = await BillingForm.create(convention=convention, period=str(period))
+                    await audit.record("billing_form.opened", actor=user,
+                                       object_type="billing_form", object_id=form.id,
+                                       period=str(period), convention=convention.number)
+                form.convention = convention
+                if form.status == FormStatus.OPEN:
+                    await _add_missing_lines(form, period)
+                return form
+        except IntegrityError:
+            if attempt:  # two first openings at once: the other one created it, read it
+                raise
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------------- lines
+
+
+async def _own_line(line_id: int, partner_id: int) -> FormLine:
+    line = await FormLine.filter(id=line_id, form__convention__partner_id=partner_id).select_related(
+        "form__convention", "care_plan").first()
+    if line is None:
+        raise AccessDenied(LINE_NOT_YOURS)
+    return line
+
+
+async def get_line(user: User | None, line_id: int) -> FormLine | None:
+    """A line of one of the user's partner's forms (with its form), else None."""
+    partner_id = partner_id_of(user)
+    return await FormLine.filter(id=line_id, form__convention__partner_id=partner_id).select_related(
+        "form__convention").first()
+
+
+def _require_open(form: BillingForm) -> None:
+    if form.status != FormStatus.OPEN:
+        raise ServiceError(
+            f"Le formulaire de {Period.parse(form.period).label_fr} est validé : ses lignes ne "
+            "peuvent plus être modifiées. Annulez la validation le jour même pour le corriger.")
+
+
+def _terms(line: FormLine) -> PlanTerms:
+    plan = line.care_plan
+    return PlanTerms(hours_per_month=plan.hours_per_month, hourly_rate=plan.hourly_rate,
+                     participation=plan.participation,
+                     sunday_hourly_rate=line.form.convention.sunday_hourly_rate)
+
+
+def conflict_message(stored: FormLine, typed: LineEntry, sunday_allowed: bool) -> str:
+    """Say that the line changed meanwhile, with the stored and the typed values."""
+    stored_text = describe_hours(stored.hours)
+    typed_text = describe_hours(typed.hours)
+    if sunday_allowed and (stored.sunday_hours or typed.sunday_hours):
+        stored_text += f" dont {describe_hours(stored.sunday_hours)} le dimanche ou férié"
+        typed_text += f" dont {describe_hours(typed.sunday_hours)} le dimanche ou férié"
+    if stored.crossed_out:
+        stored_text = "ligne barrée"
+    return (
+        "Cette ligne a été modifiée entre-temps (dans un autre onglet ou par un collègue). "
+        f"Valeur enregistrée : {stored_text}. Votre saisie : {typed_text}, non enregistrée. "
+        "Gardez la valeur enregistrée, ou confirmez votre saisie pour la remplacer."
+    )
+
+
+async def save_line(user: User | None, line_id: int, hours: str | None, sunday_hours: str | None,
+                    expected_version: int, now: datetime) -> FormLine | Conflict:
+    """Save the hours of a line if nobody changed it since `expected_version` was read.
+
+    A stale version gives a Conflict with the stored and the typed values; nothing is
+    overwritten. Typing again what is stored is never a conflict.
+    """
+    partner_id = partner_id_of(user)
+    try:
+        entry = parse_entry(hours, sunday_hours)
+    except EntryError as error:
+        raise ServiceError(error.message, field=error.field) from error
+    async with in_transaction():
+        line = await _own_line(line_id, partner_id)
+        _require_open(line.form)
+        terms = _terms(line)
+        typed_hours, typed_sunday = (hours or "").strip(), (sunday_hours or "").strip()
+        if line.crossed_out:
+            if line.version != expected_version:
+                return Conflict(conflict_message(line, entry, terms.sunday_hourly_rate is not None),
+                                line, typed_hours, typed_sunday)
+            raise ServiceError("Cette ligne est barrée : rétablissez-la pour saisir des heures.",
+                               field="hours")
+        if entry.hours == line.hours and entry.sunday_hours == line.sunday_hours:
+            return line
+        problem = entry_problem(entry, terms)
+        if problem:
+            raise ServiceError(problem[0], field=problem[1])
+        if line.version != expected_version:
+            return Conflict(conflict_message(line, entry, terms.sunday_hourly_rate is not None),
+                            line, typed_hours, typed_sunday)
+        amount = form_line_amount(entry, terms)
+        changed = await FormLine.filter(id=line.id, version=expected_version).update(
+            hours=entry.hours, sunday_hours=entry.sunday_hours, amount=amount,
+            version=expected_version + 1, saved_at=now)
+        if not changed:  # another writer got in between our read and our write
+            stored = await _own_line(line_id, partner_id)
+            return Conflict(conflict_message(stored, entry, terms.sunday_hourly_rate is not None),
+                            stored, typed_hours, typed_sunday)
+        line.hours, line.sunday_hours, line.amount = entry.hours, entry.sunday_hours, amount
+        line.version, line.saved_at = expected_version + 1, now
+        return line
+
+
+async def set_crossed_out(user: User | None, line_id: int, crossed_out: bool,
+                          now: datetime) -> FormLine:
+    """Cross a line out (no hours this month, not offered next month) or restore it."""
+    partner_id = partner_id_of(user)
+    async with in_transaction():
+        line = await _own_line(line_id, partner_id)
+        _require_open(line.form)
+        if line.crossed_out == crossed_out:
+            return line
+        amount = None if crossed_out else form_line_amount(
+            LineEntry(line.hours, line.sunday_hours), _terms(line))
+        await FormLine.filter(id=line.id).update(crossed_out=crossed_out, amount=amount,
+                                                 version=line.version + 1, saved_at=now)
+        line.crossed_out, line.amount, line.version, line.saved_at = (
+            crossed_out, amount, line.version + 1, now)
+        await audit.record("billing_form.line_crossed_out" if crossed_out
+                           else "billing_form.line_restored", actor=user,
+                           object_type="form_line", object_id=line.id, form=line.form_id)
+        return line
+
+
+# --------------------------------------------------------------------------- validation
+
+
+async def validate_form(user: User | None, form_id: int, now: datetime) -> BillingForm:
+    """Validate a form whose every line is filled or crossed out; it goes to the next payment."""
+    partner_id = partner_id_of(user)
+    async with in_transaction():
+        form = await _own_form(form_id, partner_id, lock=True)
+        if form.status != FormStatus.OPEN:
+            raise ServiceError("Ce formulaire est déjà validé.")
+        rows = await FormLine.filter(form_id=form.id).values_list(
+            "id", "position", "care_plan__beneficiary__last_name",
+            "care_plan__beneficiary__first_name", "hours", "crossed_out")
+        if not rows:
+            raise ServiceError("Ce formulaire n'a aucune ligne : il n'y a rien à valider.")
+        unfilled = unfilled_lines(
+            (i, pos, f"{last} {first}", hours, crossed) for i, pos, last, first, hours, crossed in rows)
+        problem = validation_problem(unfilled)
+        if problem:
+            raise ValidationRefused(problem, unfilled)
+        form.status, form.validated_at, form.validated_by = FormStatus.VALIDATED, now, user
+        form.version += 1
+        await form.save(update_fields=["status", "validated_at", "validated_by_id", "version",
+                                       "updated_at"])
+        await audit.record("billing_form.validated", actor=user, object_type="billing_form",
+                           object_id=form.id, period=form.period)
+        return form
+
+
+async def cancel_validation(user: User | None, form_id: int, now: datetime) -> BillingForm:
+    """Reopen a validated form, the same Paris day only and before any payment run took it."""
+    partner_id = partner_id_of(user)
+    async with in_transaction():
+        form = await _own_form(form_id, partner_id, lock=True)
+        if form.status == FormStatus.OPEN:
+            raise ServiceError("Ce formulaire n'est pas validé : il n'y a pas de validation à annuler.")
+        problem = cancellation_problem(
+            validated_at=form.validated_at, now=now,
+            taken_by_payment=form.payment_run_id is not None or form.status == FormStatus.PAID)
+        if problem:
+            raise ServiceError(problem)
+        form.status, form.validated_at, form.validated_by = FormStatus.OPEN, None, None
+        form.version += 1
+        await form.save(update_fields=["status", "validated_at", "validated_by_id", "version",
+                                       "updated_at"])
+        await audit.record("billing_form.validation_cancelled", actor=user,
+                           object_type="billing_form", object_id=form.id, period=form.period)
+        return form
+
+
+def cancel_problem_of(form: BillingForm, now: datetime) -> str | None:
+    """Why the page shows no « Annuler » button for a validated form (None: it shows one)."""
+    if form.status == FormStatus.OPEN:
+        return None
+    return cancellation_problem(
+        validated_at=form.validated_at, now=now,
+        taken_by_payment=form.payment_run_id is not None or form.status == FormStatus.PAID)
+
+
+# --------------------------------------------------------------------------- PDF recap
+
+
+@lru_cache(maxsize=1)
+def _pdf_environment():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from ppas.domain.amounts import format_euros, format_hours
+    from ppas.settings import ROOT
+
+    env = Environment(loader=FileSystemLoader(ROOT / "templates"),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["euros"] = format_euros
+    env.filters["hours"] = format_hours
+    return env
+
+
+def render_recap_html(context: dict) -> str:
+    """The recap's HTML (templates/pdf/form_recap.html), tables split in chunks."""
+    return _pdf_environment().get_template("pdf/form_recap.html").render(**context)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Lay out HTML as PDF with xhtml2pdf."""
+    from xhtml2pdf import pisa
+
+    out = io.BytesIO()
+    status = pisa.CreatePDF(html, dest=out, encoding="utf-8")
+    if status.err:
+        raise RuntimeError(f"PDF layout failed ({status.err} errors)")
+    return out.getvalue()
+
+
+def chunked(items: Sequence, size: int) -> list[Sequence]:
+    """Consecutive slices of `size` items (the last may be shorter)."""
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+async def recap_context(form: BillingForm) -> dict:
+    """Everything the recap shows: partner, convention, month, lines, totals, validation."""
+    convention = form.convention
+    partner = await Partner.get(id=convention.partner_id)
+    validated_by = await User.get_or_none(id=form.validated_by_id) if form.validated_by_id else None
+    lines = await FormLine.filter(form_id=form.id).order_by("position").select_related(
+        "care_plan__beneficiary")
+    summary = summarize([(ln.hours, ln.sunday_hours, ln.amount, ln.crossed_out, ln.saved_at)
+                         for ln in lines])
+    return {
+        "partner": partner, "convention": convention, "form": form,
+        "period_label": Period.parse(form.period).label_fr,
+        "chunks": chunked(lines, PDF_ROWS_PER_TABLE), "summary": summary,
+        "sunday": convention.sunday_hourly_rate is not None,
+        "validated_at": form.validated_at.astimezone(_paris()) if form.validated_at else None,
+        "validated_by": validated_by,
+    }
+
+
+def _paris():
+    from ppas.domain.periods import PARIS
+
+    return PARIS
+
+
+async def recap_pdf(user: User | None, form_id: int) -> bytes:
+    """The PDF recap of a validated form of the user's partner."""
+    partner_id = partner_id_of(user)
+    form = await _own_form(form_id, partner_id)
+    if form.status == FormStatus.OPEN:
+        raise ServiceError("Le récapitulatif est disponible une fois le formulaire validé.")
+    return html_to_pdf(render_recap_html(await recap_context(form)))

@@ -1,0 +1,1149 @@
+"""Billing by file: safe, streaming ingest of an uploaded XML file, its report, re-billing.
+
+The flow of one upload (`submit_file`):
+
+1. who asks, Idempotency-Key replay, name (F01, F02, F06), size cap and empty file (F08),
+   DOCTYPE and encoding (F04) — before any parsing;
+2. a worker thread streams the file through lxml's iterparse with the XSD plugged into
+   the parser (F04/F05 as it goes, nothing but the current line in memory), checks the
+   header (F03, F06, F07) and hands the lines over in batches;
+3. on the event loop, each batch gets the database facts it needs (care plans of its file
+   numbers, what was billed before by file or by form) with a few queries, is checked
+   (L01–L08, in a thread) and inserted with one executemany per table;
+4. at the end, the header totals (F08) are compared, the file row gets its bytes (gzip of
+   the original, sha256 of the original) and counts. Everything but the refusal record
+   happens in ONE transaction: a refusal or a crash halfway leaves nothing and the name free.
+
+A refused file is recorded (name, sha256, its F anomaly — no content, no lines) so the
+history shows it; only an accepted file blocks its name (F02). A dry run does every check
+and stores nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import io
+import queue
+import re
+import threading
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+from lxml import etree
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from ppas.domain.anomalies import CATALOG, format_message
+from ppas.domain.billing_lines import (
+    BilledBefore,
+    LineFacts,
+    PlanFacts,
+    billed_key,
+    check_line,
+    line_message,
+    month_index,
+)
+from ppas.domain.file_names import (
+    FileNameError,
+    ParsedFileName,
+    check_name_matches_uploader,
+    parse_file_name,
+)
+from ppas.domain.periods import Period, paris_date
+from ppas.domain.xml_safety import _VALIDATION_LOCK, SCHEMA_NAMESPACE, load_schema, reject_doctype
+from ppas.models import (
+    Anomaly,
+    Beneficiary,
+    BillingFile,
+    BillingLine,
+    Convention,
+    ConventionStatus,
+    FormLine,
+    FormStatus,
+    Partner,
+    User,
+)
+from ppas.models.billing_file import AnomalyPhase, FileStatus, LineStatus
+from ppas.services import audit
+from ppas.services.access import partner_id_of
+from ppas.services.errors import ServiceError
+
+__all__ = [
+    "AnomalyItem",
+    "IngestReport",
+    "BATCH_SIZE",
+    "MAX_REPORTED_ANOMALIES",
+    "file_report",
+    "list_files",
+    "original_bytes",
+    "rebill_line",
+    "submit_file",
+]
+
+NS = "{" + SCHEMA_NAMESPACE + "}"
+BATCH_SIZE = 5000
+MAX_REPORTED_ANOMALIES = 1000  # a report lists this many; counts cover them all
+_READ_CHUNK = 64 * 1024
+_PROLOG_BYTES = 4096
+_LOCATE_MARGIN = 2000  # lines re-validated before the last one streamed, to locate an error
+_GZIP_MAGIC = b"\x1f\x8b"
+NOT_YOURS = "Ce fichier n'existe pas ou n'appartient pas à votre structure."
+LINE_NOT_YOURS = "Cette ligne n'existe pas ou n'appartient pas à un fichier de votre structure."
+_ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_BILLED_FORM_STATUSES = (FormStatus.VALIDATED, FormStatus.PAID)
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass
+class AnomalyItem:
+    """One anomaly of the report."""
+
+    code: str
+    phase: str
+    record_number: int | None
+    message: str
+    line_id: int | None = None
+
+    @property
+    def title(self) -> str:
+        return CATALOG[self.code].title if self.code in CATALOG else self.code
+
+
+@dataclass
+class IngestReport:
+    """What an upload gave: the file (None for a dry run), its status, counts and anomalies."""
+
+    name: str
+    status: str  # "accepted" | "refused"
+    dry_run: bool = False
+    file_id: int | None = None
+    period: str | None = None
+    sha256: str = ""
+    size: int = 0
+    line_count: int = 0
+    accepted_count: int = 0
+    total_amount: Decimal = Decimal("0.00")
+    accepted_amount: Decimal = Decimal("0.00")
+    anomalies: list[AnomalyItem] = field(default_factory=list)  # at most MAX_REPORTED_ANOMALIES
+    anomaly_count: int = 0
+    counts_by_code: dict[str, int] = field(default_factory=dict)
+    uploaded_at: datetime | None = None
+    replayed: bool = False  # returned for a repeated Idempotency-Key
+
+    @property
+    def refused(self) -> bool:
+        return self.status == FileStatus.REFUSED
+
+    @property
+    def anomaly_line_count(self) -> int:
+        return self.line_count - self.accepted_count
+
+
+class _Refused(Exception):
+    """A file-level anomaly: the whole file is refused."""
+
+    def __init__(self, code: str, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _refusal(code: str, detail: str, **params: object) -> _Refused:
+    return _Refused(code, line_message(code, detail, **params))
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class _Uploader:
+    """Who uploads, and the conventions the header may name."""
+
+    partner: Partner
+    caisse_code: str
+    conventions: list[Convention]
+
+
+@dataclass
+class _Header:
+    convention_id: int
+    convention: Convention
+    period: str | None
+    declared_lines: int
+    declared_total: Decimal
+
+
+@dataclass
+class _End:
+    line_count: int
+    total: Decimal
+    sha256: str
+    size: int
+    content: bytes  # gzip of the original bytes
+
+
+async def _uploader(user: User | None) -> _Uploader:
+    partner_id = partner_id_of(user)
+    partner = await Partner.get(id=partner_id).prefetch_related("caisse")
+    conventions = await Convention.filter(partner_id=partner_id).all()
+    return _Uploader(partner, partner.caisse.code, conventions)
+
+
+def _active_on(convention: Convention, today: date) -> bool:
+    return (convention.status == ConventionStatus.ACTIVE and convention.valid_from <= today
+            and (convention.valid_to is None or convention.valid_to >= today))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _CountingReader:
+    """A file-like reader that hashes, counts and gzips what the parser reads."""
+
+    def __init__(self, source: IO[bytes], keep: bool) -> None:
+        self.source = source
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self.keep = keep
+        self._gzip = zlib.compressobj(1, zlib.DEFLATED, 31) if keep else None
+        self._parts: list[bytes] = []
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size if size and size > 0 else _READ_CHUNK)
+        if data:
+            self.hash.update(data)
+            self.size += len(data)
+            if self._gzip is not None:
+                self._parts.append(self._gzip.compress(data))
+        return data
+
+    def drain(self) -> None:
+        """Read what the parser left after the root (comments, spaces) so hash and size cover all."""
+        while self.read(_READ_CHUNK):
+            pass
+
+    def content(self) -> bytes:
+        if self._gzip is None:
+            return b""
+        self._parts.append(self._gzip.flush())
+        data = b"".join(self._parts)
+        self._parts = []
+        return data
+
+
+def sha256_of(source: IO[bytes]) -> tuple[str, int]:
+    """Hash a whole upload in chunks (memory stays flat whatever its size)."""
+    source.seek(0)
+    digest, size = hashlib.sha256(), 0
+    while chunk := source.read(1024 * 1024):
+        digest.update(chunk)
+        size += len(chunk)
+    source.seek(0)
+    return digest.hexdigest(), size
+
+
+def _upload_size(source: IO[bytes]) -> int:
+    source.seek(0, io.SEEK_END)
+    size = source.tell()
+    source.seek(0)
+    return size
+
+
+def _prolog_problem(first: bytes) -> str | None:
+    """F04 motives visible in the first bytes: DOCTYPE, an encoding other than UTF-8."""
+    if reject_doctype(first):
+        return ("le fichier contient une déclaration DOCTYPE, refusée par sécurité "
+                "(aucune DTD ni entité n'est acceptée)")
+    if first.startswith(_UTF16_32_BOMS):
+        return "le fichier est encodé en UTF-16 ou UTF-32 ; seul l'UTF-8 est accepté"
+    match = _ENCODING_RE.match(first.removeprefix(b"\xef\xbb\xbf"))
+    if match and match.group(1).decode("ascii").lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return (f"le fichier déclare l'encodage {match.group(1).decode('ascii')} ; "
+                "seul l'UTF-8 est accepté")
+    return None
+
+
+def _syntax_message(error: etree.XMLSyntaxError, at_end: bool = False) -> str:
+    line, column = error.position if error.position else (error.lineno or 0, 0)
+    text = str(error.msg if hasattr(error, "msg") else error)
+    text = re.sub(r", line [0-9]+, column [0-9]+$", "", text)
+    lowered = text.lower()
+    if at_end and "encoding" not in lowered:
+        reason = "le fichier est tronqué (il s'arrête avant la fin du document)"
+    elif "utf-8" in lowered or "encoding" in lowered or "bytes:" in lowered:
+        reason = "des caractères ne sont pas encodés en UTF-8"
+    elif "entity" in lowered:
+        reason = "une entité XML (&…;) est utilisée ; aucune entité n'est acceptée hors &amp; &lt; &gt; &quot; &apos;"
+    elif any(word in lowered for word in ("premature end", "end of data", "expected '>'",
+                                          "mismatch", "not finished")):
+        reason = "le fichier est tronqué (il s'arrête avant la fin du document)"
+    elif "start tag expected" in lowered or "document is empty" in lowered:
+        reason = "le contenu n'est pas du XML"
+    else:
+        reason = "le document XML est mal formé"
+    return line_message("F04", f"{reason}, ligne {line}, colonne {column} ({text})")
+
+
+_ENTITY_RE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)[A-Za-z_][\w.-]*;")
+
+
+def _syntax_error(source: IO[bytes]) -> _Refused | None:
+    """Parse again without the schema; the F04 refusal when the document is not well-formed."""
+    source.seek(0)
+    try:
+        for _ in etree.iterparse(source, events=("end",), tag=NS + "facturation",
+                                 resolve_entities=False, no_network=True, load_dtd=False,
+                                 huge_tree=False, encoding="utf-8"):
+            pass
+    except etree.XMLSyntaxError as error:
+        if error.position == (0, 0) and _has_entity_reference(source):
+            return _refusal("F04", "une entité XML (&…;) est utilisée ; aucune entité n'est "
+                                   "acceptée hors &amp; &lt; &gt; &quot; &apos;")
+        return _Refused("F04", _syntax_message(error, at_end=_is_last_line(source, error)))
+    return None
+
+
+def _is_last_line(source: IO[bytes], error: etree.XMLSyntaxError) -> bool:
+    """Tell whether the error sits on the file's last line (a file cut short)."""
+    line = error.position[0] if error.position else 0
+    source.seek(0)
+    lines, last = 1, b""
+    while chunk := source.read(1024 * 1024):
+        lines += chunk.count(b"\n")
+        last = chunk
+    if last.endswith(b"\n"):
+        lines -= 1
+    return line >= lines
+
+
+def _has_entity_reference(source: IO[bytes]) -> bool:
+    source.seek(0)
+    tail = b""
+    while chunk := source.read(1024 * 1024):
+        if _ENTITY_RE.search(tail + chunk):
+            return True
+        tail = chunk[-64:]
+    return False
+
+
+def _locate_schema_error(source: IO[bytes], good_lines: int, first_message: str) -> _Refused:
+    """Find line and column of an XSD violation seen while streaming (libxml2 loses them there).
+
+    Parses again without the schema, keeping only the header and the current line, and
+    validates that small tree: the elements keep their original line numbers.
+    """
+    schema = load_schema()
+    source.seek(0)
+    parser_args = dict(events=("end",), tag=(NS + "ligne", NS + "lignes"), resolve_entities=False,
+                       no_network=True, load_dtd=False, huge_tree=False, encoding="utf-8")
+    seen: dict[str, int] = {}
+    index = 0
+    last_line = 0
+    try:
+        for _, element in etree.iterparse(source, **parser_args):
+            if element.tag == NS + "lignes":
+                break
+            index += 1
+            last_line = element.sourceline or last_line
+            record = element.findtext(NS + "n-enregistrement")
+            if record is not None:
+                record = record.strip()
+                if record in seen:
+                    return _refusal("F05", f"le numéro d'enregistrement {record} figure déjà "
+                                           f"ligne {seen[record]} du fichier",
+                                    line=element.sourceline, column=1)
+                seen[record] = element.sourceline
+            # Events reach Python a parser buffer late: start a little before.
+            if index >= good_lines - _LOCATE_MARGIN:
+                errors = _tree_errors(schema, element.getroottree().getroot())
+                if errors:
+                    return _schema_refusal(errors)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+        root = element.getroottree().getroot() if index else None
+        if root is not None:
+            errors = _tree_errors(schema, root)
+            if errors:
+                return _schema_refusal(errors)
+    except etree.XMLSyntaxError:
+        pass
+    return _refusal("F05", f"{first_message} (après la ligne {last_line} du fichier)",
+                    line=last_line, column=0)
+
+
+def _tree_errors(schema: etree.XMLSchema, root) -> list:
+    with _VALIDATION_LOCK:  # the shared schema object keeps its error log between calls
+        if schema.validate(root):
+            return []
+        return [(e.line, e.column, e.message) for e in schema.error_log]
+
+
+def _schema_refusal(errors: list) -> _Refused:
+    line, column, message = errors[0]
+    return _refusal("F05", _french_schema_message(message), line=line, column=column)
+
+
+def _french_schema_message(message: str) -> str:
+    text = message.replace(NS, "")
+    return f"le schéma facturation-1.xsd n'est pas respecté : {text}"
+
+
+# --------------------------------------------------------------------------- parse thread
+
+
+def _text(element) -> str:
+    return (element.text or "").strip()
+
+
+def _name_text(element) -> str:
+    return " ".join((element.text or "").split())
+
+
+def _line_facts(element) -> LineFacts:
+    children = list(element)
+    if len(children) == 11:
+        rec, dos, nom, pre, deb, fin, heures, dimanche, taux, part, montant = children
+        sunday_text = _text(dimanche)
+        sunday = Decimal(sunday_text)
+    else:
+        rec, dos, nom, pre, deb, fin, heures, taux, part, montant = children
+        sunday_text, sunday = "0.00", None
+    texts = (_text(deb), _text(fin), _text(heures), sunday_text, _text(taux), _text(part),
+             _text(montant))
+    return LineFacts(
+        record=int(_text(rec)), file_number=_text(dos), last_name=_name_text(nom),
+        first_name=_name_text(pre), start=date.fromisoformat(texts[0]),
+        end=date.fromisoformat(texts[1]), hours=Decimal(texts[2]), sunday_hours=sunday,
+        rate=Decimal(texts[4]), participation=Decimal(texts[5]), amount=Decimal(texts[6]),
+        texts=texts)
+
+
+class _ParseWorker:
+    """Runs in a thread: streams and validates the file, checks the header, sends batches."""
+
+    def __init__(self, source: IO[bytes], *, name: str, parsed: ParsedFileName,
+                 uploader: _Uploader, today: date, keep_content: bool) -> None:
+        self.source = source
+        self.name = name
+        self.parsed = parsed
+        self.uploader = uploader
+        self.today = today
+        self.keep_content = keep_content
+        self.out: queue.Queue = queue.Queue(maxsize=2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"ingest {name}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _put(self, item: tuple) -> None:
+        while not self.stop.is_set():
+            try:
+                self.out.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        raise _Stopped
+
+    def _run(self) -> None:
+        try:
+            self._parse()
+        except _Stopped:
+            pass
+        except _Refused as refused:
+            self._put(("refused", refused))
+        except BaseException as error:  # noqa: BLE001 - handed over to the event loop
+            try:
+                self._put(("crash", error))
+            except _Stopped:
+                pass
+
+    def _parse(self) -> None:
+        reader = _CountingReader(self.source, self.keep_content)
+        context = etree.iterparse(
+            reader, events=("end",), tag=(NS + "en-tete", NS + "ligne", NS + "facturation"),
+            schema=load_schema(),
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+            encoding="utf-8")
+        batch: list[LineFacts] = []
+        count, total = 0, Decimal(0)
+        header_seen = root_closed = False
+        try:
+            for _, element in context:
+                if element.tag == NS + "facturation":
+                    root_closed = True
+                    continue
+                if element.tag == NS + "ligne":
+                    if not header_seen:  # the schema puts the header first; be safe anyway
+                        raise _refusal("F05", "l'en-tête doit précéder les lignes",
+                                       line=element.sourceline, column=1)
+                    facts = _line_facts(element)
+                    count += 1
+                    total += facts.amount
+                    batch.append(facts)
+                    if len(batch) >= BATCH_SIZE:
+                        self._put(("lines", batch))
+                        batch = []
+                else:
+                    if element.getroottree().docinfo.doctype:
+                        raise _refusal("F04", "une déclaration DOCTYPE est présente")
+                    self._put(("header", self._check_header(element)))
+                    header_seen = True
+                element.clear()
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+        except etree.XMLSyntaxError as error:
+            # With the schema plugged in, libxml2 reports syntax errors poorly: look again.
+            syntax = _syntax_error(self.source)
+            if syntax is not None:
+                raise syntax from None
+            raise _locate_schema_error(self.source, count + 1, str(error.msg)) from None
+        if not root_closed:
+            raise _syntax_error(self.source) or _refusal(
+                "F04", "le fichier est tronqué (il s'arrête avant la fin du document)")
+        if batch:
+            self._put(("lines", batch))
+        reader.drain()
+        self._put(("end", _End(count, total, reader.hash.hexdigest(), reader.size,
+                               reader.content())))
+
+    def _check_header(self, header) -> _Header:
+        values = {child.tag.removeprefix(NS): _text(child) for child in header}
+        name, parsed, uploader = self.name, self.parsed, self.uploader
+        if values["rf-borfact"] != name:
+            raise _refusal("F03", f"rf-borfact contient « {values['rf-borfact']} », "
+                                  f"le fichier s'appelle « {name} »")
+        problems = []
+        for tag, expected, label in (("code-caisse", parsed.caisse_code, "le code caisse"),
+                                     ("id-structure", parsed.structure_id, "l'identifiant de structure"),
+                                     ("code-prestation", parsed.prestation_code, "le code prestation")):
+            if values[tag] != expected:
+                problems.append(f"{label} de l'en-tête ({values[tag]}) diffère de celui du nom "
+                                f"du fichier ({expected})")
+        if parsed.kind == "amd":
+            if "echeance" not in values:
+                problems.append("un fichier d'aide ménagère à domicile doit indiquer l'échéance "
+                                "(balise echeance), pas une date d'envoi")
+            elif values["echeance"] != parsed.period:
+                problems.append(f"l'échéance de l'en-tête ({values['echeance']}) diffère de celle "
+                                f"du nom du fichier ({parsed.period})")
+        else:
+            if "date-envoi" not in values:
+                problems.append("un fichier d'une autre prestation doit indiquer la date d'envoi "
+                                "(balise date-envoi), pas une échéance")
+            elif values["date-envoi"] != parsed.send_date.isoformat():
+                problems.append(f"la date d'envoi de l'en-tête ({values['date-envoi']}) diffère de "
+                                f"celle du nom du fichier ({parsed.send_date:%d/%m/%Y})")
+        if problems:
+            raise _refusal("F06", " ; ".join(problems))
+        number = values["n-convention"]
+        convention = next((c for c in uploader.conventions if c.number == number), None)
+        if convention is None or convention.prestation_code != values["code-prestation"]:
+            raise _refusal("F07", f"la convention {number} n'est pas une convention de votre "
+                                  f"structure pour la prestation {values['code-prestation']}")
+        if not _active_on(convention, self.today):
+            raise _refusal("F07", f"la convention {number} n'est pas en cours "
+                                  f"(état : {convention.status.value})")
+        return _Header(convention.id, convention, values.get("echeance"),
+                       int(values["nb-lignes"]), Decimal(values["montant-total"]))
+
+
+class _Stopped(Exception):
+    """The event loop gave up on this upload: the worker stops."""
+
+
+# --------------------------------------------------------------------------- database facts
+
+
+@dataclass
+class _BatchFacts:
+    plans: dict[str, list[PlanFacts]]
+    known_numbers: set[str]  # file numbers of the caisse without a plan of this partner
+    billed: dict[int, BilledBefore]
+    crossed: set[int]
+    seen: set[str] = field(default_factory=set)  # file numbers already queried
+
+
+async def _batch_facts(partner_id: int, caisse_id: int, convention_id: int,
+                       lines: Sequence[LineFacts], *, file_id: int | None = None,
+                       known: _BatchFacts | None = None) -> _BatchFacts:
+    """What the checks of one batch need: at most 4 queries whatever the batch size.
+
+    With `known` (the facts of the previous batches of the same file), only file numbers not
+    seen yet are queried, and the result is merged into `known`.
+    """
+    numbers = list({line.file_number for line in lines})
+    if known is not None:
+        numbers = [n for n in numbers if n not in known.plans and n not in known.seen]
+        if not numbers:
+            return known
+        fresh = await _batch_facts(partner_id, caisse_id, convention_id, [
+            LineFacts(0, n, "", "", date.min, date.min, Decimal(0), None, Decimal(0), Decimal(0),
+                      Decimal(0)) for n in numbers], file_id=file_id)
+        known.plans.update(fresh.plans)
+        known.known_numbers |= fresh.known_numbers
+        known.billed.update(fresh.billed)
+        known.crossed |= fresh.crossed
+        known.seen.update(numbers)
+        return known
+    # Plain SQL: the ORM's per-value conversions (datetimes above all) cost more than the query.
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    numbers_sql = "= ANY($3)" if postgres else f"IN ({', '.join('?' for _ in numbers)})"
+    marks = ("$1", "$2") if postgres else ("?", "?")
+    _, rows = await conn.execute_query(
+        "SELECT cp.id, b.file_number, cp.start_date, cp.end_date, cp.notified_at IS NOT NULL, "
+        "cp.closed_at, cp.hours_per_month, cp.hourly_rate, cp.participation, "
+        'c.sunday_hourly_rate FROM "care_plan" cp '
+        'JOIN "beneficiary" b ON b.id = cp.beneficiary_id '
+        'JOIN "convention" c ON c.id = cp.convention_id '
+        f"WHERE cp.partner_id = {marks[0]} AND cp.convention_id = {marks[1]} "
+        f"AND b.file_number {numbers_sql}",
+        [partner_id, convention_id, numbers] if postgres else [partner_id, convention_id, *numbers])
+    plans: dict[str, list[PlanFacts]] = {}
+    for pid, number, start, end, notified, closed, hours, rate, part, sunday in rows:
+        if closed is not None and not isinstance(closed, datetime):
+            closed = datetime.fromisoformat(closed)
+        plans.setdefault(number, []).append(PlanFacts(
+            pid, _day(start), _day(end), bool(notified), paris_date(closed) if closed else None,
+            _dec(hours), _dec(rate), _dec(part), _dec(sunday)))
+    missing = [n for n in numbers if n not in plans]
+    known = set(await Beneficiary.filter(caisse_id=caisse_id, file_number__in=missing)
+                .values_list("file_number", flat=True)) if missing else set()
+    plan_ids = [p.id for group in plans.values() for p in group]
+    billed: dict[int, BilledBefore] = {}
+    crossed: set[int] = set()
+    if plan_ids:
+        earlier_lines = BillingLine.filter(care_plan_id__in=plan_ids, status=LineStatus.ACCEPTED,
+                                           file__status=FileStatus.ACCEPTED)
+        if file_id is not None:  # the file being written: its own lines are checked in memory
+            earlier_lines = earlier_lines.exclude(file_id=file_id)
+        for pid, start, record, file_name in await earlier_lines.values_list("care_plan_id", "period_start", "record_number", "file__name"):
+            billed.setdefault(billed_key(pid, month_index(start)),
+                              BilledBefore(str(record), f"fichier {file_name}"))
+        for pid, period, position, crossed_out, status, hours in await FormLine.filter(
+                care_plan_id__in=plan_ids,
+        ).values_list("care_plan_id", "form__period", "position", "crossed_out", "form__status",
+                      "hours"):
+            month = Period.parse(period)
+            if crossed_out:
+                crossed.add(billed_key(pid, month_index(month)))
+            elif hours is not None and status in _BILLED_FORM_STATUSES:
+                billed.setdefault(billed_key(pid, month_index(month)), BilledBefore(
+                    f"{position} du formulaire en ligne de {month.label_fr}",
+                    f"le formulaire en ligne de {month.label_fr}"))
+    return _BatchFacts(plans, known, billed, crossed, set(numbers))
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+@dataclass
+class _Checked:
+    line_rows: list[tuple]
+    anomaly_rows: list[tuple]  # (code, record, message)
+    accepted: int
+    accepted_amount: Decimal
+
+
+def _check_batch(lines: Sequence[LineFacts], facts: _BatchFacts, *, file_id: int | None,
+                 today: date, last_month: Period | None, in_file: dict[int, int],
+                 as_text: bool = False) -> _Checked:
+    """Check a batch (in a worker thread) and build its rows."""
+    line_rows: list[tuple] = []
+    anomaly_rows: list[tuple] = []
+    accepted, accepted_amount = 0, Decimal(0)
+    crossed = facts.crossed
+    crossed_months: dict[int, int] = {}
+    for key in crossed:  # plan → first crossed month index; later months count as crossed
+        pid, index = divmod(key, 120_000)
+        crossed_months[pid] = min(index, crossed_months.get(pid, index))
+    for line in lines:
+        group = facts.plans.get(line.file_number)
+        plan, found = check_line(
+            line, group, today=today, last_month=last_month, billed=facts.billed,
+            crossed_out=_CrossedView(crossed_months))
+        if group is None and found and found[0][0] == "L01" and line.file_number in facts.known_numbers:
+            found = [("L02", line_message(
+                "L02", f"votre structure n'a aucune prise en charge notifiée pour le dossier "
+                       f"{line.file_number}"))]
+        if plan is not None:
+            key = billed_key(plan.id, month_index(line.start))
+            earlier = in_file.get(key)
+            if earlier is not None and not any(code == "L05" for code, _ in found):
+                found.append(("L05", line_message(
+                    "L05", f"{Period.of(line.start).label_fr} de ce bénéficiaire est déjà facturé "
+                           "plus haut dans ce même fichier", record=earlier)))
+        status = LineStatus.ANOMALY if found else LineStatus.ACCEPTED
+        if not found:
+            accepted += 1
+            accepted_amount += line.amount
+            in_file[key] = line.record
+        if as_text and line.texts is not None:  # SQLite stores these as text anyway
+            line_rows.append((file_id, line.record, plan.id if plan else None, line.file_number,
+                              line.last_name, line.first_name, *line.texts, status.value))
+        else:
+            line_rows.append((
+                file_id, line.record, plan.id if plan else None, line.file_number,
+                line.last_name, line.first_name, line.start, line.end, line.hours,
+                line.sunday_hours if line.sunday_hours is not None else Decimal("0.00"),
+                line.rate, line.participation, line.amount, status.value))
+        for code, message in found:
+            anomaly_rows.append((code, line.record, message))
+    return _Checked(line_rows, anomaly_rows, accepted, accepted_amount)
+
+
+class _CrossedView:
+    """`key in view` tells whether the plan was crossed out that month or before."""
+
+    def __init__(self, first_crossed: dict[int, int]) -> None:
+        self.first = first_crossed
+
+    def __contains__(self, key: int) -> bool:
+        pid, index = divmod(key, 120_000)
+        first = self.first.get(pid)
+        return first is not None and index >= first
+
+
+# --------------------------------------------------------------------------- SQL
+
+
+_LINE_COLUMNS = ("file_id", "record_number", "care_plan_id", "file_number", "last_name",
+                 "first_name", "period_start", "period_end", "hours", "sunday_hours",
+                 "hourly_rate", "participation", "amount", "status")
+_ANOMALY_COLUMNS = ("code", "phase", "file_id", "record_number", "message", "created_at")
+
+
+def _insert_sql(conn, table: str, columns: Sequence[str]) -> str:
+    if conn.capabilities.dialect == "postgres":
+        marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    else:
+        marks = ", ".join("?" for _ in columns)
+    return f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({marks})'
+
+
+def _mark(conn, index: int) -> str:
+    return f"${index}" if conn.capabilities.dialect == "postgres" else "?"
+
+
+# --------------------------------------------------------------------------- submit
+
+
+async def submit_file(user: User | None, source: IO[bytes], name: str, *, now: datetime,
+                      max_bytes: int, dry_run: bool = False, idempotency_key: str | None = None,
+                      ip: str = "") -> IngestReport:
+    """Check an uploaded billing file and, unless `dry_run`, store it with its lines.
+
+    `source` is a seekable binary file (e.g. Starlette's spooled upload); it is read in a
+    worker thread, in chunks. Authorisation: a partner account; the file goes to its partner.
+    """
+    uploader = await _uploader(user)
+    partner_id = uploader.partner.id
+    key = (idempotency_key or "").strip()[:100] or None
+    if key and not dry_run:
+        earlier = await BillingFile.filter(partner_id=partner_id, idempotency_key=key).first()
+        if earlier is not None:
+            report = await _stored_report(earlier)
+            report.replayed = True
+            return report
+    name = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    today = paris_date(now)
+    report = IngestReport(name=name, status=FileStatus.ACCEPTED.value, dry_run=dry_run)
+    try:
+        parsed = await _check_before_parse(uploader, source, name, today, max_bytes)
+        await _ingest(report, uploader, source, parsed, today, now, dry_run=dry_run, key=key,
+                      user=user, ip=ip)
+    except _Refused as refused:
+        await _refuse(report, refused, uploader, source, now, dry_run=dry_run, key=key,
+                      user=user, ip=ip)
+    return report
+
+
+async def _check_before_parse(uploader: _Uploader, source: IO[bytes], name: str, today: date,
+                              max_bytes: int) -> ParsedFileName:
+    if not name or len(name) > 64:
+        raise _Refused("F01", line_message("F01", "le nom du fichier doit compter de 1 à 64 "
+                                                  "caractères"))
+    try:
+        parsed = parse_file_name(name, today=today)
+    except FileNameError as error:
+        raise _Refused(error.code, f"{format_message('F01')} : {error.message}") from None
+    prestations = {c.prestation_code for c in uploader.conventions}
+    problems = check_name_matches_uploader(
+        parsed, caisse_code=uploader.caisse_code, structure_id=uploader.partner.structure_id,
+        prestation_codes=prestations)
+    if problems:
+        raise _Refused("F06", f"{format_message('F06')} : {' '.join(problems)}")
+    if await BillingFile.filter(partner_id=uploader.partner.id, name=name,
+                                status=FileStatus.ACCEPTED).exists():
+        raise _refusal("F02", f"le fichier « {name} » a déjà été accepté ; un fichier refusé, "
+                              "lui, ne bloque pas son nom")
+    size = _upload_size(source)
+    if size == 0:
+        raise _refusal("F08", "le fichier est vide")
+    if size > max_bytes:
+        raise _refusal("F08", f"le fichier pèse {_megabytes(size)}, au-delà des "
+                              f"{_megabytes(max_bytes)} acceptés : découpez l'envoi en "
+                              "plusieurs fichiers")
+    first = await asyncio.to_thread(_read_prolog, source)
+    problem = _prolog_problem(first)
+    if problem:
+        raise _refusal("F04", problem)
+    return parsed
+
+
+def _read_prolog(source: IO[bytes]) -> bytes:
+    source.seek(0)
+    first = source.read(_PROLOG_BYTES)
+    source.seek(0)
+    return first
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+
+
+async def _ingest(report: IngestReport, uploader: _Uploader, source: IO[bytes],
+                  parsed: ParsedFileName, today: date, now: datetime, *, dry_run: bool,
+                  key: str | None, user: User | None, ip: str) -> None:
+    worker = _ParseWorker(source, name=report.name, parsed=parsed, uploader=uploader, today=today,
+                          keep_content=not dry_run)
+    worker.start()
+    try:
+        if dry_run:
+            await _consume(worker, report, uploader, None, today, now, parsed)
+        else:
+            async with in_transaction() as conn:
+                # Uploads of one partner take turns (PostgreSQL; SQLite has one writer anyway).
+                await Partner.filter(id=uploader.partner.id).select_for_update().using_db(conn) \
+                    .values_list("id", flat=True)
+                if await BillingFile.filter(partner_id=uploader.partner.id, name=report.name,
+                                            status=FileStatus.ACCEPTED).using_db(conn).exists():
+                    raise _refusal("F02", f"le fichier « {report.name} » vient d'être accepté")
+                await _consume(worker, report, uploader, conn, today, now, parsed, key=key,
+                               user=user)
+                await audit.record("billing_file.accepted", actor=user, object_type="billing_file",
+                                   object_id=report.file_id, ip=ip, name=report.name,
+                                   lines=report.line_count, accepted=report.accepted_count)
+    finally:
+        worker.stop.set()
+        await asyncio.to_thread(worker.thread.join, 30)
+
+
+async def _next_item(worker: _ParseWorker) -> tuple:
+    while True:
+        try:
+            return worker.out.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            return await asyncio.to_thread(worker.out.get, True, 0.5)
+        except queue.Empty:
+            if not worker.thread.is_alive() and worker.out.empty():
+                raise RuntimeError("the parse worker stopped without a result") from None
+
+
+async def _consume(worker: _ParseWorker, report: IngestReport, uploader: _Uploader, conn,
+                   today: date, now: datetime, parsed: ParsedFileName,
+                   key: str | None = None, user: User | None = None) -> None:
+    header: _Header | None = None
+    file_id: int | None = None
+    in_file: dict[int, int] = {}
+    facts: _BatchFacts | None = None
+    counts: Counter[str] = Counter()
+    last_month = Period.parse(parsed.period) if parsed.period else None
+    line_sql = anomaly_sql = None
+    while True:
+        kind, payload = await _next_item(worker)
+        if kind == "refused":
+            raise payload
+        if kind == "crash":
+            raise payload
+        if kind == "header":
+            header = payload
+            report.period = header.period
+            if conn is not None:
+                row = await BillingFile.create(
+                    partner_id=uploader.partner.id, convention_id=header.convention_id,
+                    uploaded_by_id=getattr(user, "id", None), name=report.name,
+                    sha256="", content=b"", status=FileStatus.ACCEPTED, period=header.period,
+                    idempotency_key=key, using_db=conn)
+                file_id = report.file_id = row.id
+                line_sql = _insert_sql(conn, "billing_line", _LINE_COLUMNS)
+                anomaly_sql = _insert_sql(conn, "anomaly", _ANOMALY_COLUMNS)
+        elif kind == "lines":
+            if facts is None:
+                facts = _BatchFacts({}, set(), {}, set())
+            facts = await _batch_facts(uploader.partner.id, uploader.partner.caisse_id,
+                                       header.convention_id, payload, file_id=file_id,
+                                       known=facts)
+            checked = await asyncio.to_thread(
+                _check_batch, payload, facts, file_id=file_id, today=today, last_month=last_month,
+                in_file=in_file,
+                as_text=conn is not None and conn.capabilities.dialect == "sqlite")
+            report.line_count += len(payload)
+            report.accepted_count += checked.accepted
+            report.accepted_amount += checked.accepted_amount
+            for code, record, message in checked.anomaly_rows:
+                counts[code] += 1
+                if len(report.anomalies) < MAX_REPORTED_ANOMALIES:
+                    report.anomalies.append(AnomalyItem(code, AnomalyPhase.BILLING.value, record,
+                                                        message))
+            if conn is not None:
+                await conn.execute_many(line_sql, checked.line_rows)
+                if checked.anomaly_rows:
+                    await conn.execute_many(anomaly_sql, [
+                        (code, AnomalyPhase.BILLING.value, file_id, record, message, now)
+                        for code, record, message in checked.anomaly_rows])
+        elif kind == "end":
+            end: _End = payload
+            report.sha256, report.size = end.sha256, end.size
+            report.total_amount = end.total
+            if header.declared_lines != end.line_count:
+                raise _refusal("F08", f"l'en-tête annonce {header.declared_lines} ligne(s), "
+                                      f"le fichier en contient {end.line_count}")
+            if header.declared_total != end.total:
+                raise _refusal("F08", f"l'en-tête annonce un montant total de "
+                                      f"{header.declared_total} €, la somme des lignes fait "
+                                      f"{end.total} €")
+            report.counts_by_code = dict(sorted(counts.items()))
+            report.anomaly_count = sum(counts.values())
+            report.uploaded_at = now
+            if conn is not None:
+                await BillingFile.filter(id=file_id).using_db(conn).update(
+                    sha256=end.sha256, content=end.content, line_count=end.line_count,
+                    accepted_count=report.accepted_count, total_amount=end.total)
+                if report.anomaly_count:
+                    m1, m2 = _mark(conn, 1), _mark(conn, 2)
+                    await conn.execute_query(
+                        'UPDATE "anomaly" SET line_id = (SELECT l.id FROM "billing_line" l '
+                        f'WHERE l.file_id = {m1} AND l.record_number = "anomaly".record_number) '
+                        f'WHERE file_id = {m2} AND line_id IS NULL', [file_id, file_id])
+                    # The report's anomalies carry their line ids (for re-billing links).
+                    ids = dict(await BillingLine.filter(file_id=file_id, status=LineStatus.ANOMALY)
+                               .using_db(conn).limit(MAX_REPORTED_ANOMALIES)
+                               .values_list("record_number", "id"))
+                    for item in report.anomalies:
+                        item.line_id = ids.get(item.record_number)
+            return
+
+
+async def _refuse(report: IngestReport, refused: _Refused, uploader: _Uploader,
+                  source: IO[bytes], now: datetime, *, dry_run: bool, key: str | None,
+                  user: User | None, ip: str) -> None:
+    """Report a refused file; unless a dry run, record the refusal (no content, no lines)."""
+    digest, size = await asyncio.to_thread(sha256_of, source)
+    report.status = FileStatus.REFUSED.value
+    report.file_id = None
+    report.sha256, report.size = digest, size
+    report.line_count = report.accepted_count = 0
+    report.accepted_amount = report.total_amount = Decimal("0.00")
+    report.anomalies = [AnomalyItem(refused.code, AnomalyPhase.BILLING.value, None,
+                                    refused.message)]
+    report.anomaly_count = 1
+    report.counts_by_code = {refused.code: 1}
+    report.uploaded_at = now
+    if dry_run:
+        return
+    async with in_transaction():
+        row = await BillingFile.create(
+            partner_id=uploader.partner.id, uploaded_by_id=getattr(user, "id", None),
+            name=report.name[:64], sha256=digest, content=b"", status=FileStatus.REFUSED,
+            period=None, idempotency_key=key)
+        await Anomaly.create(code=refused.code, phase=AnomalyPhase.BILLING, file=row,
+                             message=refused.message)
+        await audit.record("billing_file.refused", actor=user, object_type="billing_file",
+                           object_id=row.id, ip=ip, name=report.name[:64], code=refused.code)
+    report.file_id = row.id
+
+
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+def original_bytes(content: bytes) -> bytes:
+    """The original bytes of a stored file (stored gzip-compressed; sha256 is of the original)."""
+    return gzip.decompress(content) if content[:2] == _GZIP_MAGIC else content
+
+
+async def _own_file(user: User | None, file_id: int) -> BillingFile | None:
+    partner_id = partner_id_of(user)
+    return await BillingFile.filter(id=file_id, partner_id=partner_id).first()
+
+
+async def _stored_report(row: BillingFile) -> IngestReport:
+    from tortoise.functions import Count, Sum
+
+    counts = dict(await Anomaly.filter(file_id=row.id).annotate(n=Count("id"))
+                  .group_by("code").values_list("code", "n"))
+    items = await Anomaly.filter(file_id=row.id).order_by("record_number", "id") \
+        .limit(MAX_REPORTED_ANOMALIES).values_list("code", "phase", "record_number", "message",
+                                                   "line_id")
+    accepted = await BillingLine.filter(file_id=row.id, status=LineStatus.ACCEPTED) \
+        .annotate(total=Sum("amount")).values_list("total", flat=True)
+    return IngestReport(
+        name=row.name, status=row.status.value, file_id=row.id, period=row.period,
+        sha256=row.sha256, line_count=row.line_count, accepted_count=row.accepted_count,
+        total_amount=row.total_amount, accepted_amount=(accepted[0] if accepted else None)
+        or Decimal("0.00"),
+        anomalies=[AnomalyItem(code, str(getattr(phase, "value", phase)), record, message, line)
+                   for code, phase, record, message, line in items],
+        anomaly_count=sum(counts.values()), counts_by_code=dict(sorted(counts.items())),
+        uploaded_at=row.uploaded_at)
+
+
+async def file_report(user: User | None, file_id: int) -> IngestReport | None:
+    """The report of one of the partner's files, or None when it is not theirs."""
+    row = await _own_file(user, file_id)
+    return await _stored_report(row) if row else None
+
+
+async def list_files(user: User | None, offset: int, limit: int) -> tuple[list[BillingFile], int]:
+    """The partner's sends, newest first, and how many there are."""
+    partner_id = partner_id_of(user)
+    query = BillingFile.filter(partner_id=partner_id)
+    total = await query.count()
+    rows = await query.order_by("-uploaded_at", "-id").offset(offset).limit(limit) \
+        .only("id", "name", "status", "period", "line_count", "accepted_count", "total_amount",
+              "uploaded_at", "sha256")
+    return list(rows), total
+
+
+async def anomalies_csv(user: User | None, file_id: int) -> Iterable[str] | None:
+    """The anomalies of a file as CSV rows (semicolon, for French spreadsheets), or None."""
+    row = await _own_file(user, file_id)
+    if row is None:
+        return None
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["code", "phase", "n-enregistrement", "intitulé", "message", "que faire"])
+    offset = 0
+    while True:
+        chunk = await Anomaly.filter(file_id=row.id).order_by("record_number", "id") \
+            .offset(offset).limit(BATCH_SIZE).values_list("code", "phase", "record_number",
+                                                          "message")
+        for code, phase, record, message in chunk:
+            kind = CATALOG.get(code)
+            writer.writerow([code, getattr(phase, "value", phase),
+                             "" if record is None else record, kind.title if kind else "",
+                             message, kind.what_to_do if kind else ""])
+        if len(chunk) < BATCH_SIZE:
+            break
+        offset += BATCH_SIZE
+    return ["\ufeff" + out.getvalue()]
+
+
+# --------------------------------------------------------------------------- re-billing
+
+
+@dataclass
+class RebillInput:
+    """Corrected values typed on the portal (French decimals accepted: « 12,5 »)."""
+
+    file_number: str
+    start: str
+    end: str
+    hours: str
+    sunday_hours: str
+    rate: str
+    participation: str
+    amount: str
+
+
+def _decimal(text: str, label: str, field_name: str) -> Decimal:
+    cleaned = (text or "").strip().replace(",", ".").replace("\u202f", "").replace(" ", "")
+    if not re.fullmatch(r"[0-9]+(\.[0-9]{1,2})?", cleaned):
+        raise ServiceError(f"{label} : saisissez un nombre positif avec 2 décimales au plus, "
+                           "par exemple 12,50.", field=field_name)
+    return Decimal(cleaned).quantize(Decimal("0.01"))
+
+
+def _date(text: str, label: str, field_name: str) -> date:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        raise ServiceError(f"{label} : saisissez une date au format AAAA-MM-JJ.",
+                           field=field_name) from None
+
+
+def rebill_refusal(codes: Iterable[str]) -> str | None:
+    """Why a line with these anomaly codes cannot be re-billed through the portal, or None."""
+    blocking = sorted({code for code in codes if code in CATALOG and not CATALOG[code].rebillable})
+    if not blocking:
+        return None
+    return ("Cette ligne ne peut pas être refacturée par le portail (anomalie "
+            f"{', '.join(blocking)}) : " + CATALOG[blocking[0]].what_to_do)
+
+
+async def rebill_line(user: User | None, line_id: int, values: RebillInput, *, now: datetime,
+                      ip: str = "") -> BillingLine:
+    """Re-bill a line refused at upload, corrected, through the same checks (L01–L08).
+
+    The original line keeps its values and anomalies and becomes « rebilled »; a new accepted
+    line with the same record number joins the same file.
+    """
+    partner_id = partner_id_of(user)
+    async with in_transaction() as conn:
+        line = await BillingLine.filter(id=line_id, file__partner_id=partner_id) \
+            .select_for_update().using_db(conn).prefetch_related("file").first()
+        if line is None or line.file.status != FileStatus.ACCEPTED:
+            raise ServiceError(LINE_NOT_YOURS)
+        if line.status != LineStatus.ANOMALY:
+            raise ServiceError("Cette ligne n'est pas en anomalie : elle a déjà été acceptée "
+                               "ou refacturée.")
+        codes = await Anomaly.filter(line_id=line.id).using_db(conn).values_list("code", flat=True)
+        refusal = rebill_refusal(codes)
+        if refusal:
+            raise ServiceError(refusal)
+        number = (values.file_number or "").strip()
+        if not re.fullmatch(r"[0-9]{10}", number):
+            raise ServiceError("N° de dossier : saisissez les 10 chiffres du dossier.",
+                               field="file_number")
+        facts = LineFacts(
+            record=line.record_number, file_number=number, last_name=line.last_name,
+            first_name=line.first_name, start=_date(values.start, "Début de période", "start"),
+            end=_date(values.end, "Fin de période", "end"),
+            hours=_decimal(values.hours, "Heures", "hours"),
+            sunday_hours=_decimal(values.sunday_hours, "Heures le dimanche", "sunday_hours")
+            if (values.sunday_hours or "").strip() else None,
+            rate=_decimal(values.rate, "Taux horaire", "rate"),
+            participation=_decimal(values.participation, "Participation", "participation"),
+            amount=_decimal(values.amount, "Montant", "amount"))
+        partner = await Partner.get(id=partner_id).using_db(conn)
+        batch = await _batch_facts(partner_id, partner.caisse_id, line.file.convention_id, [facts])
+        last_month = Period.parse(line.file.period) if line.file.period else None
+        checked = _check_batch([facts], batch, file_id=line.file_id, today=paris_date(now),
+                               last_month=last_month, in_file={})
+        if checked.anomaly_rows:
+            raise ServiceError("La ligne corrigée reste en anomalie : "
+                               + " ".join(message for _, _, message in checked.anomaly_rows))
+        row = dict(zip(_LINE_COLUMNS, checked.line_rows[0], strict=True))
+        new_line = await BillingLine.create(using_db=conn, **row)
+        await BillingLine.filter(id=line.id).using_db(conn).update(status=LineStatus.REBILLED)
+        await BillingFile.filter(id=line.file_id).using_db(conn).update(
+            accepted_count=line.file.accepted_count + 1)
+        await audit.record("billing_line.rebilled", actor=user, object_type="billing_line",
+                           object_id=new_line.id, ip=ip, original=line.id,
+                           file=line.file.name)
+    return new_line

@@ -1,0 +1,478 @@
+"""Ingest of billing files: every F and L code, hostile files, storage in one transaction."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from tests.billing_file_support import (
+    as_file,
+    billing_xml,
+    last_month,
+    ligne,
+    make_provider,
+    now,
+    today,
+)
+
+from ppas.domain.periods import Period
+from ppas.models import (
+    Anomaly,
+    BillingFile,
+    BillingForm,
+    BillingLine,
+    CarePlan,
+    Convention,
+    ConventionStatus,
+    FormLine,
+    FormStatus,
+)
+from ppas.services import billing_ingest
+from ppas.services.errors import AccessDenied, ServiceError
+
+CAP = 64 * 1024 * 1024
+
+
+async def submit(provider, data: bytes, name: str | None = None, **kwargs):
+    kwargs.setdefault("max_bytes", CAP)
+    return await billing_ingest.submit_file(provider.user, as_file(data),
+                                            name or provider.amd_name(), now=now(), **kwargs)
+
+
+async def nothing_stored(provider) -> bool:
+    return not await BillingLine.filter(file__partner_id=provider.partner.id).exists() and \
+        not await BillingFile.filter(partner_id=provider.partner.id, status="accepted").exists()
+
+
+def codes(report) -> list[str]:
+    return [a.code for a in report.anomalies]
+
+
+@pytest.fixture
+async def provider(db):
+    return await make_provider()
+
+
+# --------------------------------------------------------------------------- accepted
+
+
+async def test_a_valid_file_is_stored_whole_with_its_lines(provider):
+    data = billing_xml(provider, [ligne(1, provider.numbers[0]), ligne(2, provider.numbers[1])])
+    report = await submit(provider, data)
+    assert report.status == "accepted" and report.anomalies == []
+    assert (report.line_count, report.accepted_count) == (2, 2)
+    assert report.total_amount == Decimal("452.50")
+    row = await BillingFile.get(id=report.file_id)
+    assert row.sha256 == hashlib.sha256(data).hexdigest()
+    assert billing_ingest.original_bytes(row.content) == data
+    assert (row.line_count, row.accepted_count, row.period) == (2, 2, str(last_month()))
+    lines = await BillingLine.filter(file_id=row.id).order_by("record_number")
+    assert [line.status for line in lines] == ["accepted", "accepted"]
+    assert lines[0].care_plan_id == provider.plans[0].id
+    assert lines[0].amount == Decimal("226.25")
+
+
+async def test_sunday_hours_are_paid_at_the_convention_sunday_rate(provider):
+    amount = str(Decimal("10.00") * (Decimal("21.30") - Decimal("3.20"))
+                 + Decimal("2.00") * (Decimal("26.60") - Decimal("3.20")))
+    data = billing_xml(provider, [ligne(1, provider.numbers[0], hours="10.00", sunday="2.00",
+                                        amount=f"{Decimal(amount):.2f}")])
+    report = await submit(provider, data)
+    assert report.status == "accepted" and report.accepted_count == 1, report.anomalies
+
+
+async def test_other_prestation_name_with_send_date_is_accepted(db):
+    provider = await make_provider(prestation="014")
+    sent = today() - timedelta(days=3)
+    name = f"03_{sent:%d%m%y}_014_{provider.structure_id}.xml"
+    data = billing_xml(provider, [ligne(1, provider.numbers[0])], name=name, prestation="014",
+                       send_date=sent.isoformat())
+    report = await submit(provider, data, name)
+    assert report.status == "accepted", report.anomalies
+    assert report.accepted_count == 1
+
+
+# --------------------------------------------------------------------------- F codes
+
+
+@pytest.mark.parametrize("make_name,expected", [
+    (lambda p: f"03_{p.structure_id}_{today().year}13.xml", "mois 13"),
+    (lambda p: f"03_{p.structure_id}_{today().year}00.xml", "mois 00"),
+    (lambda p: f"03_{p.structure_id}_{Period.of(today()).next().year}"
+               f"{Period.of(today()).next().month:02d}.xml", "pas encore commencé"),
+    (lambda p: f"03_{p.structure_id}_{last_month().year}{last_month().month:02d}.XML",
+     "minuscules"),
+    (lambda p: f"03_{(today() + timedelta(days=2)):%d%m%y}_014_{p.structure_id}.xml",
+     "postérieure à la date du jour"),
+    (lambda p: f"03_310211_014_{p.structure_id}.xml", "n'existe pas"),
+    (lambda p: "facture-janvier.xml", "3 parties"),
+])
+async def test_names_following_neither_pattern_are_refused_f01(provider, make_name, expected):
+    name = make_name(provider)
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])],
+                                                name=name), name)
+    assert report.status == "refused" and codes(report) == ["F01"]
+    assert expected in report.anomalies[0].message
+    assert await nothing_stored(provider)
+
+
+@pytest.mark.parametrize("make_name,expected", [
+    (lambda p: f"03_21231300_{last_month().year}{last_month().month:02d}.xml",
+     "n'est pas celui de votre structure"),
+    (lambda p: f"13_{p.structure_id}_{last_month().year}{last_month().month:02d}.xml",
+     "n'est pas celui de votre caisse"),
+    (lambda p: f"03_{(today() - timedelta(days=1)):%d%m%y}_014_{p.structure_id}.xml",
+     "ne fait l'objet d'aucune de vos conventions"),
+])
+async def test_a_name_of_another_structure_caisse_or_prestation_is_refused_f06(
+        provider, make_name, expected):
+    name = make_name(provider)
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])],
+                                                name=name, rf=name), name)
+    assert codes(report) == ["F06"] and expected in report.anomalies[0].message
+
+
+async def test_header_disagreeing_with_the_name_is_refused_f06(provider):
+    other_month = str(last_month().previous())
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])],
+                                                echeance=other_month))
+    assert codes(report) == ["F06"] and "l'échéance de l'en-tête" in report.anomalies[0].message
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])],
+                                                structure="21231300"))
+    assert codes(report) == ["F06"] and "identifiant de structure" in report.anomalies[0].message
+
+
+async def test_accepted_name_is_refused_again_f02_but_a_refused_name_stays_free(provider):
+    good = billing_xml(provider, [ligne(1, provider.numbers[0])])
+    refused = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])],
+                                                 nb=5))
+    assert refused.status == "refused" and codes(refused) == ["F08"]
+    first = await submit(provider, good)
+    assert first.status == "accepted"
+    again = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[1])]))
+    assert again.status == "refused" and codes(again) == ["F02"]
+    assert "déjà été accepté" in again.anomalies[0].message
+    assert await BillingFile.filter(partner_id=provider.partner.id, status="accepted").count() == 1
+
+
+async def test_rf_borfact_different_from_the_name_is_refused_f03(provider):
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])],
+                                                rf="autre_nom.xml"))
+    assert codes(report) == ["F03"] and "autre_nom.xml" in report.anomalies[0].message
+
+
+async def test_schema_violation_gives_line_and_column_f05(provider):
+    bad = ligne(2, provider.numbers[1]).replace("<nb-heures>12.50", "<nb-heures>12.505")
+    data = billing_xml(provider, [ligne(1, provider.numbers[0]), bad, ligne(3, provider.numbers[2])])
+    report = await submit(provider, data)
+    assert codes(report) == ["F05"]
+    message = report.anomalies[0].message
+    bad_line = data.decode().splitlines().index(bad.rstrip("\n")) + 1
+    assert f"ligne {bad_line}," in message and "nb-heures" in message
+    assert await nothing_stored(provider)
+
+
+async def test_duplicate_record_numbers_are_refused_f05(provider):
+    data = billing_xml(provider, [ligne(1, provider.numbers[0]), ligne(1, provider.numbers[1])])
+    report = await submit(provider, data)
+    assert codes(report) == ["F05"]
+
+
+async def test_no_active_convention_is_refused_f07(provider):
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])],
+                                                convention="C03-0001"))
+    assert codes(report) == ["F07"] and "C03-0001" in report.anomalies[0].message
+    await Convention.filter(id=provider.convention.id).update(status=ConventionStatus.SUSPENDED)
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])]))
+    assert codes(report) == ["F07"] and "n'est pas en cours" in report.anomalies[0].message
+
+
+async def test_header_totals_must_match_the_lines_f08(provider):
+    lines = [ligne(1, provider.numbers[0]), ligne(2, provider.numbers[1])]
+    report = await submit(provider, billing_xml(provider, lines, nb=3))
+    assert codes(report) == ["F08"] and "annonce 3 ligne(s)" in report.anomalies[0].message
+    report = await submit(provider, billing_xml(provider, lines, total="999.99"))
+    assert codes(report) == ["F08"] and "montant total" in report.anomalies[0].message
+    report = await submit(provider, b"")
+    assert codes(report) == ["F08"] and "vide" in report.anomalies[0].message
+    assert await nothing_stored(provider)
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+HOSTILE = {
+    "external entity": (
+        '<?xml version="1.0"?>\n<!DOCTYPE facturation [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+        '<facturation xmlns="urn:ppas:facturation:1" version="1">&xxe;</facturation>', "DOCTYPE"),
+    "billion laughs": (
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>\n'
+        '<facturation xmlns="urn:ppas:facturation:1" version="1">&lol3;</facturation>', "DOCTYPE"),
+    "doctype after a comment": (
+        '<?xml version="1.0"?>\n<!-- x --><!DOCTYPE facturation SYSTEM "http://example.invalid/x.dtd">\n'
+        '<facturation xmlns="urn:ppas:facturation:1" version="1"/>', "DOCTYPE"),
+    "undeclared entity": (
+        '<?xml version="1.0"?>\n<facturation xmlns="urn:ppas:facturation:1" version="1">'
+        '&xxe;</facturation>', "entité"),
+    "not xml": ("Nom;Prénom;Heures\nDUPONT;Jeanne;12,5\n", "n'est pas du XML"),
+}
+
+
+@pytest.mark.parametrize("label", sorted(HOSTILE))
+async def test_hostile_files_are_refused_f04_and_nothing_is_stored(provider, label):
+    text, expected = HOSTILE[label]
+    report = await submit(provider, text.encode())
+    assert report.status == "refused" and codes(report) == ["F04"], report.anomalies
+    assert expected in report.anomalies[0].message
+    assert await nothing_stored(provider)
+
+
+async def test_truncated_file_is_refused_f04(provider):
+    data = billing_xml(provider, [ligne(i, provider.numbers[i % 6]) for i in range(1, 5)])
+    report = await submit(provider, data[: len(data) // 2])
+    assert codes(report) == ["F04"] and "tronqué" in report.anomalies[0].message
+    assert await nothing_stored(provider)
+
+
+async def test_wrong_encoding_is_refused_f04(provider):
+    latin = billing_xml(provider, [ligne(1, provider.numbers[0])]).replace(
+        b"Jeanne", "Hélène".encode("latin-1"))
+    report = await submit(provider, latin)
+    assert codes(report) == ["F04"] and "UTF-8" in report.anomalies[0].message
+    declared = latin.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')
+    report = await submit(provider, declared)
+    assert codes(report) == ["F04"] and "ISO-8859-1" in report.anomalies[0].message
+    utf16 = billing_xml(provider, [ligne(1, provider.numbers[0])]).decode().encode("utf-16")
+    report = await submit(provider, utf16)
+    assert codes(report) == ["F04"]
+    assert await nothing_stored(provider)
+
+
+async def test_200_mb_of_garbage_is_refused_f08_without_reading_it_into_memory(provider):
+    with tempfile.TemporaryFile() as garbage:
+        chunk = os.urandom(1024 * 1024)
+        for _ in range(200):
+            garbage.write(chunk)
+        garbage.seek(0)
+        report = await billing_ingest.submit_file(provider.user, garbage, provider.amd_name(),
+                                                  now=now(), max_bytes=CAP)
+    assert codes(report) == ["F08"] and "200,0 Mo" in report.anomalies[0].message
+    assert report.size == 200 * 1024 * 1024
+    assert await nothing_stored(provider)
+
+
+async def test_garbage_under_the_cap_is_refused_f04(provider):
+    report = await submit(provider, os.urandom(256 * 1024))
+    assert codes(report) == ["F04"]
+
+
+# --------------------------------------------------------------------------- L codes
+
+
+async def line_codes(provider, lines, **kwargs) -> dict[int, list[str]]:
+    report = await submit(provider, billing_xml(provider, lines, **kwargs))
+    assert report.status == "accepted", report.anomalies
+    found: dict[int, list[str]] = {}
+    for item in report.anomalies:
+        found.setdefault(item.record_number, []).append(item.code)
+    stored = await Anomaly.filter(file_id=report.file_id).values_list("record_number", "code",
+                                                                      "line_id")
+    assert sorted((r, c) for r, c, _ in stored) == sorted(
+        (r, c) for r, cs in found.items() for c in cs)
+    assert all(line_id is not None for _, _, line_id in stored)
+    return found
+
+
+async def test_every_line_anomaly_is_found_and_cited_by_record_number(provider):
+    month = last_month()
+    old = Period.of(today()).plus_months(-13)
+    p = provider.numbers
+    await CarePlan.filter(id=provider.plans[3].id).update(notified_at=None)
+    await CarePlan.filter(id=provider.plans[4].id).update(closed_at=now() - timedelta(days=400))
+    lines = [
+        ligne(1, p[0]),                                       # accepted
+        ligne(2, "0999999999"),                               # L01 unknown beneficiary
+        ligne(3, "0300020001"),                               # L02 known, plan of another partner
+        ligne(4, p[3]),                                       # L02 plan not notified
+        ligne(5, p[1], hours="25.00"),                        # L03 above 20 h
+        ligne(6, p[2], old),                                  # L04 older than 12 months
+        ligne(7, p[0]),                                       # L05 same month earlier in the file
+        ligne(8, p[5], rate="22.00"),                         # L06 rate is not the plan's
+        ligne(9, p[5], Period.of(today()).plus_months(-2), amount="100.00"),  # L06 amount
+        ligne(10, p[2], start=month.last_day.isoformat(),
+              end=month.first_day.isoformat()),               # L07 end before start
+        ligne(11, p[4]),                                      # L08 closed plan
+    ]
+    found = await line_codes(provider, lines)
+    assert found == {2: ["L01"], 3: ["L02"], 4: ["L02"], 5: ["L03"], 6: ["L04"], 7: ["L05"],
+                     8: ["L06"], 9: ["L06"], 10: ["L07"], 11: ["L08"]}
+    report = (await billing_ingest.list_files(provider.user, 0, 1))[0][0]
+    assert (report.line_count, report.accepted_count) == (11, 1)
+    stored = await Anomaly.filter(file_id=report.id, code="L05").first()
+    assert "enregistrement n°1)" in stored.message
+
+
+async def test_period_in_the_future_is_l07(provider):
+    current = Period.of(today())
+    name = provider.amd_name(current)
+    report = await submit(provider, billing_xml(
+        provider, [ligne(1, provider.numbers[0], current)], name=name,
+        echeance=str(current)), name)
+    if current.last_day > today():
+        assert codes(report) == ["L07"] and "après la date du jour" in report.anomalies[0].message
+
+
+async def test_duplicate_across_files_cites_the_earlier_record(provider):
+    first = await submit(provider, billing_xml(provider, [ligne(41, provider.numbers[0])]))
+    assert first.accepted_count == 1
+    previous = last_month().previous()
+    name = provider.amd_name(previous)
+    # a later send for another échéance repeats last month: already billed by file
+    current = Period.of(today())
+    name = provider.amd_name(current)
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])],
+                                                name=name, echeance=str(current)), name)
+    assert codes(report) == ["L05"]
+    assert "enregistrement n°41)" in report.anomalies[0].message
+    assert provider.amd_name() in report.anomalies[0].message
+
+
+async def test_month_billed_by_the_online_form_then_by_file_is_l05(provider):
+    month = last_month()
+    form = await BillingForm.create(convention=provider.convention, period=str(month),
+                                    status=FormStatus.VALIDATED, validated_at=now())
+    await FormLine.create(form=form, care_plan=provider.plans[0], position=3,
+                          hours=Decimal("10.00"), amount=Decimal("181.00"))
+    await FormLine.create(form=form, care_plan=provider.plans[1], position=4, crossed_out=True)
+    found = await line_codes(provider, [ligne(1, provider.numbers[0]),
+                                        ligne(2, provider.numbers[1]),
+                                        ligne(3, provider.numbers[2])])
+    assert found == {1: ["L05"], 2: ["L08"]}
+    message = await Anomaly.filter(code="L05", record_number=1,
+                                   line__file__partner_id=provider.partner.id).first()
+    assert "enregistrement n°3 du formulaire en ligne" in message.message
+
+
+async def test_an_open_form_does_not_count_as_billed(provider):
+    form = await BillingForm.create(convention=provider.convention, period=str(last_month()))
+    await FormLine.create(form=form, care_plan=provider.plans[0], position=1,
+                          hours=Decimal("10.00"), amount=Decimal("181.00"))
+    assert await line_codes(provider, [ligne(1, provider.numbers[0])]) == {}
+
+
+# --------------------------------------------------------------------------- storage rules
+
+
+async def test_dry_run_checks_everything_and_stores_nothing(provider):
+    data = billing_xml(provider, [ligne(1, provider.numbers[0]), ligne(2, "0999999999")])
+    report = await submit(provider, data, dry_run=True)
+    assert report.dry_run and report.status == "accepted" and report.file_id is None
+    assert codes(report) == ["L01"] and report.accepted_count == 1
+    assert not await BillingFile.filter(partner_id=provider.partner.id).exists()
+    assert (await submit(provider, data)).status == "accepted"  # the name stayed free
+
+
+async def test_idempotency_key_returns_the_first_result(provider):
+    data = billing_xml(provider, [ligne(1, provider.numbers[0])])
+    first = await submit(provider, data, idempotency_key="retry-123")
+    second = await submit(provider, data, idempotency_key="retry-123")
+    assert second.replayed and second.file_id == first.file_id and second.status == "accepted"
+    assert await BillingFile.filter(partner_id=provider.partner.id).count() == 1
+
+
+async def test_a_crash_halfway_leaves_nothing_and_the_name_free(provider, monkeypatch):
+    monkeypatch.setattr(billing_ingest, "BATCH_SIZE", 2)
+    calls = {"n": 0}
+    real = billing_ingest._check_batch
+
+    def crashing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(billing_ingest, "_check_batch", crashing)
+    data = billing_xml(provider, [ligne(i, provider.numbers[i - 1]) for i in range(1, 6)])
+    with pytest.raises(RuntimeError):
+        await submit(provider, data)
+    assert not await BillingFile.filter(partner_id=provider.partner.id).exists()
+    assert not await BillingLine.filter(file__partner_id=provider.partner.id).exists()
+    monkeypatch.setattr(billing_ingest, "_check_batch", real)
+    report = await submit(provider, data)
+    assert report.status == "accepted" and report.accepted_count == 5
+
+
+async def test_lines_are_written_in_batches(provider, monkeypatch):
+    monkeypatch.setattr(billing_ingest, "BATCH_SIZE", 2)
+    lines = [ligne(i, provider.numbers[(i - 1) % 6], Period.of(today()).plus_months(-1 - i // 6))
+             for i in range(1, 13)]
+    report = await submit(provider, billing_xml(provider, lines))
+    assert report.line_count == 12 and report.accepted_count == 12, report.anomalies
+
+
+async def test_only_partner_accounts_upload_and_see_their_files(provider, make_user, db):
+    from ppas.models import User
+
+    agent = await User.get(login="caisseagent")
+    with pytest.raises(AccessDenied):
+        await billing_ingest.submit_file(agent, as_file(b"x"), "x.xml", now=now(), max_bytes=CAP)
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])]))
+    stranger = await make_user(role="partner_admin")
+    assert await billing_ingest.file_report(stranger, report.file_id) is None
+    assert (await billing_ingest.file_report(provider.user, report.file_id)).line_count == 1
+
+
+# --------------------------------------------------------------------------- re-billing
+
+
+def corrected(number, month=None, **overrides):
+    month = month or last_month()
+    values = dict(file_number=number, start=month.first_day.isoformat(),
+                  end=month.last_day.isoformat(), hours="12,5", sunday_hours="", rate="21,30",
+                  participation="3,20", amount="226,25")
+    values.update(overrides)
+    return billing_ingest.RebillInput(**values)
+
+
+async def test_a_corrected_line_is_rebilled_through_the_same_checks(provider):
+    report = await submit(provider, billing_xml(provider, [
+        ligne(1, provider.numbers[0], amount="999.00"), ligne(2, provider.numbers[1])]))
+    line_id = next(a.line_id for a in report.anomalies if a.code == "L06")
+    with pytest.raises(ServiceError) as still_wrong:
+        await billing_ingest.rebill_line(provider.user, line_id,
+                                         corrected(provider.numbers[0], hours="30"), now=now())
+    assert "L03" in still_wrong.value.message or "Heures supérieures" in still_wrong.value.message
+    new = await billing_ingest.rebill_line(provider.user, line_id,
+                                           corrected(provider.numbers[0]), now=now())
+    assert new.status == "accepted" and new.record_number == 1
+    assert (await BillingLine.get(id=line_id)).status == "rebilled"
+    assert (await BillingFile.get(id=report.file_id)).accepted_count == 2
+    with pytest.raises(ServiceError):
+        await billing_ingest.rebill_line(provider.user, line_id, corrected(provider.numbers[0]),
+                                         now=now())
+
+
+async def test_duplicate_and_too_old_lines_are_never_rebillable(provider):
+    old = Period.of(today()).plus_months(-13)
+    report = await submit(provider, billing_xml(provider, [
+        ligne(1, provider.numbers[0]), ligne(2, provider.numbers[0]),
+        ligne(3, provider.numbers[1], old)]))
+    by_code = {a.code: a.line_id for a in report.anomalies}
+    for code in ("L05", "L04"):
+        with pytest.raises(ServiceError) as refused:
+            await billing_ingest.rebill_line(provider.user, by_code[code],
+                                             corrected(provider.numbers[2]), now=now())
+        assert "ne peut pas être refacturée" in refused.value.message
+
+
+async def test_another_partner_cannot_rebill(provider, make_user):
+    report = await submit(provider, billing_xml(provider, [ligne(1, "0999999999")]))
+    stranger = await make_user(role="partner_admin")
+    with pytest.raises(ServiceError):
+        await billing_ingest.rebill_line(stranger, report.anomalies[0].line_id,
+                                         corrected(provider.numbers[0]), now=now())
