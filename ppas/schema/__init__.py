@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import (
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 
@@ -16,6 +14,7 @@ from ppas.schema.billing_files.mutations import BillingFileMutations
 from ppas.schema.billing_files.queries import BillingFileQueries
 from ppas.schema.billing_forms.mutations import BillingFormMutations
 from ppas.schema.billing_forms.queries import BillingFormQueries
+from ppas.schema.extensions.document_limits import document_limits
 from ppas.schema.extensions.masking import masked_errors
 from ppas.schema.partner_admin.mutations import PartnerAdminMutations
 from ppas.schema.partner_admin.queries import PartnerAdminQueries
@@ -48,8 +47,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # Factories: a fresh extension per request; the parse and validation LRU caches
         # live at module level in Strawberry, so they survive across requests.
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            document_limits(settings.graphql_max_depth, settings.graphql_max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             masked_errors,
             lambda: ParserCache(maxsize=256),

@@ -58,3 +58,19 @@ async def test_unexpected_errors_are_masked(app):
     assert should_mask(GraphQLError("boom", original_error=ZeroDivisionError()))
     assert not should_mask(GraphQLError("Cannot query field"))
     assert GENERIC_MESSAGE.startswith("Une erreur inattendue")
+
+
+async def test_repeated_documents_are_validated_once(app, settings, db):
+    """The depth and alias rules must not defeat the validation cache (one validation per text)."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from ppas.models import User
+    from ppas.schema.context import Context
+
+    cache = _get_validate_cache(256)
+    context = Context(request=None, user=await User.get(login="demouser"), settings=settings)
+    await app.state.operations.run("PartnerHome", context)
+    before = cache.cache_info()
+    await app.state.operations.run("PartnerHome", context)
+    after = cache.cache_info()
+    assert after.hits == before.hits + 1 and after.misses == before.misses
