@@ -21,6 +21,7 @@ from ppas.services.sessions import SessionLimits
 from ppas.settings import Settings
 from ppas.web import auth_routes, partner_pages, public_pages
 from ppas.web import billing_form_pages
+from ppas.web import billing_file_pages
 from ppas.web import admin_pages, caisse_convention_pages
 from ppas.web import caisse_registration_pages, dev_mail_pages, registration_pages
 from ppas.web.csrf import CsrfMiddleware
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         *public_pages.routes,
         *auth_routes.routes,
         *billing_form_pages.routes,
+        *billing_file_pages.routes,
         *partner_pages.routes,
         *admin_pages.routes,
         *caisse_convention_pages.routes,

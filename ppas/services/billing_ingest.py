@@ -409,22 +409,19 @@ def _name_text(element) -> str:
 
 
 def _line_facts(element) -> LineFacts:
-    children = list(element)
-    if len(children) == 11:
-        rec, dos, nom, pre, deb, fin, heures, dimanche, taux, part, montant = children
-        sunday_text = _text(dimanche)
+    # One pass over the children (each lxml child proxy and .text costs): the XSD fixed
+    # their order and count (10, or 11 with nb-heures-dimanche).
+    texts = [(child.text or "").strip() for child in element]
+    if len(texts) == 11:
+        rec, dos, nom, pre, deb, fin, heures, sunday_text, taux, part, montant = texts
         sunday = Decimal(sunday_text)
     else:
-        rec, dos, nom, pre, deb, fin, heures, taux, part, montant = children
+        rec, dos, nom, pre, deb, fin, heures, taux, part, montant = texts
         sunday_text, sunday = "0.00", None
-    texts = (_text(deb), _text(fin), _text(heures), sunday_text, _text(taux), _text(part),
-             _text(montant))
     return LineFacts(
-        record=int(_text(rec)), file_number=_text(dos), last_name=_name_text(nom),
-        first_name=_name_text(pre), start=date.fromisoformat(texts[0]),
-        end=date.fromisoformat(texts[1]), hours=Decimal(texts[2]), sunday_hours=sunday,
-        rate=Decimal(texts[4]), participation=Decimal(texts[5]), amount=Decimal(texts[6]),
-        texts=texts)
+        int(rec), dos, " ".join(nom.split()), " ".join(pre.split()), date.fromisoformat(deb),
+        date.fromisoformat(fin), Decimal(heures), sunday, Decimal(taux), Decimal(part),
+        Decimal(montant), (deb, fin, heures, sunday_text, taux, part, montant))
 
 
 class _ParseWorker:
@@ -676,11 +673,14 @@ def _check_batch(lines: Sequence[LineFacts], facts: _BatchFacts, *, file_id: int
     for key in crossed:  # plan → first crossed month index; later months count as crossed
         pid, index = divmod(key, 120_000)
         crossed_months[pid] = min(index, crossed_months.get(pid, index))
+    crossed_view = _CrossedView(crossed_months)
+    plans, billed = facts.plans, facts.billed
+    accepted_status, anomaly_status = LineStatus.ACCEPTED.value, LineStatus.ANOMALY.value
     for line in lines:
-        group = facts.plans.get(line.file_number)
+        group = plans.get(line.file_number)
         plan, found = check_line(
-            line, group, today=today, last_month=last_month, billed=facts.billed,
-            crossed_out=_CrossedView(crossed_months))
+            line, group, today=today, last_month=last_month, billed=billed,
+            crossed_out=crossed_view)
         if group is None and found and found[0][0] == "L01" and line.file_number in facts.known_numbers:
             found = [("L02", line_message(
                 "L02", f"votre structure n'a aucune prise en charge notifiée pour le dossier "
@@ -692,20 +692,20 @@ def _check_batch(lines: Sequence[LineFacts], facts: _BatchFacts, *, file_id: int
                 found.append(("L05", line_message(
                     "L05", f"{Period.of(line.start).label_fr} de ce bénéficiaire est déjà facturé "
                            "plus haut dans ce même fichier", record=earlier)))
-        status = LineStatus.ANOMALY if found else LineStatus.ACCEPTED
+        status = anomaly_status if found else accepted_status
         if not found:
             accepted += 1
             accepted_amount += line.amount
             in_file[key] = line.record
         if as_text and line.texts is not None:  # SQLite stores these as text anyway
             line_rows.append((file_id, line.record, plan.id if plan else None, line.file_number,
-                              line.last_name, line.first_name, *line.texts, status.value))
+                              line.last_name, line.first_name, *line.texts, status))
         else:
             line_rows.append((
                 file_id, line.record, plan.id if plan else None, line.file_number,
                 line.last_name, line.first_name, line.start, line.end, line.hours,
                 line.sunday_hours if line.sunday_hours is not None else Decimal("0.00"),
-                line.rate, line.participation, line.amount, status.value))
+                line.rate, line.participation, line.amount, status))
         for code, message in found:
             anomaly_rows.append((code, line.record, message))
     return _Checked(line_rows, anomaly_rows, accepted, accepted_amount)
@@ -1037,7 +1037,8 @@ async def anomalies_csv(user: User | None, file_id: int) -> Iterable[str] | None
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["code", "phase", "n-enregistrement", "intitulé", "message", "que faire"])
+    writer.writerow(["Code", "Phase", "N° d'enregistrement", "Intitulé", "Message", "Que faire"])
+    phases = {"billing": "au dépôt", "report": "à l'intégration"}
     offset = 0
     while True:
         chunk = await Anomaly.filter(file_id=row.id).order_by("record_number", "id") \
@@ -1045,7 +1046,8 @@ async def anomalies_csv(user: User | None, file_id: int) -> Iterable[str] | None
                                                           "message")
         for code, phase, record, message in chunk:
             kind = CATALOG.get(code)
-            writer.writerow([code, getattr(phase, "value", phase),
+            phase = getattr(phase, "value", phase)
+            writer.writerow([code, phases.get(phase, phase),
                              "" if record is None else record, kind.title if kind else "",
                              message, kind.what_to_do if kind else ""])
         if len(chunk) < BATCH_SIZE:

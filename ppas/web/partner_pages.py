@@ -62,5 +62,5 @@ routes = [
     Route("/beneficiaires", beneficiaries, name="beneficiaries"),
     Route("/beneficiaires/{id}", beneficiary, name="beneficiary"),
     *[Route(path, not_yet_available) for path in
-      ("/fichiers", "/bordereaux", "/anomalies", "/evaluations")],
+      ("/bordereaux", "/anomalies", "/evaluations")],
 ]

@@ -18,18 +18,22 @@ from typing import Any, Callable
 import pytest
 
 from ppas.domain.password_hashing import hash_password
+from ppas.domain.periods import current_period
 from ppas.models import (
     ApiToken,
     Beneficiary,
+    BillingForm,
     Caisse,
     Convention,
     ConventionStatus,
+    FormLine,
     Partner,
     Registration,
     Role,
     User,
 )
 from ppas.schema.context import Context
+from ppas.services import billing_forms
 from ppas.web.operations import OperationFailed
 
 _serial = itertools.count(1)
@@ -84,9 +88,15 @@ async def world(db) -> World:
         partner=partner_04, number=f"DEM-MX{n}", prestation_code="014", hourly_rate=Decimal("0"),
         valid_from=date(2026, 1, 1), status=ConventionStatus.REQUESTED)
     beneficiary_b = await Beneficiary.get(file_number="0300020001")
+    convention_b = await Convention.get(number="C03-0002")
+    now = datetime.now(timezone.utc)
+    period = str(current_period(now).previous())
+    form_b = await billing_forms.open_form(w.actors["admin_b"], convention_b.id, period, now)
+    line_b = await FormLine.filter(form_id=form_b.id).order_by("position").first()
     w.ids = {"staff_b": str(staff_b.id), "token_b": str(token_b.id),
              "registration_04": str(registration_04.id), "request_04": str(request_04.id),
-             "beneficiary_b": str(beneficiary_b.id)}
+             "beneficiary_b": str(beneficiary_b.id), "form_b": str(form_b.id),
+             "line_b": str(line_b.id), "convention_b": str(convention_b.id), "period": period}
     w.markers = [staff_b.login, token_b.name, registration_04.admin_login, request_04.number,
                  beneficiary_b.file_number, provider_b.name, "C03-0002"]
     return w
@@ -102,6 +112,9 @@ async def _snapshot(w: World) -> dict[str, Any]:
         "request_04": await Convention.filter(id=w.ids["request_04"]).values("status", "number"),
         "provider_b": await Partner.filter(structure_id="13004512").values(
             "name", "address_line", "phone", "email"),
+        "form_b": await BillingForm.filter(id=w.ids["form_b"]).values("status", "version"),
+        "lines_b": await FormLine.filter(form_id=w.ids["form_b"]).order_by("id").values(
+            "hours", "sunday_hours", "crossed_out", "version"),
         "users_of_b": await User.filter(partner__structure_id="13004512").count(),
         "tokens_of_b": await ApiToken.filter(partner__structure_id="13004512").count(),
     }
@@ -146,6 +159,21 @@ TABLE: dict[str, Row] = {
         "lastName": "PIRATE", "firstName": "Pierre", "email": "pirate@example.org",
         "role": "partner_admin", "phone": ""}}, owners=B),
     "AdminUsers": Row(lambda w: {}, owners=B),
+    "BillingFormLine": Row(lambda w: {"id": w.ids["line_b"], "offset": 0, "limit": 20},
+                           owners=B),
+    "BillingFormPage": Row(lambda w: {"id": w.ids["form_b"], "offset": 0, "limit": 20}, owners=B),
+    "BillingFormRecap": Row(lambda w: {"id": w.ids["form_b"]}, owners=B),
+    "BillingWorklist": Row(lambda w: {}, owners=B),
+    "CancelBillingFormValidation": Row(lambda w: {"id": w.ids["form_b"]}, owners=B),
+    "CrossOutFormLine": Row(lambda w: {"lineId": w.ids["line_b"], "offset": 0, "limit": 20},
+                            owners=B),
+    "OpenBillingForm": Row(lambda w: {"conventionId": w.ids["convention_b"],
+                                      "period": w.ids["period"]}, owners=B),
+    "RestoreFormLine": Row(lambda w: {"lineId": w.ids["line_b"], "offset": 0, "limit": 20},
+                           owners=B),
+    "SaveFormLine": Row(lambda w: {"lineId": w.ids["line_b"], "hours": "1,5", "sundayHours": None,
+                                   "version": 1, "offset": 0, "limit": 20}, owners=B),
+    "ValidateBillingForm": Row(lambda w: {"id": w.ids["form_b"]}, owners=B),
     "Beneficiaries": Row(lambda w: {"offset": 0, "limit": 100}, owners=B),
     "Beneficiary": Row(lambda w: {"id": w.ids["beneficiary_b"]}, owners=B),
     "CaisseConventionRequests": Row(lambda w: {}, owners=CAISSE_04),

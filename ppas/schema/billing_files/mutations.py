@@ -6,11 +6,17 @@ from strawberry.file_uploads import Upload
 
 from ppas.schema.billing_files.types import (
     BillingFileError,
+    BillingFileLine,
     BillingFileReport,
+    RebillLineError,
+    RebillLineInput,
+    RebillLineResult,
+    RebillLineSuccess,
     SubmitBillingFileResult,
 )
 from ppas.schema.context import Info
-from ppas.services import billing_ingest
+from ppas.services import billing_file_lines, billing_ingest
+from ppas.services.errors import AccessDenied
 from ppas.services.errors import ServiceError
 
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -38,3 +44,31 @@ class BillingFileMutations:
         except ServiceError as error:
             return BillingFileError(message=error.message)
         return BillingFileReport.from_report(report)
+
+    @strawberry.mutation(description=(
+        "Refacturer une ligne refusée au dépôt, une fois corrigée : elle repasse les mêmes "
+        "contrôles (L01–L08). Impossible pour les motifs L04 et L05."))
+    async def rebill_billing_line(self, info: Info, line_id: strawberry.ID,
+                                  input: RebillLineInput) -> RebillLineResult:
+        if not str(line_id).isdigit():
+            return RebillLineError(message=billing_ingest.LINE_NOT_YOURS)
+        values = billing_ingest.RebillInput(
+            file_number=input.file_number, start=input.period_start, end=input.period_end,
+            hours=input.hours, sunday_hours=input.sunday_hours, rate=input.hourly_rate,
+            participation=input.participation, amount=input.amount)
+        try:
+            line = await billing_ingest.rebill_line(info.context.user, int(line_id), values,
+                                                    now=info.context.now(),
+                                                    ip=info.context.client_ip)
+        except AccessDenied:
+            raise
+        except ServiceError as error:
+            return RebillLineError(message=error.message, field=_FIELDS.get(error.field or ""))
+        detail = await billing_file_lines.line_detail(info.context.user, line.id)
+        return RebillLineSuccess(line=BillingFileLine.from_detail(detail))
+
+
+# Service field names → the GraphQL input's (camelCase) names.
+_FIELDS = {"file_number": "fileNumber", "start": "periodStart", "end": "periodEnd",
+           "hours": "hours", "sunday_hours": "sundayHours", "rate": "hourlyRate",
+           "participation": "participation", "amount": "amount"}

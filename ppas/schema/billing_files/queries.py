@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import strawberry
 
-from ppas.schema.billing_files.types import BillingFileReport, BillingFileSummary
+from ppas.schema.billing_files.types import BillingFileLine, BillingFileReport, BillingFileSummary
 from ppas.schema.context import Info
 from ppas.schema.pagination import Page, checked_window
-from ppas.services import billing_ingest
+from ppas.services import billing_file_lines, billing_ingest
 
 
 @strawberry.type
@@ -23,5 +23,22 @@ class BillingFileQueries:
                             limit: int = 20) -> Page[BillingFileSummary]:
         offset, limit = checked_window(offset, limit, info.context.settings.max_page_size)
         rows, total = await billing_ingest.list_files(info.context.user, offset, limit)
-        return Page(items=[BillingFileSummary.from_model(r) for r in rows], total_count=total,
-                    offset=offset, limit=limit)
+        counts = await billing_file_lines.anomaly_counts([r.id for r in rows])
+        return Page(items=[BillingFileSummary.from_model(r, counts.get(r.id, 0)) for r in rows],
+                    total_count=total, offset=offset, limit=limit)
+
+    @strawberry.field(description="Une ligne d'un fichier accepté du partenaire, avec ses "
+                                  "anomalies et s'il est possible de la refacturer ; null sinon.")
+    async def billing_file_line(self, info: Info, id: strawberry.ID) -> BillingFileLine | None:
+        if not str(id).isdigit():
+            return None
+        detail = await billing_file_lines.line_detail(info.context.user, int(id))
+        return BillingFileLine.from_detail(detail) if detail else None
+
+    @strawberry.field(description="Les anomalies d'un fichier du partenaire au format CSV "
+                                  "(séparateur point-virgule, UTF-8 avec BOM) ; null sinon.")
+    async def billing_file_anomalies_csv(self, info: Info, id: strawberry.ID) -> str | None:
+        if not str(id).isdigit():
+            return None
+        rows = await billing_ingest.anomalies_csv(info.context.user, int(id))
+        return None if rows is None else "".join(rows)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import strawberry
 
+from ppas.domain.anomalies import CATALOG
 from ppas.services.billing_ingest import AnomalyItem, IngestReport
 
 
@@ -26,6 +27,26 @@ class BillingFileAnomaly:
                    line_id=strawberry.ID(str(item.line_id)) if item.line_id else None)
 
 
+@strawberry.type(description="Les anomalies d'un même code dans un compte rendu, avec le texte du catalogue.")
+class BillingFileAnomalyGroup:
+    code: str
+    title: str
+    explanation: str
+    what_to_do: str
+    rebillable: bool = strawberry.field(
+        description="Vrai si une ligne refusée pour ce motif peut être corrigée et refacturée "
+                    "depuis le portail.")
+    count: int = strawberry.field(description="Nombre d'anomalies de ce code dans le fichier.")
+
+    @classmethod
+    def of(cls, code: str, count: int) -> BillingFileAnomalyGroup:
+        kind = CATALOG.get(code)
+        return cls(code=code, title=kind.title if kind else code,
+                   explanation=kind.explanation if kind else "",
+                   what_to_do=kind.what_to_do if kind else "",
+                   rebillable=bool(kind and kind.rebillable), count=count)
+
+
 @strawberry.type(description="Le compte rendu d'un envoi de fichier de facturation.")
 class BillingFileReport:
     id: strawberry.ID | None = strawberry.field(
@@ -45,6 +66,9 @@ class BillingFileReport:
     anomalies: list[BillingFileAnomaly] = strawberry.field(
         description="Les anomalies (les 1 000 premières ; anomalyCount les compte toutes).")
     uploaded_at: str | None
+    anomaly_groups: list[BillingFileAnomalyGroup] = strawberry.field(
+        default_factory=list,
+        description="Le nombre d'anomalies de chaque code, avec l'explication du catalogue.")
 
     @classmethod
     def from_report(cls, report: IngestReport) -> BillingFileReport:
@@ -55,7 +79,9 @@ class BillingFileReport:
             accepted_count=report.accepted_count, total_amount=f"{report.total_amount:.2f}",
             accepted_amount=f"{report.accepted_amount:.2f}", anomaly_count=report.anomaly_count,
             anomalies=[BillingFileAnomaly.from_item(a) for a in report.anomalies],
-            uploaded_at=report.uploaded_at.isoformat() if report.uploaded_at else None)
+            uploaded_at=report.uploaded_at.isoformat() if report.uploaded_at else None,
+            anomaly_groups=[BillingFileAnomalyGroup.of(code, n)
+                            for code, n in sorted(report.counts_by_code.items())])
 
 
 @strawberry.type(description="Un envoi dans l'historique des fichiers.")
@@ -68,12 +94,14 @@ class BillingFileSummary:
     accepted_count: int
     total_amount: str
     uploaded_at: str
+    anomaly_count: int = 0
 
     @classmethod
-    def from_model(cls, row) -> BillingFileSummary:
+    def from_model(cls, row, anomaly_count: int = 0) -> BillingFileSummary:
         return cls(id=strawberry.ID(str(row.id)), name=row.name, status=row.status.value,
                    period=row.period, line_count=row.line_count, accepted_count=row.accepted_count,
-                   total_amount=f"{row.total_amount:.2f}", uploaded_at=row.uploaded_at.isoformat())
+                   total_amount=f"{row.total_amount:.2f}", uploaded_at=row.uploaded_at.isoformat(),
+                   anomaly_count=anomaly_count)
 
 
 @strawberry.type(description="Refus expliqué d'un dépôt (compte non autorisé, fichier absent…).")
@@ -83,3 +111,74 @@ class BillingFileError:
 
 SubmitBillingFileResult = Annotated[BillingFileReport | BillingFileError,
                                     strawberry.union("SubmitBillingFileResult")]
+
+
+@strawberry.type(description="Une ligne d'un fichier accepté, avec ses anomalies (pour la refacturer).")
+class BillingFileLine:
+    id: strawberry.ID
+    file_id: strawberry.ID
+    file_name: str
+    record_number: int
+    status: str = strawberry.field(description="accepted, anomaly ou rebilled (refacturée).")
+    file_number: str
+    last_name: str
+    first_name: str
+    period_start: str
+    period_end: str
+    hours: str
+    sunday_hours: str
+    hourly_rate: str
+    participation: str
+    amount: str
+    anomalies: list[BillingFileAnomaly]
+    rebillable: bool
+    rebill_refusal: str | None = strawberry.field(
+        description="Pourquoi la ligne ne peut pas être refacturée par le portail ; null sinon.")
+
+    @classmethod
+    def from_detail(cls, detail) -> BillingFileLine:
+        line = detail.line
+        return cls(
+            id=strawberry.ID(str(line.id)), file_id=strawberry.ID(str(detail.file_id)),
+            file_name=detail.file_name, record_number=line.record_number,
+            status=str(getattr(line.status, "value", line.status)), file_number=line.file_number,
+            last_name=line.last_name, first_name=line.first_name,
+            period_start=line.period_start.isoformat(), period_end=line.period_end.isoformat(),
+            hours=f"{line.hours:.2f}", sunday_hours=f"{line.sunday_hours:.2f}",
+            hourly_rate=f"{line.hourly_rate:.2f}", participation=f"{line.participation:.2f}",
+            amount=f"{line.amount:.2f}",
+            anomalies=[BillingFileAnomaly(code=code, phase="billing",
+                                          record_number=line.record_number, message=message,
+                                          title=CATALOG[code].title if code in CATALOG else code,
+                                          line_id=strawberry.ID(str(line.id)))
+                       for code, message in detail.anomalies],
+            rebillable=detail.rebillable, rebill_refusal=detail.refusal)
+
+
+@strawberry.input(description="Les valeurs corrigées d'une ligne à refacturer (décimales « 12,50 » "
+                              "ou « 12.50 », dates AAAA-MM-JJ).")
+class RebillLineInput:
+    file_number: str
+    period_start: str
+    period_end: str
+    hours: str
+    hourly_rate: str
+    participation: str
+    amount: str
+    sunday_hours: str = ""
+
+
+@strawberry.type(description="La ligne corrigée a passé les contrôles : elle est acceptée.")
+class RebillLineSuccess:
+    line: BillingFileLine
+
+
+@strawberry.type(description="Refus expliqué d'une refacturation (la ligne corrigée reste en "
+                             "anomalie, valeur mal écrite, ligne non refacturable…).")
+class RebillLineError:
+    message: str
+    field: str | None = None
+
+
+RebillLineResult = Annotated[RebillLineSuccess | RebillLineError,
+                             strawberry.union("RebillLineResult")]
