@@ -8,6 +8,7 @@ that shows none of them, and the foreign rows must be unchanged afterwards.
 """
 from __future__ import annotations
 
+import io
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ from ppas.domain.periods import current_period
 from ppas.models import (
     ApiToken,
     Beneficiary,
+    BillingFile,
     BillingForm,
+    BillingLine,
     Caisse,
     Convention,
     ConventionStatus,
@@ -35,6 +38,7 @@ from ppas.models import (
 from ppas.schema.context import Context
 from ppas.services import billing_forms
 from ppas.web.operations import OperationFailed
+from starlette.datastructures import UploadFile
 
 _serial = itertools.count(1)
 
@@ -46,6 +50,7 @@ class World:
     actors: dict[str, User | None] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
     markers: list[str] = field(default_factory=list)
+    upload_b: tuple[str, bytes] = ("", b"")  # a file in B's name, for SubmitBillingFile
 
 
 async def _user(login: str, role: Role, caisse: Caisse, partner: Partner | None) -> User:
@@ -93,12 +98,31 @@ async def world(db) -> World:
     period = str(current_period(now).previous())
     form_b = await billing_forms.open_form(w.actors["admin_b"], convention_b.id, period, now)
     line_b = await FormLine.filter(form_id=form_b.id).order_by("position").first()
-    w.ids = {"staff_b": str(staff_b.id), "token_b": str(token_b.id),
+    # A billing file of B with one refused line (L01), uploaded by B's admin.
+    from ppas.models import BillingLine
+    from ppas.services import billing_ingest
+    from tests.billing_file_support import Provider, billing_xml, ligne
+    files_b = Provider(provider_b, convention_b, w.actors["admin_b"], "", "13004512")
+    month_b = current_period(now).plus_months(-2)
+    report_b = await billing_ingest.submit_file(
+        w.actors["admin_b"], io.BytesIO(billing_xml(files_b, [ligne(1, "0999999999", month_b)],
+                                                    name=files_b.amd_name(month_b),
+                                                    echeance=str(month_b))),
+        files_b.amd_name(month_b), now=now, max_bytes=1 << 20)
+    assert report_b.status == "accepted", report_b.anomalies
+    file_line_b = await BillingLine.get(file_id=report_b.file_id)
+    month_up = current_period(now).plus_months(-3)
+    w.upload_b = (files_b.amd_name(month_up), billing_xml(
+        files_b, [ligne(1, "0999999999", month_up)], name=files_b.amd_name(month_up),
+        echeance=str(month_up)))
+    w.ids = {"file_b": str(report_b.file_id), "file_line_b": str(file_line_b.id),
+             "staff_b": str(staff_b.id), "token_b": str(token_b.id),
              "registration_04": str(registration_04.id), "request_04": str(request_04.id),
              "beneficiary_b": str(beneficiary_b.id), "form_b": str(form_b.id),
              "line_b": str(line_b.id), "convention_b": str(convention_b.id), "period": period}
     w.markers = [staff_b.login, token_b.name, registration_04.admin_login, request_04.number,
-                 beneficiary_b.file_number, provider_b.name, "C03-0002"]
+                 beneficiary_b.file_number, provider_b.name, "C03-0002",
+                 files_b.amd_name(month_b)]
     return w
 
 
@@ -117,6 +141,9 @@ async def _snapshot(w: World) -> dict[str, Any]:
             "hours", "sunday_hours", "crossed_out", "version"),
         "users_of_b": await User.filter(partner__structure_id="13004512").count(),
         "tokens_of_b": await ApiToken.filter(partner__structure_id="13004512").count(),
+        "billing_files_of_b": await BillingFile.filter(partner__structure_id="13004512")
+        .order_by("id").values("status", "accepted_count"),
+        "billing_lines_b": await BillingLine.filter(file_id=w.ids["file_b"]).values("status"),
     }
 
 
@@ -176,6 +203,17 @@ TABLE: dict[str, Row] = {
     "ValidateBillingForm": Row(lambda w: {"id": w.ids["form_b"]}, owners=B),
     "Beneficiaries": Row(lambda w: {"offset": 0, "limit": 100}, owners=B),
     "Beneficiary": Row(lambda w: {"id": w.ids["beneficiary_b"]}, owners=B),
+    "BillingFile": Row(lambda w: {"id": w.ids["file_b"]}, owners=B),
+    "BillingFiles": Row(lambda w: {"offset": 0, "limit": 100}, owners=B),
+    "BillingFileAnomaliesCsv": Row(lambda w: {"id": w.ids["file_b"]}, owners=B),
+    "BillingFileLine": Row(lambda w: {"id": w.ids["file_line_b"]}, owners=B),
+    "RebillBillingLine": Row(lambda w: {"lineId": w.ids["file_line_b"], "input": {
+        "fileNumber": "0300020001", "periodStart": "2026-01-01", "periodEnd": "2026-01-31",
+        "hours": "1", "hourlyRate": "21,30", "participation": "3,20", "amount": "18,10",
+        "sundayHours": ""}}, owners=B),
+    "SubmitBillingFile": Row(lambda w: {"file": UploadFile(io.BytesIO(w.upload_b[1]),
+                                                           filename=w.upload_b[0]),
+                                        "dryRun": False}, owners=B),
     "CaisseConventionRequests": Row(lambda w: {}, owners=CAISSE_04),
     "CaisseDecideConventionRequest": Row(lambda w: {
         "id": w.ids["request_04"], "decision": "VALIDATE", "number": f"C04-9{next(_serial):03d}",
