@@ -470,6 +470,9 @@ class _ParseWorker:
             reader, events=("end",), tag=(NS + "en-tete", NS + "ligne", NS + "facturation"),
             schema=load_schema(),
             resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+            # Comments and processing instructions are valid anywhere but carry nothing:
+            # dropped here, they cannot shift the fixed child positions _line_facts reads.
+            remove_comments=True, remove_pis=True,
             encoding="utf-8")
         batch: list[LineFacts] = []
         count, total = 0, Decimal(0)

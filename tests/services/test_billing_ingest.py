@@ -75,6 +75,13 @@ async def test_a_valid_file_is_stored_whole_with_its_lines(provider):
     assert lines[0].amount == Decimal("226.25")
 
 
+async def test_comments_and_processing_instructions_inside_a_line_are_harmless(provider):
+    line = ligne(1, provider.numbers[0]).replace(
+        "<nom>", "<!-- saisie du 3 --><?vendor x?><nom>")
+    report = await submit(provider, billing_xml(provider, [line]))
+    assert report.status == "accepted" and report.accepted_count == 1, report.anomalies
+
+
 async def test_sunday_hours_are_paid_at_the_convention_sunday_rate(provider):
     amount = str(Decimal("10.00") * (Decimal("21.30") - Decimal("3.20"))
                  + Decimal("2.00") * (Decimal("26.60") - Decimal("3.20")))
