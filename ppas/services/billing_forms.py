@@ -136,17 +136,24 @@ def summarize(rows: Sequence[tuple]) -> Summary:
     return summary
 
 
+async def summary_rows(form_id: int) -> list[tuple]:
+    """Every line's (hours, sunday_hours, amount, crossed_out, saved_at, position)."""
+    return await FormLine.filter(form_id=form_id).values_list(
+        "hours", "sunday_hours", "amount", "crossed_out", "saved_at", "position")
+
+
+def summarize_positions(rows: Sequence[tuple], first_position: int | None = None,
+                        last_position: int | None = None) -> Summary:
+    """Totals of the rows whose position lies between two bounds (a page), or of all."""
+    low = first_position if first_position is not None else float("-inf")
+    high = last_position if last_position is not None else float("inf")
+    return summarize([row for row in rows if low <= row[5] <= high])
+
+
 async def form_summary(form_id: int, first_position: int | None = None,
                        last_position: int | None = None) -> Summary:
     """Totals of a whole form, or of the lines between two positions (a page)."""
-    query = FormLine.filter(form_id=form_id)
-    if first_position is not None:
-        query = query.filter(position__gte=first_position)
-    if last_position is not None:
-        query = query.filter(position__lte=last_position)
-    rows = await query.values_list("hours", "sunday_hours", "amount", "crossed_out", "saved_at",
-                                   "position")
-    return summarize(rows)
+    return summarize_positions(await summary_rows(form_id), first_position, last_position)
 
 
 async def _own_form(form_id: int, partner_id: int, *, lock: bool = False) -> BillingForm:
