@@ -221,3 +221,21 @@ def smtp_server() -> Iterator[tuple[MailBox, int]]:
     controller.start()
     yield box, port
     controller.stop()
+
+
+@pytest.fixture
+async def fresh_convention(db):
+    """A new active convention of caisse 03 for a new partner (no demo data touched)."""
+    import uuid
+    from datetime import date
+    from decimal import Decimal
+
+    from ppas.models import Caisse, Convention, Partner
+
+    caisse = await Caisse.get(code="03")
+    structure_id = f"{uuid.uuid4().int % 10**8:08d}"
+    partner = await Partner.create(caisse=caisse, structure_id=structure_id,
+                                   name=f"Aide à domicile essai {structure_id}")
+    return await Convention.create(partner=partner, number=f"T03-{uuid.uuid4().hex[:8].upper()}",
+                                   prestation_code="001", hourly_rate=Decimal("21.30"),
+                                   valid_from=date(2025, 1, 1))

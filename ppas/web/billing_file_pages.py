@@ -23,7 +23,7 @@ from ppas.domain.format_documentation import (
     xsd_bytes,
 )
 from ppas.domain.periods import PARIS, Period
-from ppas.web.guards import refusal_page, run_operation, signed_in
+from ppas.web.guards import page_number, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import is_htmx, render
 
@@ -49,8 +49,7 @@ def _period_label(value: str | None) -> str:
 
 
 def _page(request: Request) -> int:
-    value = request.query_params.get("page", "1")
-    return max(int(value), 1) if value.isdigit() else 1
+    return page_number(request.query_params.get("page", "1"))
 
 
 def _megabytes(size: int) -> str:

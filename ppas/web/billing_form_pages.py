@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from ppas.domain.billing_form import page_count, page_of_position
 from ppas.domain.periods import PARIS
-from ppas.web.guards import redirect, refusal_page, run_operation, signed_in
+from ppas.web.guards import page_number, redirect, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import is_htmx, render
 
@@ -31,8 +31,7 @@ def _with_filters(request: Request) -> None:
 
 
 def _page(request: Request, source: Any = None) -> int:
-    value = str((source or request.query_params).get("page", "1"))
-    return max(int(value), 1) if value.isdigit() else 1
+    return page_number((source or request.query_params).get("page", "1"))
 
 
 def _window(request: Request, page: int) -> tuple[int, int]:

@@ -16,6 +16,12 @@ from ppas.web.templating import is_htmx, render
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+def page_number(value: object) -> int:
+    """A 1-based page number from a query or form value; anything else is page 1."""
+    text = str(value)
+    return max(int(text), 1) if text.isdigit() else 1
+
+
 def redirect(request: Request, url: str) -> Response:
     """A redirect that htmx follows as a full navigation."""
     if is_htmx(request):

@@ -6,14 +6,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppas.models.account import PARTNER_ROLES
-from ppas.web.guards import refusal_page, run_operation, signed_in
+from ppas.web.guards import page_number, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import render
 
 
 def _page_number(request: Request) -> int:
-    value = request.query_params.get("page", "1")
-    return max(int(value), 1) if value.isdigit() else 1
+    return page_number(request.query_params.get("page", "1"))
 
 
 @signed_in

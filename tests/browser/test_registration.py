@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from ppas.models import Caisse, Convention, Partner, Registration, RegistrationStatus, User
+from ppas.models import Convention, Registration, RegistrationStatus, User
 from ppas.services.demo import DEMO_PASSWORD
 from ppas.services.mail_sender import deliver_pending
 
@@ -28,14 +27,8 @@ def watch_console(page: Page) -> list[str]:
 
 
 @pytest.fixture
-async def convention(db) -> Convention:
-    caisse = await Caisse.get(code="03")
-    structure_id = f"{uuid.uuid4().int % 10**8:08d}"
-    partner = await Partner.create(caisse=caisse, structure_id=structure_id,
-                                   name=f"Soins et Services {structure_id}")
-    return await Convention.create(partner=partner, number=f"B03-{uuid.uuid4().hex[:6].upper()}",
-                                   prestation_code="001", hourly_rate=Decimal("21.30"),
-                                   valid_from=date(2025, 1, 1))
+def convention(fresh_convention) -> Convention:
+    return fresh_convention
 
 
 async def type_and_tab(page: Page, text: str) -> None:

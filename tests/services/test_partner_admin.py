@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ppas.domain.password_hashing import hash_password, verify_password
+from ppas.domain.password_hashing import verify_password
 from ppas.models import (
     AuditEvent,
     Caisse,

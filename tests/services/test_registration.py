@@ -4,8 +4,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timedelta, timezone
 
 import altcha
 import pytest
@@ -17,7 +16,6 @@ from ppas.models import (
     Convention,
     ConventionStatus,
     OutboxMessage,
-    Partner,
     Registration,
     RegistrationStatus,
     Role,
@@ -46,15 +44,8 @@ def solved(settings) -> str:
 
 
 @pytest.fixture
-async def convention(db) -> Convention:
-    """A fresh active convention of caisse 03 for a fresh partner (no demo data touched)."""
-    caisse = await Caisse.get(code="03")
-    structure_id = f"{uuid.uuid4().int % 10**8:08d}"
-    partner = await Partner.create(caisse=caisse, structure_id=structure_id,
-                                   name=f"Aide à domicile essai {structure_id}")
-    return await Convention.create(partner=partner, number=f"T03-{uuid.uuid4().hex[:8].upper()}",
-                                   prestation_code="001", hourly_rate=Decimal("21.30"),
-                                   valid_from=date(2025, 1, 1))
+def convention(fresh_convention) -> Convention:
+    return fresh_convention
 
 
 def form_for(convention: Convention, **changes) -> RegistrationForm:

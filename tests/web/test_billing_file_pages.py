@@ -84,7 +84,7 @@ async def test_a_file_with_anomalies_reports_them_grouped_with_what_to_do(client
 
     report = await client.get(f"/fichiers/{stored.id}")
     assert report.status_code == 200
-    assert f"<h1 id=\"titre-compte-rendu\"" in report.text and "Corriger et refacturer" in report.text
+    assert "<h1 id=\"titre-compte-rendu\"" in report.text and "Corriger et refacturer" in report.text
 
     download = await client.get(f"/fichiers/{stored.id}/anomalies.csv")
     assert download.status_code == 200

@@ -1,11 +1,9 @@
 """« Facturation » pages: worklist, the paginated form, htmx autosave, validation, PDF."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 import httpx
-import pytest
 
 from ppas.domain.periods import current_period
 from ppas.models import FormLine

@@ -4,8 +4,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 
 import altcha
 import httpx
@@ -13,10 +12,8 @@ import pytest
 
 from ppas.domain.password_hashing import verify_password
 from ppas.models import (
-    Caisse,
     Convention,
     OutboxMessage,
-    Partner,
     Registration,
     RegistrationStatus,
     Role,
@@ -33,15 +30,8 @@ def csrf_of(page: httpx.Response) -> str:
 
 
 @pytest.fixture
-async def convention(db) -> Convention:
-    """A fresh active convention of caisse 03 for a fresh partner."""
-    caisse = await Caisse.get(code="03")
-    structure_id = f"{uuid.uuid4().int % 10**8:08d}"
-    partner = await Partner.create(caisse=caisse, structure_id=structure_id,
-                                   name=f"Aide à domicile web {structure_id}")
-    return await Convention.create(partner=partner, number=f"W03-{uuid.uuid4().hex[:8].upper()}",
-                                   prestation_code="001", hourly_rate=Decimal("21.30"),
-                                   valid_from=date(2025, 1, 1))
+def convention(fresh_convention) -> Convention:
+    return fresh_convention
 
 
 def fields_for(convention: Convention, **changes) -> dict[str, str]:

@@ -5,6 +5,7 @@ import strawberry
 
 from ppas.schema.beneficiaries.types import Beneficiary, CarePlan
 from ppas.schema.context import Info
+from ppas.schema.ids import parse_id
 from ppas.schema.pagination import Page, checked_window
 from ppas.services import partner_data
 
@@ -12,10 +13,6 @@ from ppas.services import partner_data
 def _window(info: Info, offset: int, limit: int | None) -> tuple[int, int]:
     settings = info.context.settings
     return checked_window(offset, limit or settings.page_size, settings.max_page_size)
-
-
-def _id(value: strawberry.ID) -> int | None:
-    return int(value) if str(value).isdigit() else None
 
 
 @strawberry.type
@@ -31,7 +28,7 @@ class BeneficiaryQueries:
 
     @strawberry.field(description="Un bénéficiaire du partenaire ; null s'il n'est pas le sien.")
     async def beneficiary(self, info: Info, id: strawberry.ID) -> Beneficiary | None:
-        beneficiary_id = _id(id)
+        beneficiary_id = parse_id(id)
         if beneficiary_id is None:
             return None
         row = await partner_data.own_beneficiary(info.context.user, beneficiary_id)
@@ -45,7 +42,7 @@ class BeneficiaryQueries:
         offset, limit = _window(info, offset, limit)
         page = await partner_data.own_care_plans(
             info.context.user, offset, limit,
-            beneficiary_id=_id(beneficiary_id) if beneficiary_id is not None else None,
+            beneficiary_id=parse_id(beneficiary_id) if beneficiary_id is not None else None,
         )
         return Page(items=await CarePlan.page_of(list(page.items), info),
                     total_count=page.total, offset=offset, limit=limit)

@@ -5,6 +5,7 @@ import strawberry
 
 from ppas.schema.billing_files.types import BillingFileLine, BillingFileReport, BillingFileSummary
 from ppas.schema.context import Info
+from ppas.schema.ids import parse_id
 from ppas.schema.pagination import Page, checked_window
 from ppas.services import billing_file_lines, billing_ingest
 
@@ -13,9 +14,10 @@ from ppas.services import billing_file_lines, billing_ingest
 class BillingFileQueries:
     @strawberry.field(description="Le compte rendu d'un fichier du partenaire ; null sinon.")
     async def billing_file(self, info: Info, id: strawberry.ID) -> BillingFileReport | None:
-        if not str(id).isdigit():
+        key = parse_id(id)
+        if key is None:
             return None
-        report = await billing_ingest.file_report(info.context.user, int(id))
+        report = await billing_ingest.file_report(info.context.user, key)
         return BillingFileReport.from_report(report) if report else None
 
     @strawberry.field(description="Les fichiers envoyés par le partenaire, du plus récent au plus ancien.")
@@ -30,15 +32,17 @@ class BillingFileQueries:
     @strawberry.field(description="Une ligne d'un fichier accepté du partenaire, avec ses "
                                   "anomalies et s'il est possible de la refacturer ; null sinon.")
     async def billing_file_line(self, info: Info, id: strawberry.ID) -> BillingFileLine | None:
-        if not str(id).isdigit():
+        key = parse_id(id)
+        if key is None:
             return None
-        detail = await billing_file_lines.line_detail(info.context.user, int(id))
+        detail = await billing_file_lines.line_detail(info.context.user, key)
         return BillingFileLine.from_detail(detail) if detail else None
 
     @strawberry.field(description="Les anomalies d'un fichier du partenaire au format CSV "
                                   "(séparateur point-virgule, UTF-8 avec BOM) ; null sinon.")
     async def billing_file_anomalies_csv(self, info: Info, id: strawberry.ID) -> str | None:
-        if not str(id).isdigit():
+        key = parse_id(id)
+        if key is None:
             return None
-        rows = await billing_ingest.anomalies_csv(info.context.user, int(id))
+        rows = await billing_ingest.anomalies_csv(info.context.user, key)
         return None if rows is None else "".join(rows)

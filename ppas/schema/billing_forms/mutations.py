@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import strawberry
 
-from ppas.schema.billing_forms.queries import parse_id
+from ppas.schema.ids import parse_id
 from ppas.schema.billing_forms.types import (
     BillingForm,
     BillingFormError,

@@ -5,12 +5,8 @@ import strawberry
 
 from ppas.schema.billing_forms.types import BillingForm, BillingWorklist, FormLine, WorklistEntry
 from ppas.schema.context import Info
+from ppas.schema.ids import parse_id
 from ppas.services import billing_forms
-
-
-def parse_id(value: strawberry.ID | None) -> int | None:
-    """An integer id, or None for anything else."""
-    return int(value) if value is not None and str(value).isdigit() else None
 
 
 @strawberry.type
