@@ -60,10 +60,16 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         """Read the settings from `PPAS_*` variables and `DATABASE_URL`."""
+        development = _env_bool("PPAS_DEVELOPMENT", True)
+        secret_key = os.environ.get("PPAS_SECRET_KEY", "")
+        if not secret_key and not development:
+            # A key drawn at start-up would differ between instances and restarts, breaking
+            # every signed value (captcha challenges, the accepted conditions) in production.
+            raise RuntimeError("PPAS_SECRET_KEY must be set when PPAS_DEVELOPMENT=0.")
         return cls(
             database_url=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
-            secret_key=os.environ.get("PPAS_SECRET_KEY") or secrets.token_urlsafe(32),
-            development=_env_bool("PPAS_DEVELOPMENT", True),
+            secret_key=secret_key or secrets.token_urlsafe(32),
+            development=development,
             session_idle_minutes=_env_int("PPAS_SESSION_IDLE_MINUTES", 30),
             session_absolute_hours=_env_int("PPAS_SESSION_ABSOLUTE_HOURS", 12),
             page_size=_env_int("PPAS_PAGE_SIZE", 20),

@@ -1,0 +1,29 @@
+"""Settings from the environment: safe defaults, and no production run without a secret key."""
+from __future__ import annotations
+
+import pytest
+
+from ppas.settings import Settings
+
+
+def test_development_defaults(monkeypatch):
+    monkeypatch.delenv("PPAS_SECRET_KEY", raising=False)
+    monkeypatch.delenv("PPAS_DEVELOPMENT", raising=False)
+    settings = Settings.from_env()
+    assert settings.development and not settings.secure_cookies
+    assert len(settings.secret_key) >= 32
+    assert settings.password_rules.name == "legacy"
+
+
+def test_production_needs_a_secret_key_and_sets_secure_cookies(monkeypatch):
+    monkeypatch.setenv("PPAS_DEVELOPMENT", "0")
+    monkeypatch.delenv("PPAS_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="PPAS_SECRET_KEY"):
+        Settings.from_env()
+    monkeypatch.setenv("PPAS_SECRET_KEY", "k" * 40)
+    assert Settings.from_env().secure_cookies
+
+
+def test_nist_preset_is_one_setting_away(monkeypatch):
+    monkeypatch.setenv("PPAS_PASSWORD_POLICY", "nist")
+    assert Settings.from_env().password_rules.min_length == 12
