@@ -53,6 +53,11 @@ class Settings:
         return policy_named(self.password_policy)
 
     @property
+    def sign_in_url(self) -> str:
+        """The sign-in page's address, for e-mails."""
+        return self.public_url.rstrip("/") + "/connexion"
+
+    @property
     def secure_cookies(self) -> bool:
         """Cookies carry `Secure` everywhere but in development."""
         return not self.development

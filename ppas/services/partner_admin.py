@@ -8,19 +8,19 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from tortoise.transactions import in_transaction
 
 from ppas.domain.logins import login_problems
-from ppas.domain.password_hashing import generate_temporary_password, hash_password
 from ppas.domain.periods import paris_date
 from ppas.models import AuditEvent, Convention, ConventionStatus, Partner, Role, User
 from ppas.services.access import caisse_id_of, require_usable_account
 from ppas.services import audit
 from ppas.services.errors import AccessDenied, ServiceError
 from ppas.services.mail import queue_mail
+from ppas.services.passwords import temporary_credentials
 from ppas.services.sessions import close_all_sessions
 from ppas.settings import Settings
 
@@ -227,8 +227,7 @@ async def create_user(actor: User | None, data: UserData, *, settings: Settings,
                              "choisissez-en un autre.", **problems}
     if problems:
         raise InvalidInput(problems)
-    temporary = generate_temporary_password(settings.password_rules)
-    expires_at = now + timedelta(hours=settings.temporary_password_hours)
+    temporary, credentials = temporary_credentials(settings, now)
     async with in_transaction() as connection:
         partner = await _lock_partner(partner_id, connection)
         if await User.filter(login__iexact=cleaned.login).using_db(connection).exists():
@@ -236,18 +235,16 @@ async def create_user(actor: User | None, data: UserData, *, settings: Settings,
                                          "choisissez-en un autre."})
         user = await User.create(
             using_db=connection,
-            login=cleaned.login, password_hash=hash_password(temporary), role=cleaned.role,
+            login=cleaned.login, role=cleaned.role,
             caisse_id=partner.caisse_id, partner_id=partner_id,
             last_name=cleaned.last_name, first_name=cleaned.first_name,
-            email=cleaned.email, phone=cleaned.phone,
-            must_change_password=True, temporary_password_expires_at=expires_at,
-            password_changed_at=now,
+            email=cleaned.email, phone=cleaned.phone, **credentials,
         )
         await queue_mail(
             cleaned.email, "user_created",
             user=user, partner=partner, admin=actor, temporary_password=temporary,
             hours=settings.temporary_password_hours,
-            sign_in_url=settings.public_url.rstrip("/") + "/connexion",
+            sign_in_url=settings.sign_in_url,
         )
         await audit.record("partner_user_created", actor=actor, object_type="user",
                            object_id=user.id, ip=ip, target_login=user.login, role=str(user.role),

@@ -140,14 +140,26 @@ async def change_password(user: User | None, login: str, old_password: str, new_
     return CHANGED
 
 
+def temporary_credentials(settings: Settings, now: datetime) -> tuple[str, dict[str, object]]:
+    """A fresh temporary password (in clear, to e-mail) and the User fields that hold it.
+
+    Hashing takes a while: call it before opening the use case's transaction.
+    """
+    password = generate_temporary_password(settings.password_rules)
+    return password, {
+        "password_hash": hash_password(password),
+        "must_change_password": True,
+        "temporary_password_expires_at": now + timedelta(hours=settings.temporary_password_hours),
+        "password_changed_at": now,
+    }
+
+
 async def issue_temporary_password(user: User, *, settings: Settings, now: datetime) -> str:
     """Give `user` a fresh temporary password (returned in clear, to e-mail); call it inside
     the caller's transaction. The account is unlocked and must change it at first sign-in."""
-    password = generate_temporary_password(settings.password_rules)
-    user.password_hash = hash_password(password)
-    user.must_change_password = True
-    user.temporary_password_expires_at = now + timedelta(hours=settings.temporary_password_hours)
-    user.password_changed_at = now
+    password, fields = temporary_credentials(settings, now)
+    for name, value in fields.items():
+        setattr(user, name, value)
     user.grace_logins_used = 0
     user.failed_attempts = 0
     user.locked_at = None
@@ -189,6 +201,6 @@ async def request_password_reset(login: str, email: str, *, settings: Settings, 
         await queue_mail(user.email, "password_reset", login=user.login, password=password,
                          expires=expires.strftime("%d/%m/%Y à %H:%M"),
                          hours=settings.temporary_password_hours,
-                         sign_in_url=settings.public_url.rstrip("/") + "/connexion")
+                         sign_in_url=settings.sign_in_url)
         await audit.record("password_reset", actor=user, ip=ip, unlocked=True)
     return reset_answer(settings)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
 from ppas.domain.logins import login_problems
-from ppas.domain.password_hashing import generate_temporary_password, hash_password
 from ppas.models import (
     Caisse,
     Convention,
@@ -27,6 +26,7 @@ from ppas.services.access import caisse_id_of
 from ppas.services import audit, captcha
 from ppas.services.errors import ServiceError
 from ppas.services.mail import queue_mail
+from ppas.services.passwords import temporary_credentials
 from ppas.settings import Settings
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
@@ -348,8 +348,7 @@ async def validate_registration(user: User | None, registration_id: int | str, *
                                 settings: Settings, now: datetime, ip: str = "") -> Validated:
     """Create the partner's administrator and e-mail a temporary password."""
     _caisse_id_of(user)
-    temporary = generate_temporary_password(settings.password_rules)
-    hours = settings.temporary_password_hours
+    temporary, credentials = temporary_credentials(settings, now)
     async with in_transaction() as connection:
         registration = await _take_pending(user, registration_id, connection)
         convention = await Convention.filter(
@@ -367,7 +366,6 @@ async def validate_registration(user: User | None, registration_id: int | str, *
         admin = await User.create(
             using_db=connection,
             login=registration.admin_login,
-            password_hash=hash_password(temporary),
             role=Role.PARTNER_ADMIN,
             caisse_id=registration.caisse_id,
             partner_id=convention.partner_id,
@@ -375,15 +373,13 @@ async def validate_registration(user: User | None, registration_id: int | str, *
             first_name=registration.admin_first_name,
             email=registration.admin_email,
             phone=registration.admin_phone,
-            must_change_password=True,
-            temporary_password_expires_at=now + timedelta(hours=hours),
-            password_changed_at=now,
+            **credentials,
         )
         await queue_mail(
             registration.admin_email, "registration_validated",
             registration=registration, partner=convention.partner, login=admin.login,
-            temporary_password=temporary, hours=hours,
-            sign_in_url=settings.public_url.rstrip("/") + "/connexion",
+            temporary_password=temporary, hours=settings.temporary_password_hours,
+            sign_in_url=settings.sign_in_url,
         )
         await audit.record("registration_validated", actor=user, object_type="registration",
                            object_id=registration.id, ip=ip, created_login=admin.login,
