@@ -188,6 +188,56 @@ async def test_duplicate_record_numbers_are_refused_f05(provider):
     assert codes(report) == ["F05"]
 
 
+# The XSD is checked chunk by chunk (billing_ingest._Chunk): small chunks here put the
+# edges of chunks under test; the whole-document rules must still hold.
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(billing_ingest, "BATCH_SIZE", 2)
+
+
+async def test_duplicate_record_in_another_chunk_is_refused_with_its_lines(provider, small_chunks):
+    lines = [ligne(n, provider.numbers[n - 1]) for n in (1, 2, 3)] + [ligne(2, provider.numbers[3])]
+    report = await submit(provider, billing_xml(provider, lines))
+    assert codes(report) == ["F05"]
+    assert "2" in report.anomalies[0].message and "ligne" in report.anomalies[0].message
+    assert await nothing_stored(provider)
+
+
+async def test_schema_violation_in_a_later_chunk_gives_its_line(provider, small_chunks):
+    bad = ligne(5, provider.numbers[4]).replace("<nb-heures>12.50", "<nb-heures>12.505")
+    lines = [ligne(n, provider.numbers[n - 1]) for n in (1, 2, 3, 4)] + [bad]
+    data = billing_xml(provider, lines)
+    report = await submit(provider, data)
+    assert codes(report) == ["F05"]
+    bad_line = data.decode().splitlines().index(bad.rstrip("\n")) + 1
+    assert f"ligne {bad_line}," in report.anomalies[0].message
+    assert await nothing_stored(provider)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda xml: xml.replace('version="1"', 'version="2"'),
+    lambda xml: xml.replace("</lignes>", "</lignes><extra>1</extra>"),
+    lambda xml: xml.replace("<lignes>", "<lignes>texte libre"),
+    lambda xml: xml.replace("</ligne>\n<ligne>", "</ligne>texte<ligne>", 1),
+], ids=["root-version", "element-after-lignes", "text-in-lignes", "text-between-lines"])
+async def test_structure_outside_the_lines_is_still_checked(provider, small_chunks, damage):
+    lines = [ligne(n, provider.numbers[n - 1]) for n in (1, 2, 3)]
+    data = damage(billing_xml(provider, lines).decode()).encode()
+    report = await submit(provider, data)
+    assert codes(report) == ["F05"], report.anomalies
+    assert await nothing_stored(provider)
+
+
+async def test_a_file_without_lines_is_refused(provider):
+    data = billing_xml(provider, [], nb=0, total="0.00").replace(b"<lignes>\n</lignes>",
+                                                                b"<lignes></lignes>")
+    report = await submit(provider, data)
+    assert report.status == "refused" and codes(report)[0] in {"F05", "F08"}
+    assert await nothing_stored(provider)
+
+
 async def test_no_active_convention_is_refused_f07(provider):
     report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])],
                                                 convention="C03-0001"))
