@@ -6,7 +6,18 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationDefinitionNode, parse, validate
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    Visitor,
+    parse,
+    print_ast,
+    validate,
+    visit,
+)
 
 from ppas.schema.context import Context
 from ppas.services.errors import AccessDenied, ServiceError
@@ -34,25 +45,69 @@ class Operation:
     kind: str
 
 
+class _Spreads(Visitor):
+    """Collects the names of the fragments a node spreads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_args) -> None:
+        self.names.add(node.name.value)
+
+
+def _spread_names(node) -> set[str]:
+    spreads = _Spreads()
+    visit(node, spreads)
+    return spreads.names
+
+
+def _needed_fragments(operation: OperationDefinitionNode,
+                      fragments: dict[str, FragmentDefinitionNode]) -> list[FragmentDefinitionNode]:
+    """The fragments an operation uses, directly or through other fragments."""
+    needed: dict[str, FragmentDefinitionNode] = {}
+    pending = _spread_names(operation)
+    while pending:
+        name = pending.pop()
+        if name in needed or name not in fragments:
+            continue  # an unknown fragment is reported by validation
+        needed[name] = fragments[name]
+        pending |= _spread_names(fragments[name])
+    return [needed[name] for name in sorted(needed)]
+
+
 def load_operations(directory: Path, schema: strawberry.Schema) -> dict[str, Operation]:
-    """Parse and validate every document once; any invalid one stops start-up."""
-    operations: dict[str, Operation] = {}
+    """Parse and validate every operation once; any invalid one stops start-up.
+
+    Fragments may live in any file of the folder and are shared: each operation's document
+    is the operation plus the fragments it uses, so what runs per request stays small.
+    """
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    found: list[tuple[str, OperationDefinitionNode]] = []
     for path in sorted(directory.glob("*.graphql")):
-        source = path.read_text(encoding="utf-8")
         try:
-            document = parse(source)
+            document = parse(path.read_text(encoding="utf-8"))
         except GraphQLError as error:
             raise InvalidOperation(f"{path.name}: {error.message}") from error
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                if definition.name.value in fragments:
+                    raise InvalidOperation(
+                        f"{path.name}: fragment {definition.name.value} is defined twice")
+                fragments[definition.name.value] = definition
+            elif isinstance(definition, OperationDefinitionNode) and definition.name:
+                found.append((path.name, definition))
+    operations: dict[str, Operation] = {}
+    for file_name, definition in found:
+        name = definition.name.value
+        if name in operations:
+            raise InvalidOperation(f"{file_name}: operation {name} is defined twice")
+        document = DocumentNode(definitions=(definition, *_needed_fragments(definition, fragments)))
         errors = validate(schema._schema, document)
         if errors:
             details = "; ".join(e.message for e in errors)
-            raise InvalidOperation(f"{path.name} does not validate against the schema: {details}")
-        for definition in document.definitions:
-            if isinstance(definition, OperationDefinitionNode) and definition.name:
-                name = definition.name.value
-                if name in operations:
-                    raise InvalidOperation(f"{path.name}: operation {name} is defined twice")
-                operations[name] = Operation(name, source, definition.operation.value)
+            raise InvalidOperation(f"{file_name} does not validate against the schema: {details}")
+        operations[name] = Operation(name, print_ast(document), definition.operation.value)
     return operations
 
 
