@@ -21,6 +21,7 @@ and stores nothing.
 from __future__ import annotations
 
 import asyncio
+import copy
 import gzip
 import hashlib
 import io
@@ -56,7 +57,13 @@ from ppas.domain.file_names import (
     parse_file_name,
 )
 from ppas.domain.periods import Period, paris_date
-from ppas.domain.xml_safety import _VALIDATION_LOCK, SCHEMA_NAMESPACE, load_schema, reject_doctype
+from ppas.domain.xml_safety import (
+    _VALIDATION_LOCK,
+    SCHEMA_NAMESPACE,
+    load_schema,
+    load_streaming_schema,
+    reject_doctype,
+)
 from ppas.models import (
     Anomaly,
     Beneficiary,
@@ -91,7 +98,7 @@ BATCH_SIZE = 5000
 MAX_REPORTED_ANOMALIES = 1000  # a report lists this many; counts cover them all
 _READ_CHUNK = 64 * 1024
 _PROLOG_BYTES = 4096
-_LOCATE_MARGIN = 2000  # lines re-validated before the last one streamed, to locate an error
+_LOCATE_WINDOW = 1000  # lines validated at a time when looking for where a violation is
 _GZIP_MAGIC = b"\x1f\x8b"
 NOT_YOURS = "Ce fichier n'existe pas ou n'appartient pas à votre structure."
 LINE_NOT_YOURS = "Cette ligne n'existe pas ou n'appartient pas à un fichier de votre structure."
@@ -185,7 +192,6 @@ class _Header:
 @dataclass
 class _End:
     line_count: int
-    total: Decimal
     sha256: str
     size: int
     content: bytes  # gzip of the original bytes
@@ -335,49 +341,64 @@ def _has_entity_reference(source: IO[bytes]) -> bool:
     return False
 
 
-def _locate_schema_error(source: IO[bytes], good_lines: int, first_message: str) -> _Refused:
+def _locate_schema_error(source: IO[bytes], first_message: str) -> _Refused:
     """Find line and column of an XSD violation seen while streaming (libxml2 loses them there).
 
-    Parses again without the schema, keeping only the header and the current line, and
-    validates that small tree: the elements keep their original line numbers.
+    Parses again without the schema and validates, every _LOCATE_WINDOW lines, a copy of the
+    header and of the lines parsed since the last window: the copies keep their original line
+    numbers, and memory stays bounded by the window. Duplicate record numbers are found on the
+    way, before the window that holds the second one is validated.
     """
     schema = load_schema()
     source.seek(0)
-    parser_args = dict(events=("end",), tag=(NS + "ligne", NS + "lignes"), resolve_entities=False,
-                       no_network=True, load_dtd=False, huge_tree=False, encoding="utf-8")
     seen: dict[str, int] = {}
-    index = 0
-    last_line = 0
+    in_window = last_line = 0
     try:
-        for _, element in etree.iterparse(source, **parser_args):
-            if element.tag == NS + "lignes":
-                break
-            index += 1
-            last_line = element.sourceline or last_line
-            record = element.findtext(NS + "n-enregistrement")
-            if record is not None:
-                record = record.strip()
-                if record in seen:
-                    return _refusal("F05", f"le numéro d'enregistrement {record} figure déjà "
-                                           f"ligne {seen[record]} du fichier",
-                                    line=element.sourceline, column=1)
-                seen[record] = element.sourceline
-            # Events reach Python a parser buffer late: start a little before.
-            if index >= good_lines - _LOCATE_MARGIN:
-                errors = _tree_errors(schema, element.getroottree().getroot())
+        for _, element in etree.iterparse(
+                source, events=("end",), tag=(NS + "ligne", NS + "facturation"),
+                resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                remove_comments=True, remove_pis=True, encoding="utf-8"):
+            if element.tag == NS + "facturation":  # the whole document is parsed, nothing ahead
+                errors = _tree_errors(schema, element)
                 if errors:
                     return _schema_refusal(errors)
-            while element.getprevious() is not None:
-                del element.getparent()[0]
-        root = element.getroottree().getroot() if index else None
-        if root is not None:
-            errors = _tree_errors(schema, root)
-            if errors:
-                return _schema_refusal(errors)
+                break
+            last_line = element.sourceline or last_line
+            in_window += 1
+            record = (element.findtext(NS + "n-enregistrement") or "").strip()
+            if record in seen:
+                errors = _window_errors(schema, element)  # an earlier violation comes first
+                if errors:
+                    return _schema_refusal(errors)
+                return _refusal("F05", f"le numéro d'enregistrement {record} figure déjà "
+                                       f"ligne {seen[record]} du fichier",
+                                line=element.sourceline, column=1)
+            seen[record] = element.sourceline
+            if in_window >= _LOCATE_WINDOW:
+                errors = _window_errors(schema, element)
+                if errors:
+                    return _schema_refusal(errors)
+                # The current line stays: <lignes> is never empty when the document ends.
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+                in_window = 1
     except etree.XMLSyntaxError:
         pass
     return _refusal("F05", f"{first_message} (après la ligne {last_line} du fichier)",
                     line=last_line, column=0)
+
+
+def _window_errors(schema: etree.XMLSchema, line) -> list:
+    """XSD errors of a copy of the tree parsed so far, cut after `line`."""
+    # The parser may have started the elements after `line` already: they are cut from the
+    # copy (the tree itself must not change ahead of the parser).
+    lines = line.getparent()
+    document = copy.deepcopy(lines.getparent())
+    copied_lines = document[lines.getparent().index(lines)]
+    del copied_lines[lines.index(line) + 1:]
+    while copied_lines.getnext() is not None:
+        document.remove(copied_lines.getnext())
+    return _tree_errors(schema, document)
 
 
 def _tree_errors(schema: etree.XMLSchema, root) -> list:
@@ -408,20 +429,40 @@ def _name_text(element) -> str:
     return " ".join((element.text or "").split())
 
 
-def _line_facts(element) -> LineFacts:
-    # One pass over the children (each lxml child proxy and .text costs): the XSD fixed
-    # their order and count (10, or 11 with nb-heures-dimanche).
-    texts = [(child.text or "").strip() for child in element]
+def _line_texts(element) -> tuple[str, ...]:
+    """The stripped texts of a `<ligne>`'s children, in the order the XSD fixed."""
+    # One pass over the children (each lxml child proxy and .text costs). A tuple of str
+    # leaves the cyclic GC alone once the batch waits in the queue (a list or a dataclass
+    # would be scanned at every collection while it lives).
+    return tuple([(child.text or "").strip() for child in element])
+
+
+def _line_facts(texts: tuple[str, ...], decimals: dict[str, Decimal],
+                days: dict[str, date]) -> LineFacts:
+    """The typed values of one line; `decimals` and `days` convert each distinct text once."""
+    # 10 children, or 11 with nb-heures-dimanche (the XSD fixed order and count).
     if len(texts) == 11:
         rec, dos, nom, pre, deb, fin, heures, sunday_text, taux, part, montant = texts
-        sunday = Decimal(sunday_text)
+        sunday = decimals[sunday_text]
     else:
         rec, dos, nom, pre, deb, fin, heures, taux, part, montant = texts
         sunday_text, sunday = "0.00", None
     return LineFacts(
-        int(rec), dos, " ".join(nom.split()), " ".join(pre.split()), date.fromisoformat(deb),
-        date.fromisoformat(fin), Decimal(heures), sunday, Decimal(taux), Decimal(part),
-        Decimal(montant), (deb, fin, heures, sunday_text, taux, part, montant))
+        int(rec), dos, " ".join(nom.split()), " ".join(pre.split()), days[deb], days[fin],
+        decimals[heures], sunday, decimals[taux], decimals[part], Decimal(montant),
+        (deb, fin, heures, sunday_text, taux, part, montant))
+
+
+class _Converted(dict):
+    """text → value, converting a text the first time it is asked for."""
+
+    def __init__(self, convert) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, text: str):
+        value = self[text] = self.convert(text)
+        return value
 
 
 class _ParseWorker:
@@ -466,16 +507,19 @@ class _ParseWorker:
 
     def _parse(self) -> None:
         reader = _CountingReader(self.source, self.keep_content)
+        # Without the uniqueness of n-enregistrement (see load_streaming_schema): `records`
+        # checks it.
         context = etree.iterparse(
             reader, events=("end",), tag=(NS + "en-tete", NS + "ligne", NS + "facturation"),
-            schema=load_schema(),
+            schema=load_streaming_schema(),
             resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
             # Comments and processing instructions are valid anywhere but carry nothing:
             # dropped here, they cannot shift the fixed child positions _line_facts reads.
             remove_comments=True, remove_pis=True,
             encoding="utf-8")
-        batch: list[LineFacts] = []
-        count, total = 0, Decimal(0)
+        batch: list[tuple[str, ...]] = []
+        records: set[str] = set()  # valid record numbers are canonical: equal texts, equal values
+        count = 0
         header_seen = root_closed = False
         try:
             for _, element in context:
@@ -486,35 +530,47 @@ class _ParseWorker:
                     if not header_seen:  # the schema puts the header first; be safe anyway
                         raise _refusal("F05", "l'en-tête doit précéder les lignes",
                                        line=element.sourceline, column=1)
-                    facts = _line_facts(element)
+                    texts = _line_texts(element)
+                    if texts[0] in records:
+                        raise _Invalid(f"le numéro d'enregistrement {texts[0]} figure deux fois")
+                    records.add(texts[0])
+                    batch.append(texts)
                     count += 1
-                    total += facts.amount
-                    batch.append(facts)
                     if len(batch) >= BATCH_SIZE:
+                        self._raise_if_invalid(context)
                         self._put(("lines", batch))
                         batch = []
                 else:
                     if element.getroottree().docinfo.doctype:
                         raise _refusal("F04", "une déclaration DOCTYPE est présente")
+                    self._raise_if_invalid(context)
                     self._put(("header", self._check_header(element)))
                     header_seen = True
                 element.clear()
                 while element.getprevious() is not None:
                     del element.getparent()[0]
-        except etree.XMLSyntaxError as error:
+        except (etree.XMLSyntaxError, _Invalid) as error:
             # With the schema plugged in, libxml2 reports syntax errors poorly: look again.
             syntax = _syntax_error(self.source)
             if syntax is not None:
                 raise syntax from None
-            raise _locate_schema_error(self.source, count + 1, str(error.msg)) from None
+            raise _locate_schema_error(self.source, str(error.msg)) from None
         if not root_closed:
             raise _syntax_error(self.source) or _refusal(
                 "F04", "le fichier est tronqué (il s'arrête avant la fin du document)")
         if batch:
             self._put(("lines", batch))
         reader.drain()
-        self._put(("end", _End(count, total, reader.hash.hexdigest(), reader.size,
-                               reader.content())))
+        self._put(("end", _End(count, reader.hash.hexdigest(), reader.size, reader.content())))
+
+    @staticmethod
+    def _raise_if_invalid(context: etree.iterparse) -> None:
+        """Stop at the first XSD violation: nothing unchecked leaves the thread."""
+        # libxml2 goes on parsing after a validity error and lxml raises it only at the end
+        # of the document: its lines would be converted (int(), Decimal(), dates) unchecked.
+        errors = context.error_log.filter_from_errors()
+        if errors:
+            raise _Invalid(errors[0].message)
 
     def _check_header(self, header) -> _Header:
         values = {child.tag.removeprefix(NS): _text(child) for child in header}
@@ -561,6 +617,14 @@ class _Stopped(Exception):
     """The event loop gave up on this upload: the worker stops."""
 
 
+class _Invalid(Exception):
+    """The streaming validation found a violation; where it is, a second reading tells."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.msg = message
+
+
 # --------------------------------------------------------------------------- database facts
 
 
@@ -574,21 +638,20 @@ class _BatchFacts:
 
 
 async def _batch_facts(partner_id: int, caisse_id: int, convention_id: int,
-                       lines: Sequence[LineFacts], *, file_id: int | None = None,
+                       file_numbers: Iterable[str], *, file_id: int | None = None,
                        known: _BatchFacts | None = None) -> _BatchFacts:
     """What the checks of one batch need: at most 4 queries whatever the batch size.
 
     With `known` (the facts of the previous batches of the same file), only file numbers not
     seen yet are queried, and the result is merged into `known`.
     """
-    numbers = list({line.file_number for line in lines})
+    numbers = list(set(file_numbers))
     if known is not None:
         numbers = [n for n in numbers if n not in known.plans and n not in known.seen]
         if not numbers:
             return known
-        fresh = await _batch_facts(partner_id, caisse_id, convention_id, [
-            LineFacts(0, n, "", "", date.min, date.min, Decimal(0), None, Decimal(0), Decimal(0),
-                      Decimal(0)) for n in numbers], file_id=file_id)
+        fresh = await _batch_facts(partner_id, caisse_id, convention_id, numbers,
+                                   file_id=file_id)
         known.plans.update(fresh.plans)
         known.known_numbers |= fresh.known_numbers
         known.billed.update(fresh.billed)
@@ -662,15 +725,25 @@ class _Checked:
     anomaly_rows: list[tuple]  # (code, record, message)
     accepted: int
     accepted_amount: Decimal
+    total: Decimal  # of every line, for the header's montant-total (F08)
 
 
-def _check_batch(lines: Sequence[LineFacts], facts: _BatchFacts, *, file_id: int | None,
+def _typed_lines(texts: Iterable[tuple[str, ...]]) -> Iterable[LineFacts]:
+    """The LineFacts of a batch of `<ligne>` texts, one at a time (they die once checked)."""
+    # Rates, participations, hours and dates repeat from line to line: each distinct
+    # text of the batch is converted once.
+    decimals, days = _Converted(Decimal), _Converted(date.fromisoformat)
+    for line in texts:
+        yield _line_facts(line, decimals, days)
+
+
+def _check_batch(lines: Iterable[LineFacts], facts: _BatchFacts, *, file_id: int | None,
                  today: date, last_month: Period | None, in_file: dict[int, int],
                  as_text: bool = False) -> _Checked:
     """Check a batch (in a worker thread) and build its rows."""
     line_rows: list[tuple] = []
     anomaly_rows: list[tuple] = []
-    accepted, accepted_amount = 0, Decimal(0)
+    accepted, accepted_amount, total = 0, Decimal(0), Decimal(0)
     crossed = facts.crossed
     crossed_months: dict[int, int] = {}
     for key in crossed:  # plan → first crossed month index; later months count as crossed
@@ -680,6 +753,7 @@ def _check_batch(lines: Sequence[LineFacts], facts: _BatchFacts, *, file_id: int
     plans, billed = facts.plans, facts.billed
     accepted_status, anomaly_status = LineStatus.ACCEPTED.value, LineStatus.ANOMALY.value
     for line in lines:
+        total += line.amount
         group = plans.get(line.file_number)
         plan, found = check_line(
             line, group, today=today, last_month=last_month, billed=billed,
@@ -711,7 +785,7 @@ def _check_batch(lines: Sequence[LineFacts], facts: _BatchFacts, *, file_id: int
                 line.rate, line.participation, line.amount, status))
         for code, message in found:
             anomaly_rows.append((code, line.record, message))
-    return _Checked(line_rows, anomaly_rows, accepted, accepted_amount)
+    return _Checked(line_rows, anomaly_rows, accepted, accepted_amount, total)
 
 
 class _CrossedView:
@@ -872,6 +946,7 @@ async def _consume(worker: _ParseWorker, report: IngestReport, uploader: _Upload
     in_file: dict[int, int] = {}
     facts: _BatchFacts | None = None
     counts: Counter[str] = Counter()
+    total = Decimal(0)
     last_month = Period.parse(parsed.period) if parsed.period else None
     line_sql = anomaly_sql = None
     while True:
@@ -896,12 +971,13 @@ async def _consume(worker: _ParseWorker, report: IngestReport, uploader: _Upload
             if facts is None:
                 facts = _BatchFacts({}, set(), {}, set())
             facts = await _batch_facts(uploader.partner.id, uploader.partner.caisse_id,
-                                       header.convention_id, payload, file_id=file_id,
-                                       known=facts)
+                                       header.convention_id, (texts[1] for texts in payload),
+                                       file_id=file_id, known=facts)
             checked = await asyncio.to_thread(
-                _check_batch, payload, facts, file_id=file_id, today=today, last_month=last_month,
-                in_file=in_file,
+                _check_batch, _typed_lines(payload), facts, file_id=file_id, today=today,
+                last_month=last_month, in_file=in_file,
                 as_text=conn is not None and conn.capabilities.dialect == "sqlite")
+            total += checked.total
             report.line_count += len(payload)
             report.accepted_count += checked.accepted
             report.accepted_amount += checked.accepted_amount
@@ -919,21 +995,21 @@ async def _consume(worker: _ParseWorker, report: IngestReport, uploader: _Upload
         elif kind == "end":
             end: _End = payload
             report.sha256, report.size = end.sha256, end.size
-            report.total_amount = end.total
+            report.total_amount = total
             if header.declared_lines != end.line_count:
                 raise _refusal("F08", f"l'en-tête annonce {header.declared_lines} ligne(s), "
                                       f"le fichier en contient {end.line_count}")
-            if header.declared_total != end.total:
+            if header.declared_total != total:
                 raise _refusal("F08", f"l'en-tête annonce un montant total de "
                                       f"{header.declared_total} €, la somme des lignes fait "
-                                      f"{end.total} €")
+                                      f"{total} €")
             report.counts_by_code = dict(sorted(counts.items()))
             report.anomaly_count = sum(counts.values())
             report.uploaded_at = now
             if conn is not None:
                 await BillingFile.filter(id=file_id).using_db(conn).update(
                     sha256=end.sha256, content=end.content, line_count=end.line_count,
-                    accepted_count=report.accepted_count, total_amount=end.total)
+                    accepted_count=report.accepted_count, total_amount=total)
                 if report.anomaly_count:
                     m1, m2 = _mark(conn, 1), _mark(conn, 2)
                     await conn.execute_query(
@@ -1136,7 +1212,8 @@ async def rebill_line(user: User | None, line_id: int, values: RebillInput, *, n
             participation=_decimal(values.participation, "Participation", "participation"),
             amount=_decimal(values.amount, "Montant", "amount"))
         partner = await Partner.get(id=partner_id).using_db(conn)
-        batch = await _batch_facts(partner_id, partner.caisse_id, line.file.convention_id, [facts])
+        batch = await _batch_facts(partner_id, partner.caisse_id, line.file.convention_id,
+                                   [facts.file_number])
         last_month = Period.parse(line.file.period) if line.file.period else None
         checked = _check_batch([facts], batch, file_id=line.file_id, today=paris_date(now),
                                last_month=last_month, in_file={})

@@ -217,6 +217,36 @@ async def test_schema_violation_in_a_later_chunk_gives_its_line(provider, small_
 
 
 @pytest.mark.parametrize("damage", [
+    ("<nb-heures>12.50", "<nb-heures>12.505"),
+    ("<nb-heures>12.50", "<nb-heures>douze"),
+    ("-01</debut-periode>", "-32</debut-periode>"),
+    ("<n-enregistrement>5<", "<n-enregistrement>05<"),
+], ids=["three-decimals", "not-a-number", "no-such-date", "leading-zero"])
+async def test_a_violation_early_in_a_long_file_gives_its_line(provider, damage):
+    # Far more lines than a batch holds after the bad one: libxml2 keeps parsing after a
+    # validity error, the ingest must still stop there and cite the right line.
+    old, new = damage
+    lines = [ligne(n, provider.numbers[n % 6]) for n in range(1, 6001)]
+    lines[4] = lines[4].replace(old, new, 1)
+    data = billing_xml(provider, lines)
+    report = await submit(provider, data)
+    assert codes(report) == ["F05"], report.anomalies
+    assert "ligne 9," in report.anomalies[0].message, report.anomalies[0].message
+    assert await nothing_stored(provider)
+
+
+async def test_a_duplicate_far_from_its_first_use_gives_both_lines(provider):
+    lines = [ligne(n, provider.numbers[n % 6]) for n in range(1, 6001)]
+    lines[5999] = ligne(3, provider.numbers[0])
+    report = await submit(provider, billing_xml(provider, lines))
+    assert codes(report) == ["F05"], report.anomalies
+    message = report.anomalies[0].message
+    assert "numéro d'enregistrement 3 figure déjà ligne 7 " in message, message
+    assert "ligne 6004," in message, message
+    assert await nothing_stored(provider)
+
+
+@pytest.mark.parametrize("damage", [
     lambda xml: xml.replace('version="1"', 'version="2"'),
     lambda xml: xml.replace("</lignes>", "</lignes><extra>1</extra>"),
     lambda xml: xml.replace("<lignes>", "<lignes>texte libre"),
