@@ -71,8 +71,16 @@ class FormLine:
             form = await models.BillingForm.get(id=self.row.form_id).select_related("convention")
         return BillingForm.from_model(form)
 
+    # Sync when the use case already read the plan with its beneficiary (a saved line):
+    # graphql-core awaits whatever awaitable a resolver returns.
     @strawberry.field(description="La prise en charge facturée (taux, participation, heures prévues).")
-    async def care_plan(self, info: Info) -> CarePlan:
+    def care_plan(self, info: Info) -> CarePlan:
+        plan = self.row.care_plan
+        if isinstance(plan, models.CarePlan) and isinstance(plan.beneficiary, models.Beneficiary):
+            return CarePlan.from_model(plan, beneficiary=plan.beneficiary)
+        return self._load_care_plan(info)
+
+    async def _load_care_plan(self, info: Info) -> CarePlan:
         return CarePlan.from_model(await care_plan_loader(info.context).load(self.care_plan_id))
 
 
