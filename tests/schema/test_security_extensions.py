@@ -60,17 +60,32 @@ async def test_unexpected_errors_are_masked(app):
     assert GENERIC_MESSAGE.startswith("Une erreur inattendue")
 
 
-async def test_repeated_documents_are_validated_once(app, settings, db):
+async def test_repeated_documents_are_validated_once(client, sign_in):
     """The depth and alias rules must not defeat the validation cache (one validation per text)."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    token = await sign_in(client, "demouser", DEMO_PASSWORD)
+    query = "query RepeatedForCache { partner { name city } }"
+    cache = _get_validate_cache(256)
+    await _post(client, token, query)
+    before = cache.cache_info()
+    result = await _post(client, token, query)
+    after = cache.cache_info()
+    assert result["data"]["partner"]["name"]
+    assert after.hits == before.hits + 1 and after.misses == before.misses
+
+
+async def test_named_operations_run_the_document_parsed_at_start_up(app, settings, db):
+    """The UI's own operations are neither parsed nor validated again on each request."""
+    from strawberry.extensions.parser_cache import _get_parse_cache
     from strawberry.extensions.validation_cache import _get_validate_cache
 
     from ppas.models import User
     from ppas.schema.context import Context
 
-    cache = _get_validate_cache(256)
     context = Context(request=None, user=await User.get(login="demouser"), settings=settings)
-    await app.state.operations.run("PartnerHome", context)
-    before = cache.cache_info()
-    await app.state.operations.run("PartnerHome", context)
-    after = cache.cache_info()
-    assert after.hits == before.hits + 1 and after.misses == before.misses
+    parses, validations = _get_parse_cache(256).cache_info(), _get_validate_cache(256).cache_info()
+    data = await app.state.operations.run("PartnerHome", context)
+    assert data["partner"]["structureId"] == "21231300"
+    assert _get_parse_cache(256).cache_info() == parses
+    assert _get_validate_cache(256).cache_info() == validations
