@@ -22,11 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import fcntl
 import gzip
 import hashlib
 import io
+import logging
+import os
+import pickle
 import queue
 import re
+import subprocess
+import sys
 import threading
 import zlib
 from collections import Counter
@@ -61,7 +67,6 @@ from ppas.domain.xml_safety import (
     _VALIDATION_LOCK,
     SCHEMA_NAMESPACE,
     load_schema,
-    load_streaming_schema,
     reject_doctype,
 )
 from ppas.models import (
@@ -77,7 +82,7 @@ from ppas.models import (
     User,
 )
 from ppas.models.billing_file import AnomalyPhase, FileStatus, LineStatus
-from ppas.services import audit
+from ppas.services import audit, billing_file_stream
 from ppas.services.access import partner_id_of
 from ppas.services.errors import ServiceError
 
@@ -95,8 +100,13 @@ __all__ = [
 
 NS = "{" + SCHEMA_NAMESPACE + "}"
 BATCH_SIZE = 5000
+# From this size on, the file is parsed in a process of its own (about 3,000 lines; starting
+# it costs some 40 ms, the parsing of a 100,000-line file then stops sharing the GIL).
+PROCESS_FROM_BYTES = 1024 * 1024
 MAX_REPORTED_ANOMALIES = 1000  # a report lists this many; counts cover them all
-_READ_CHUNK = 64 * 1024
+_READ_CHUNK = billing_file_stream.READ_CHUNK
+_PIPE_BYTES = 1024 * 1024
+_log = logging.getLogger(__name__)
 _PROLOG_BYTES = 4096
 _LOCATE_WINDOW = 1000  # lines validated at a time when looking for where a violation is
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -187,14 +197,6 @@ class _Header:
     period: str | None
     declared_lines: int
     declared_total: Decimal
-
-
-@dataclass
-class _End:
-    line_count: int
-    sha256: str
-    size: int
-    content: bytes  # gzip of the original bytes
 
 
 async def _uploader(user: User | None) -> _Uploader:
@@ -418,23 +420,7 @@ def _french_schema_message(message: str) -> str:
     return f"le schéma facturation-1.xsd n'est pas respecté : {text}"
 
 
-# --------------------------------------------------------------------------- parse thread
-
-
-def _text(element) -> str:
-    return (element.text or "").strip()
-
-
-def _name_text(element) -> str:
-    return " ".join((element.text or "").split())
-
-
-def _line_texts(element) -> tuple[str, ...]:
-    """The stripped texts of a `<ligne>`'s children, in the order the XSD fixed."""
-    # One pass over the children (each lxml child proxy and .text costs). A tuple of str
-    # leaves the cyclic GC alone once the batch waits in the queue (a list or a dataclass
-    # would be scanned at every collection while it lives).
-    return tuple([(child.text or "").strip() for child in element])
+# --------------------------------------------------------------------------- parse workers
 
 
 def _line_facts(texts: tuple[str, ...], decimals: dict[str, Decimal],
@@ -465,23 +451,22 @@ class _Converted(dict):
         return value
 
 
-class _ParseWorker:
-    """Runs in a thread: streams and validates the file, checks the header, sends batches."""
+_TERMINAL_ITEMS = frozenset({"end", "refused", "invalid", "truncated", "crash"})
 
-    def __init__(self, source: IO[bytes], *, name: str, parsed: ParsedFileName,
-                 uploader: _Uploader, today: date, keep_content: bool) -> None:
+
+class _Stopped(Exception):
+    """The event loop gave up on this upload: the worker stops."""
+
+
+class _Worker:
+    """Streams the file (billing_file_stream) off the event loop and queues its items."""
+
+    def __init__(self, source: IO[bytes], keep_content: bool) -> None:
         self.source = source
-        self.name = name
-        self.parsed = parsed
-        self.uploader = uploader
-        self.today = today
-        self.keep_content = keep_content
+        self.reader = _CountingReader(source, keep_content)
         self.out: queue.Queue = queue.Queue(maxsize=2)
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"ingest {name}", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
+        self.threads: list[threading.Thread] = []
 
     def _put(self, item: tuple) -> None:
         while not self.stop.is_set():
@@ -492,137 +477,167 @@ class _ParseWorker:
                 continue
         raise _Stopped
 
+    def _thread(self, target, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def alive(self) -> bool:
+        return any(thread.is_alive() for thread in self.threads)
+
+    def read_to_the_end(self) -> None:
+        """Wait until the reader has hashed (and compressed) the whole source."""
+
+    def close(self) -> None:
+        """Stop and wait (in a thread: joins block). The source is free again afterwards."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(30)
+
+
+class _ParseThread(_Worker):
+    """Parses in a thread of this process: small files, for which starting a process costs more."""
+
+    def start(self) -> None:
+        self._thread(self._run, "ingest parse")
+
+    def _put_drained(self, item: tuple) -> None:
+        if item[0] == "end":
+            self.reader.drain()  # what follows the root counts in the hash and size too
+        self._put(item)
+
     def _run(self) -> None:
         try:
-            self._parse()
+            billing_file_stream.run(self.reader, BATCH_SIZE, self._put_drained)
         except _Stopped:
             pass
-        except _Refused as refused:
-            self._put(("refused", refused))
         except BaseException as error:  # noqa: BLE001 - handed over to the event loop
             try:
                 self._put(("crash", error))
             except _Stopped:
                 pass
 
-    def _parse(self) -> None:
-        reader = _CountingReader(self.source, self.keep_content)
-        # Without the uniqueness of n-enregistrement (see load_streaming_schema): `records`
-        # checks it.
-        context = etree.iterparse(
-            reader, events=("end",), tag=(NS + "en-tete", NS + "ligne", NS + "facturation"),
-            schema=load_streaming_schema(),
-            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-            # Comments and processing instructions are valid anywhere but carry nothing:
-            # dropped here, they cannot shift the fixed child positions _line_facts reads.
-            remove_comments=True, remove_pis=True,
-            encoding="utf-8")
-        batch: list[tuple[str, ...]] = []
-        records: set[str] = set()  # valid record numbers are canonical: equal texts, equal values
-        count = 0
-        header_seen = root_closed = False
+
+class _ParseProcess(_Worker):
+    """Parses in a process of its own (large files): the file goes to its stdin from a thread
+    that also hashes and compresses it; another thread queues the items it sends back.
+    """
+
+    def start(self) -> None:
+        # The child finds the packages where this process found them.
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", billing_file_stream.__name__, str(BATCH_SIZE)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        # Pipes of 1 MiB (Linux; 64 KiB otherwise) and writes of 1 MiB: the threads here
+        # get the GIL every few milliseconds only, the child must not wait on them.
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+            except (AttributeError, OSError):
+                pass
+        self._thread(self._feed, "ingest feed")
+        self._thread(self._relay, "ingest relay")
+
+    def read_to_the_end(self) -> None:
+        self.threads[0].join()  # the feeder: the child reads its stdin to the end
+
+    def _feed(self) -> None:
+        writing = True
         try:
-            for _, element in context:
-                if element.tag == NS + "facturation":
-                    root_closed = True
-                    continue
-                if element.tag == NS + "ligne":
-                    if not header_seen:  # the schema puts the header first; be safe anyway
-                        raise _refusal("F05", "l'en-tête doit précéder les lignes",
-                                       line=element.sourceline, column=1)
-                    texts = _line_texts(element)
-                    if texts[0] in records:
-                        raise _Invalid(f"le numéro d'enregistrement {texts[0]} figure deux fois")
-                    records.add(texts[0])
-                    batch.append(texts)
-                    count += 1
-                    if len(batch) >= BATCH_SIZE:
-                        self._raise_if_invalid(context)
-                        self._put(("lines", batch))
-                        batch = []
-                else:
-                    if element.getroottree().docinfo.doctype:
-                        raise _refusal("F04", "une déclaration DOCTYPE est présente")
-                    self._raise_if_invalid(context)
-                    self._put(("header", self._check_header(element)))
-                    header_seen = True
-                element.clear()
-                while element.getprevious() is not None:
-                    del element.getparent()[0]
-        except (etree.XMLSyntaxError, _Invalid) as error:
-            # With the schema plugged in, libxml2 reports syntax errors poorly: look again.
-            syntax = _syntax_error(self.source)
-            if syntax is not None:
-                raise syntax from None
-            raise _locate_schema_error(self.source, str(error.msg)) from None
-        if not root_closed:
-            raise _syntax_error(self.source) or _refusal(
-                "F04", "le fichier est tronqué (il s'arrête avant la fin du document)")
-        if batch:
-            self._put(("lines", batch))
-        reader.drain()
-        self._put(("end", _End(count, reader.hash.hexdigest(), reader.size, reader.content())))
+            while not self.stop.is_set() and (data := self.reader.read(_PIPE_BYTES)):
+                if writing:
+                    try:
+                        self.process.stdin.write(data)
+                    except (BrokenPipeError, ValueError):
+                        writing = False  # the child stopped early (refusal): hash on anyway
+        finally:
+            try:
+                self.process.stdin.close()
+            except BrokenPipeError:
+                pass
 
-    @staticmethod
-    def _raise_if_invalid(context: etree.iterparse) -> None:
-        """Stop at the first XSD violation: nothing unchecked leaves the thread."""
-        # libxml2 goes on parsing after a validity error and lxml raises it only at the end
-        # of the document: its lines would be converted (int(), Decimal(), dates) unchecked.
-        errors = context.error_log.filter_from_errors()
-        if errors:
-            raise _Invalid(errors[0].message)
+    def _relay(self) -> None:
+        try:
+            while True:
+                try:
+                    item = pickle.load(self.process.stdout)  # our own child: trusted
+                except EOFError:
+                    item = ("crash", RuntimeError(
+                        f"the parse process stopped (exit status {self.process.wait()})"))
+                if item[0] == "crash" and isinstance(item[1], str):
+                    item = ("crash", RuntimeError(f"the parse process failed: {item[1]}"))
+                self._put(item)
+                if item[0] in _TERMINAL_ITEMS:
+                    return
+        except _Stopped:
+            pass
 
-    def _check_header(self, header) -> _Header:
-        values = {child.tag.removeprefix(NS): _text(child) for child in header}
-        name, parsed, uploader = self.name, self.parsed, self.uploader
-        if values["rf-borfact"] != name:
-            raise _refusal("F03", f"rf-borfact contient « {values['rf-borfact']} », "
-                                  f"le fichier s'appelle « {name} »")
-        problems = []
-        for tag, expected, label in (("code-caisse", parsed.caisse_code, "le code caisse"),
-                                     ("id-structure", parsed.structure_id, "l'identifiant de structure"),
-                                     ("code-prestation", parsed.prestation_code, "le code prestation")):
-            if values[tag] != expected:
-                problems.append(f"{label} de l'en-tête ({values[tag]}) diffère de celui du nom "
-                                f"du fichier ({expected})")
-        if parsed.kind == "amd":
-            if "echeance" not in values:
-                problems.append("un fichier d'aide ménagère à domicile doit indiquer l'échéance "
-                                "(balise echeance), pas une date d'envoi")
-            elif values["echeance"] != parsed.period:
-                problems.append(f"l'échéance de l'en-tête ({values['echeance']}) diffère de celle "
-                                f"du nom du fichier ({parsed.period})")
-        else:
-            if "date-envoi" not in values:
-                problems.append("un fichier d'une autre prestation doit indiquer la date d'envoi "
-                                "(balise date-envoi), pas une échéance")
-            elif values["date-envoi"] != parsed.send_date.isoformat():
-                problems.append(f"la date d'envoi de l'en-tête ({values['date-envoi']}) diffère de "
-                                f"celle du nom du fichier ({parsed.send_date:%d/%m/%Y})")
-        if problems:
-            raise _refusal("F06", " ; ".join(problems))
-        number = values["n-convention"]
-        convention = next((c for c in uploader.conventions if c.number == number), None)
-        if convention is None or convention.prestation_code != values["code-prestation"]:
-            raise _refusal("F07", f"la convention {number} n'est pas une convention de votre "
-                                  f"structure pour la prestation {values['code-prestation']}")
-        if not _active_on(convention, self.today):
-            raise _refusal("F07", f"la convention {number} n'est pas en cours "
-                                  f"(état : {convention.status.value})")
-        return _Header(convention.id, convention, values.get("echeance"),
-                       int(values["nb-lignes"]), Decimal(values["montant-total"]))
+    def close(self) -> None:
+        self.stop.set()
+        if self.process.poll() is None:
+            self.process.kill()
+        super().close()
+        self.process.wait()
+        self.process.stdout.close()
 
 
-class _Stopped(Exception):
-    """The event loop gave up on this upload: the worker stops."""
+def _worker_for(source: IO[bytes], size: int, keep_content: bool) -> _Worker:
+    if size >= PROCESS_FROM_BYTES:
+        return _ParseProcess(source, keep_content)
+    return _ParseThread(source, keep_content)
 
 
-class _Invalid(Exception):
-    """The streaming validation found a violation; where it is, a second reading tells."""
+def _check_header(values: dict[str, str], name: str, parsed: ParsedFileName,
+                  uploader: _Uploader, today: date) -> _Header:
+    """F03, F06 and F07 from the header's texts (already valid against the XSD)."""
+    if values["rf-borfact"] != name:
+        raise _refusal("F03", f"rf-borfact contient « {values['rf-borfact']} », "
+                              f"le fichier s'appelle « {name} »")
+    problems = []
+    for tag, expected, label in (("code-caisse", parsed.caisse_code, "le code caisse"),
+                                 ("id-structure", parsed.structure_id, "l'identifiant de structure"),
+                                 ("code-prestation", parsed.prestation_code, "le code prestation")):
+        if values[tag] != expected:
+            problems.append(f"{label} de l'en-tête ({values[tag]}) diffère de celui du nom "
+                            f"du fichier ({expected})")
+    if parsed.kind == "amd":
+        if "echeance" not in values:
+            problems.append("un fichier d'aide ménagère à domicile doit indiquer l'échéance "
+                            "(balise echeance), pas une date d'envoi")
+        elif values["echeance"] != parsed.period:
+            problems.append(f"l'échéance de l'en-tête ({values['echeance']}) diffère de celle "
+                            f"du nom du fichier ({parsed.period})")
+    else:
+        if "date-envoi" not in values:
+            problems.append("un fichier d'une autre prestation doit indiquer la date d'envoi "
+                            "(balise date-envoi), pas une échéance")
+        elif values["date-envoi"] != parsed.send_date.isoformat():
+            problems.append(f"la date d'envoi de l'en-tête ({values['date-envoi']}) diffère de "
+                            f"celle du nom du fichier ({parsed.send_date:%d/%m/%Y})")
+    if problems:
+        raise _refusal("F06", " ; ".join(problems))
+    number = values["n-convention"]
+    convention = next((c for c in uploader.conventions if c.number == number), None)
+    if convention is None or convention.prestation_code != values["code-prestation"]:
+        raise _refusal("F07", f"la convention {number} n'est pas une convention de votre "
+                              f"structure pour la prestation {values['code-prestation']}")
+    if not _active_on(convention, today):
+        raise _refusal("F07", f"la convention {number} n'est pas en cours "
+                              f"(état : {convention.status.value})")
+    return _Header(convention.id, convention, values.get("echeance"),
+                   int(values["nb-lignes"]), Decimal(values["montant-total"]))
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.msg = message
+
+def _where_invalid(source: IO[bytes], message: str) -> _Refused:
+    """The refusal of a file the streaming found invalid: F04 when not well-formed, else F05."""
+    # With the schema plugged in, libxml2 reports syntax errors poorly: look again.
+    return _syntax_error(source) or _locate_schema_error(source, message)
+
+
+def _where_truncated(source: IO[bytes]) -> _Refused:
+    return _syntax_error(source) or _refusal(
+        "F04", "le fichier est tronqué (il s'arrête avant la fin du document)")
 
 
 # --------------------------------------------------------------------------- database facts
@@ -901,8 +916,7 @@ def _megabytes(size: int) -> str:
 async def _ingest(report: IngestReport, uploader: _Uploader, source: IO[bytes],
                   parsed: ParsedFileName, today: date, now: datetime, *, dry_run: bool,
                   key: str | None, user: User | None, ip: str) -> None:
-    worker = _ParseWorker(source, name=report.name, parsed=parsed, uploader=uploader, today=today,
-                          keep_content=not dry_run)
+    worker = _worker_for(source, _upload_size(source), keep_content=not dry_run)
     worker.start()
     try:
         if dry_run:
@@ -921,11 +935,10 @@ async def _ingest(report: IngestReport, uploader: _Uploader, source: IO[bytes],
                                    object_id=report.file_id, ip=ip, name=report.name,
                                    lines=report.line_count, accepted=report.accepted_count)
     finally:
-        worker.stop.set()
-        await asyncio.to_thread(worker.thread.join, 30)
+        await asyncio.to_thread(worker.close)
 
 
-async def _next_item(worker: _ParseWorker) -> tuple:
+async def _next_item(worker: _Worker) -> tuple:
     while True:
         try:
             return worker.out.get_nowait()
@@ -934,11 +947,11 @@ async def _next_item(worker: _ParseWorker) -> tuple:
         try:
             return await asyncio.to_thread(worker.out.get, True, 0.5)
         except queue.Empty:
-            if not worker.thread.is_alive() and worker.out.empty():
+            if not worker.alive() and worker.out.empty():
                 raise RuntimeError("the parse worker stopped without a result") from None
 
 
-async def _consume(worker: _ParseWorker, report: IngestReport, uploader: _Uploader, conn,
+async def _consume(worker: _Worker, report: IngestReport, uploader: _Uploader, conn,
                    today: date, now: datetime, parsed: ParsedFileName,
                    key: str | None = None, user: User | None = None) -> None:
     header: _Header | None = None
@@ -950,13 +963,18 @@ async def _consume(worker: _ParseWorker, report: IngestReport, uploader: _Upload
     last_month = Period.parse(parsed.period) if parsed.period else None
     line_sql = anomaly_sql = None
     while True:
-        kind, payload = await _next_item(worker)
+        kind, *payload = await _next_item(worker)
         if kind == "refused":
-            raise payload
+            raise _Refused(*payload)
         if kind == "crash":
-            raise payload
+            raise payload[0]
+        if kind in ("invalid", "truncated"):
+            await asyncio.to_thread(worker.close)  # the source is read again from the start
+            if kind == "invalid":
+                raise await asyncio.to_thread(_where_invalid, worker.source, payload[0])
+            raise await asyncio.to_thread(_where_truncated, worker.source)
         if kind == "header":
-            header = payload
+            header = _check_header(payload[0], report.name, parsed, uploader, today)
             report.period = header.period
             if conn is not None:
                 row = await BillingFile.create(
@@ -968,6 +986,7 @@ async def _consume(worker: _ParseWorker, report: IngestReport, uploader: _Upload
                 line_sql = _insert_sql(conn, "billing_line", _LINE_COLUMNS)
                 anomaly_sql = _insert_sql(conn, "anomaly", _ANOMALY_COLUMNS)
         elif kind == "lines":
+            payload = payload[0]
             if facts is None:
                 facts = _BatchFacts({}, set(), {}, set())
             facts = await _batch_facts(uploader.partner.id, uploader.partner.caisse_id,
@@ -993,12 +1012,16 @@ async def _consume(worker: _ParseWorker, report: IngestReport, uploader: _Upload
                         (code, AnomalyPhase.BILLING.value, file_id, record, message, now)
                         for code, record, message in checked.anomaly_rows])
         elif kind == "end":
-            end: _End = payload
-            report.sha256, report.size = end.sha256, end.size
+            line_count, parse_peak_rss = payload
+            if isinstance(worker, _ParseProcess):
+                _log.debug("parse process: %d lines, peak RSS %.1f MB", line_count,
+                           parse_peak_rss)
+            await asyncio.to_thread(worker.read_to_the_end)
+            report.sha256, report.size = worker.reader.hash.hexdigest(), worker.reader.size
             report.total_amount = total
-            if header.declared_lines != end.line_count:
+            if header.declared_lines != line_count:
                 raise _refusal("F08", f"l'en-tête annonce {header.declared_lines} ligne(s), "
-                                      f"le fichier en contient {end.line_count}")
+                                      f"le fichier en contient {line_count}")
             if header.declared_total != total:
                 raise _refusal("F08", f"l'en-tête annonce un montant total de "
                                       f"{header.declared_total} €, la somme des lignes fait "
@@ -1008,7 +1031,7 @@ async def _consume(worker: _ParseWorker, report: IngestReport, uploader: _Upload
             report.uploaded_at = now
             if conn is not None:
                 await BillingFile.filter(id=file_id).using_db(conn).update(
-                    sha256=end.sha256, content=end.content, line_count=end.line_count,
+                    sha256=report.sha256, content=worker.reader.content(), line_count=line_count,
                     accepted_count=report.accepted_count, total_amount=total)
                 if report.anomaly_count:
                     m1, m2 = _mark(conn, 1), _mark(conn, 2)

@@ -56,6 +56,13 @@ async def provider(db):
     return await make_provider()
 
 
+@pytest.fixture(autouse=True, params=["thread", "process"])
+def parse_in(request, monkeypatch):
+    """Every test runs with the file parsed in a thread and in a process of its own."""
+    monkeypatch.setattr(billing_ingest, "PROCESS_FROM_BYTES",
+                        0 if request.param == "process" else 1 << 40)
+
+
 # --------------------------------------------------------------------------- accepted
 
 
