@@ -71,12 +71,10 @@ from ppas.domain.xml_safety import (
 )
 from ppas.models import (
     Anomaly,
-    Beneficiary,
     BillingFile,
     BillingLine,
     Convention,
     ConventionStatus,
-    FormLine,
     FormStatus,
     Partner,
     User,
@@ -673,10 +671,11 @@ async def _batch_facts(partner_id: int, caisse_id: int, convention_id: int,
         known.crossed |= fresh.crossed
         known.seen.update(numbers)
         return known
-    # Plain SQL: the ORM's per-value conversions (datetimes above all) cost more than the query.
+    # Plain SQL: the ORM's per-value conversions (datetimes above all) and its building of
+    # 5,000-value IN lists cost more than the queries, on the event loop.
     conn = connections.get("default")
     postgres = conn.capabilities.dialect == "postgres"
-    numbers_sql = "= ANY($3)" if postgres else f"IN ({', '.join('?' for _ in numbers)})"
+    numbers_sql = _in_sql(postgres, 3, numbers)
     marks = ("$1", "$2") if postgres else ("?", "?")
     _, rows = await conn.execute_query(
         "SELECT cp.id, b.file_number, cp.start_date, cp.end_date, cp.notified_at IS NOT NULL, "
@@ -695,23 +694,36 @@ async def _batch_facts(partner_id: int, caisse_id: int, convention_id: int,
             pid, _day(start), _day(end), bool(notified), paris_date(closed) if closed else None,
             _dec(hours), _dec(rate), _dec(part), _dec(sunday)))
     missing = [n for n in numbers if n not in plans]
-    known = set(await Beneficiary.filter(caisse_id=caisse_id, file_number__in=missing)
-                .values_list("file_number", flat=True)) if missing else set()
+    known: set[str] = set()
+    if missing:
+        _, rows = await conn.execute_query(
+            f'SELECT file_number FROM "beneficiary" WHERE caisse_id = {marks[0]} '
+            f"AND file_number {_in_sql(postgres, 2, missing)}",
+            [caisse_id, missing] if postgres else [caisse_id, *missing])
+        known = {row[0] for row in rows}
     plan_ids = [p.id for group in plans.values() for p in group]
     billed: dict[int, BilledBefore] = {}
     crossed: set[int] = set()
     if plan_ids:
-        earlier_lines = BillingLine.filter(care_plan_id__in=plan_ids, status=LineStatus.ACCEPTED,
-                                           file__status=FileStatus.ACCEPTED)
-        if file_id is not None:  # the file being written: its own lines are checked in memory
-            earlier_lines = earlier_lines.exclude(file_id=file_id)
-        for pid, start, record, file_name in await earlier_lines.values_list("care_plan_id", "period_start", "record_number", "file__name"):
-            billed.setdefault(billed_key(pid, month_index(start)),
+        ids_sql = _in_sql(postgres, 1, plan_ids)
+        ids_args = [plan_ids] if postgres else list(plan_ids)
+        # The file being written is left out: its own lines are checked in memory.
+        own_file = f"AND l.file_id <> {'$2' if postgres else '?'} " if file_id is not None else ""
+        _, rows = await conn.execute_query(
+            'SELECT l.care_plan_id, l.period_start, l.record_number, f.name FROM "billing_line" l '
+            'JOIN "billing_file" f ON f.id = l.file_id '
+            f"WHERE l.care_plan_id {ids_sql} {own_file}"
+            f"AND l.status = '{LineStatus.ACCEPTED.value}' "
+            f"AND f.status = '{FileStatus.ACCEPTED.value}'",
+            ids_args + ([file_id] if file_id is not None else []))
+        for pid, start, record, file_name in rows:
+            billed.setdefault(billed_key(pid, month_index(_day(start))),
                               BilledBefore(str(record), f"fichier {file_name}"))
-        for pid, period, position, crossed_out, status, hours in await FormLine.filter(
-                care_plan_id__in=plan_ids,
-        ).values_list("care_plan_id", "form__period", "position", "crossed_out", "form__status",
-                      "hours"):
+        _, rows = await conn.execute_query(
+            "SELECT fl.care_plan_id, f.period, fl.position, fl.crossed_out, f.status, fl.hours "
+            'FROM "form_line" fl JOIN "billing_form" f ON f.id = fl.form_id '
+            f"WHERE fl.care_plan_id {ids_sql}", ids_args)
+        for pid, period, position, crossed_out, status, hours in rows:
             month = Period.parse(period)
             if crossed_out:
                 crossed.add(billed_key(pid, month_index(month)))
@@ -720,6 +732,11 @@ async def _batch_facts(partner_id: int, caisse_id: int, convention_id: int,
                     f"{position} du formulaire en ligne de {month.label_fr}",
                     f"le formulaire en ligne de {month.label_fr}"))
     return _BatchFacts(plans, known, billed, crossed, set(numbers))
+
+
+def _in_sql(postgres: bool, index: int, values: Sequence) -> str:
+    """`IN (?, …)` on SQLite, `= ANY($index)` (one array parameter) on PostgreSQL."""
+    return f"= ANY(${index})" if postgres else f"IN ({', '.join('?' for _ in values)})"
 
 
 def _day(value: Any) -> date | None:
