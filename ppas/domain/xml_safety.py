@@ -24,7 +24,8 @@ __all__ = [
 SCHEMA_NAMESPACE = "urn:ppas:facturation:1"
 _SCHEMA_FILE = "facturation-1.xsd"
 _XS = "{http://www.w3.org/2001/XMLSchema}"
-RECORD_NUMBER_UNIQUE = "numero-enregistrement-unique"  # the xs:unique the streaming schema leaves out
+# The xs:unique that the streaming schema leaves out.
+RECORD_NUMBER_UNIQUE = "numero-enregistrement-unique"
 
 # One shared XMLSchema object keeps its error log between calls: validate under a lock.
 _VALIDATION_LOCK = threading.Lock()

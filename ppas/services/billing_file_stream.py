@@ -21,7 +21,6 @@ from typing import IO
 
 from lxml import etree
 
-from ppas.domain.billing_lines import line_message
 from ppas.domain.xml_safety import SCHEMA_NAMESPACE, load_streaming_schema
 
 __all__ = ["NS", "READ_CHUNK", "StreamRefused", "line_texts", "stream_file"]
@@ -33,10 +32,14 @@ READ_CHUNK = 64 * 1024
 class StreamRefused(Exception):
     """A file-level anomaly found while streaming (code and French message)."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, detail: str, **params: object) -> None:
+        # Imported here: the catalog and the periods it pulls in would add a sixth to the
+        # start of every parse process, for two rare refusals.
+        from ppas.domain.billing_lines import line_message
+
         self.code = code
-        self.message = message
+        self.message = line_message(code, detail, **params)
+        super().__init__(self.message)
 
 
 class _Invalid(Exception):
@@ -90,9 +93,8 @@ def stream_file(reader: IO[bytes], batch_size: int, put: Callable[[tuple], None]
                 continue
             if element.tag == NS + "ligne":
                 if not header_seen:  # the schema puts the header first; be safe anyway
-                    raise StreamRefused("F05", line_message(
-                        "F05", "l'en-tête doit précéder les lignes", line=element.sourceline,
-                        column=1))
+                    raise StreamRefused("F05", "l'en-tête doit précéder les lignes",
+                                        line=element.sourceline, column=1)
                 texts = line_texts(element)
                 if texts[0] in records:
                     raise _Invalid(f"le numéro d'enregistrement {texts[0]} figure deux fois")
@@ -105,8 +107,7 @@ def stream_file(reader: IO[bytes], batch_size: int, put: Callable[[tuple], None]
                     batch = []
             else:
                 if element.getroottree().docinfo.doctype:
-                    raise StreamRefused("F04", line_message(
-                        "F04", "une déclaration DOCTYPE est présente"))
+                    raise StreamRefused("F04", "une déclaration DOCTYPE est présente")
                 _raise_if_invalid(context)
                 put(("header", {child.tag.removeprefix(NS): (child.text or "").strip()
                                 for child in element}))
@@ -125,6 +126,15 @@ def stream_file(reader: IO[bytes], batch_size: int, put: Callable[[tuple], None]
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far."""
+    # Linux's ru_maxrss keeps, after exec, the peak of the web process this one was forked
+    # from; VmHWM is this program's own.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

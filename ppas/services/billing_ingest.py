@@ -4,12 +4,15 @@ The flow of one upload (`submit_file`):
 
 1. who asks, Idempotency-Key replay, name (F01, F02, F06), size cap and empty file (F08),
    DOCTYPE and encoding (F04) — before any parsing;
-2. a worker thread streams the file through lxml's iterparse with the XSD plugged into
-   the parser (F04/F05 as it goes, nothing but the current line in memory), checks the
-   header (F03, F06, F07) and hands the lines over in batches;
-3. on the event loop, each batch gets the database facts it needs (care plans of its file
-   numbers, what was billed before by file or by form) with a few queries, is checked
-   (L01–L08, in a thread) and inserted with one executemany per table;
+2. billing_file_stream streams the file through lxml's iterparse with the XSD plugged into
+   the parser (F04/F05 as it goes, nothing but the current line in memory) and hands the
+   header and the lines' texts over in batches: in a thread for small files, in a process of
+   its own from PROCESS_FROM_BYTES on (no GIL shared with the event loop and the database);
+   a violation is then located by a second reading (true line and column);
+3. on the event loop, the header is checked (F03, F06, F07); each batch gets the database
+   facts it needs (care plans of its file numbers, what was billed before by file or by
+   form) with a few queries, is checked (L01–L08, in a thread) and inserted with one
+   executemany per table;
 4. at the end, the header totals (F08) are compared, the file row gets its bytes (gzip of
    the original, sha256 of the original) and counts. Everything but the refusal record
    happens in ONE transaction: a refusal or a crash halfway leaves nothing and the name free.
@@ -97,7 +100,7 @@ __all__ = [
 ]
 
 NS = "{" + SCHEMA_NAMESPACE + "}"
-BATCH_SIZE = 5000
+BATCH_SIZE = 2500
 # From this size on, the file is parsed in a process of its own (about 3,000 lines; starting
 # it costs some 40 ms, the parsing of a 100,000-line file then stops sharing the GIL).
 PROCESS_FROM_BYTES = 1024 * 1024
@@ -1032,7 +1035,7 @@ async def _consume(worker: _Worker, report: IngestReport, uploader: _Uploader, c
             line_count, parse_peak_rss = payload
             if isinstance(worker, _ParseProcess):
                 _log.debug("parse process: %d lines, peak RSS %.1f MB", line_count,
-                           parse_peak_rss)
+                           parse_peak_rss, extra={"parse_peak_rss_mb": parse_peak_rss})
             await asyncio.to_thread(worker.read_to_the_end)
             report.sha256, report.size = worker.reader.hash.hexdigest(), worker.reader.size
             report.total_amount = total
