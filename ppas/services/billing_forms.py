@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from ppas.domain.billing_form import (
@@ -41,6 +41,7 @@ from ppas.models import (
     Partner,
     User,
 )
+from ppas.models.prepared import PreparedQuery
 from ppas.services import audit
 from ppas.services.access import partner_id_of
 from ppas.services.errors import AccessDenied, ServiceError
@@ -333,10 +334,17 @@ async def open_form(user: User | None, convention_id: int, period_text: str,
 # --------------------------------------------------------------------------- lines
 
 
+# Every autosave runs it: built once (see PreparedQuery). The beneficiary comes along, so
+# the saved line is shown with its name with no other query.
+_OWN_LINE = PreparedQuery(
+    lambda line_id, partner_id: FormLine.filter(
+        id=line_id, form__convention__partner_id=partner_id).select_related(
+        "form__convention", "care_plan__beneficiary").limit(1),
+    line_id=-101, partner_id=-102)
+
+
 async def _own_line(line_id: int, partner_id: int) -> FormLine:
-    # The beneficiary comes along: the saved line is shown with its name, with no other query.
-    line = await FormLine.filter(id=line_id, form__convention__partner_id=partner_id).select_related(
-        "form__convention", "care_plan__beneficiary").first()
+    line = await _OWN_LINE.first(line_id=line_id, partner_id=partner_id)
     if line is None:
         raise AccessDenied(LINE_NOT_YOURS)
     return line
@@ -349,11 +357,26 @@ async def get_line(user: User | None, line_id: int) -> FormLine | None:
         "form__convention").first()
 
 
+def _validated(form: BillingForm) -> ServiceError:
+    return ServiceError(
+        f"Le formulaire de {Period.parse(form.period).label_fr} est validé : ses lignes ne "
+        "peuvent plus être modifiées. Annulez la validation le jour même pour le corriger.")
+
+
 def _require_open(form: BillingForm) -> None:
     if form.status != FormStatus.OPEN:
-        raise ServiceError(
-            f"Le formulaire de {Period.parse(form.period).label_fr} est validé : ses lignes ne "
-            "peuvent plus être modifiées. Annulez la validation le jour même pour le corriger.")
+        raise _validated(form)
+
+
+async def _hold_open_form(form: BillingForm) -> None:
+    """In a line's transaction: the form is still open, and stays open until the commit.
+
+    On PostgreSQL the row lock waits for a validation under way, and keeps one from
+    starting before this write commits (validation locks the row FOR UPDATE).
+    """
+    if await BillingForm.filter(id=form.id, status=FormStatus.OPEN).select_for_update(
+            no_key=True).first() is None:
+        raise _validated(form)
 
 
 def _terms(line: FormLine) -> PlanTerms:
@@ -391,36 +414,42 @@ async def save_line(user: User | None, line_id: int, hours: str | None, sunday_h
         entry = parse_entry(hours, sunday_hours)
     except EntryError as error:
         raise ServiceError(error.message, field=error.field) from error
-    async with in_transaction():
-        line = await _own_line(line_id, partner_id)
-        _require_open(line.form)
-        terms = _terms(line)
-        typed_hours, typed_sunday = (hours or "").strip(), (sunday_hours or "").strip()
-        if line.crossed_out:
-            if line.version != expected_version:
-                return Conflict(conflict_message(line, entry, terms.sunday_hourly_rate is not None),
-                                line, typed_hours, typed_sunday)
-            raise ServiceError("Cette ligne est barrée : rétablissez-la pour saisir des heures.",
-                               field="hours")
-        if entry.hours == line.hours and entry.sunday_hours == line.sunday_hours:
-            return line
-        problem = entry_problem(entry, terms)
-        if problem:
-            raise ServiceError(problem[0], field=problem[1])
+    # Read outside any transaction: the write below is one statement, so one transaction
+    # and one round trip to the database, and its conditions catch any change since.
+    line = await _own_line(line_id, partner_id)
+    _require_open(line.form)
+    terms = _terms(line)
+    typed_hours, typed_sunday = (hours or "").strip(), (sunday_hours or "").strip()
+    if line.crossed_out:
         if line.version != expected_version:
             return Conflict(conflict_message(line, entry, terms.sunday_hourly_rate is not None),
                             line, typed_hours, typed_sunday)
-        amount = form_line_amount(entry, terms)
-        changed = await FormLine.filter(id=line.id, version=expected_version).update(
-            hours=entry.hours, sunday_hours=entry.sunday_hours, amount=amount,
-            version=expected_version + 1, saved_at=now)
-        if not changed:  # another writer got in between our read and our write
-            stored = await _own_line(line_id, partner_id)
-            return Conflict(conflict_message(stored, entry, terms.sunday_hourly_rate is not None),
-                            stored, typed_hours, typed_sunday)
-        line.hours, line.sunday_hours, line.amount = entry.hours, entry.sunday_hours, amount
-        line.version, line.saved_at = expected_version + 1, now
+        raise ServiceError("Cette ligne est barrée : rétablissez-la pour saisir des heures.",
+                           field="hours")
+    if entry.hours == line.hours and entry.sunday_hours == line.sunday_hours:
         return line
+    problem = entry_problem(entry, terms)
+    if problem:
+        raise ServiceError(problem[0], field=problem[1])
+    if line.version != expected_version:
+        return Conflict(conflict_message(line, entry, terms.sunday_hourly_rate is not None),
+                        line, typed_hours, typed_sunday)
+    amount = form_line_amount(entry, terms)
+    # Written only if the line still has the version read. Validation raises every line's
+    # version before it reads them, so a save read while the form was open either lands
+    # before the validation reads the lines (PostgreSQL makes it wait for the save's row
+    # lock) or finds a new version and writes nothing: no line changes once validated.
+    changed = await FormLine.filter(id=line.id, version=expected_version).update(
+        hours=entry.hours, sunday_hours=entry.sunday_hours, amount=amount,
+        version=expected_version + 1, saved_at=now)
+    if not changed:  # another writer, or a validation, got in between our read and our write
+        stored = await _own_line(line_id, partner_id)
+        _require_open(stored.form)
+        return Conflict(conflict_message(stored, entry, terms.sunday_hourly_rate is not None),
+                        stored, typed_hours, typed_sunday)
+    line.hours, line.sunday_hours, line.amount = entry.hours, entry.sunday_hours, amount
+    line.version, line.saved_at = expected_version + 1, now
+    return line
 
 
 async def set_crossed_out(user: User | None, line_id: int, crossed_out: bool,
@@ -429,7 +458,7 @@ async def set_crossed_out(user: User | None, line_id: int, crossed_out: bool,
     partner_id = partner_id_of(user)
     async with in_transaction():
         line = await _own_line(line_id, partner_id)
-        _require_open(line.form)
+        await _hold_open_form(line.form)
         if line.crossed_out == crossed_out:
             return line
         amount = None if crossed_out else form_line_amount(
@@ -454,6 +483,9 @@ async def validate_form(user: User | None, form_id: int, now: datetime) -> Billi
         form = await _own_form(form_id, partner_id, lock=True)
         if form.status != FormStatus.OPEN:
             raise ServiceError("Ce formulaire est déjà validé.")
+        # Before reading the lines: a save still under way must either be seen below or
+        # find its version outdated (see save_line).
+        await FormLine.filter(form_id=form.id).update(version=F("version") + 1)
         rows = await FormLine.filter(form_id=form.id).values_list(
             "id", "position", "care_plan__beneficiary__last_name",
             "care_plan__beneficiary__first_name", "hours", "crossed_out")

@@ -101,6 +101,25 @@ async def test_two_sessions_editing_one_line_get_a_conflict_with_both_values(db)
     assert confirmed.hours == Decimal("7.50")
 
 
+async def test_a_save_read_before_the_validation_writes_nothing_after_it(db, monkeypatch):
+    """The write itself checks the form is open: a save racing a validation cannot slip in."""
+    provider = await make_provider(1, now=NOW)
+    form, (line,) = await opened(provider)
+    saved = await billing_forms.save_line(provider.user, line.id, "4", "", line.version, NOW)
+    stale = await billing_forms._own_line(line.id, provider.partner.id)  # read while open
+    await billing_forms.validate_form(provider.user, form.id, NOW)
+    reads = iter([stale])
+    real_own_line = billing_forms._own_line
+
+    async def read_before_validation(line_id, partner_id):
+        return next(reads, None) or await real_own_line(line_id, partner_id)
+
+    monkeypatch.setattr(billing_forms, "_own_line", read_before_validation)
+    with pytest.raises(ServiceError, match="validé"):
+        await billing_forms.save_line(provider.user, line.id, "9", "", saved.version, NOW)
+    assert (await FormLine.get(id=line.id)).hours == Decimal("4.00")
+
+
 async def test_a_partner_cannot_read_or_write_another_partners_form(db):
     owner = await make_provider(1, now=NOW)
     intruder = await make_provider(1, now=NOW)
