@@ -137,54 +137,64 @@ def summarize(rows: Sequence[tuple]) -> Summary:
     return summary
 
 
-SUMMARY_FIELDS = ("hours", "sunday_hours", "amount", "crossed_out", "saved_at", "position")
+_FILLED = "hours IS NOT NULL AND NOT crossed_out"
 
 
 @lru_cache
-def _summary_sql(dialect: str) -> str:
-    """The summary query in this dialect, with the form id as its one parameter."""
-    return FormLine.filter(form_id=0).values_list(*SUMMARY_FIELDS).sql()
+def _summary_sql(dialect: str, page: bool) -> str:
+    """One row of counts and totals of a form's lines (or of those between two positions)."""
+    if dialect == "sqlite":
+        # Its decimals are stored as text: concatenated here, summed exactly in Python
+        # (SQLite's SUM would turn them into floats).
+        total = lambda column: f"GROUP_CONCAT(CASE WHEN {_FILLED} THEN {column} END, ' ')"  # noqa: E731
+        marks = ("?", "?", "?")
+    elif dialect == "postgres":
+        total = lambda column: f"SUM(CASE WHEN {_FILLED} THEN {column} END)"  # noqa: E731
+        marks = ("$1", "$2", "$3")
+    else:
+        raise ValueError(f"no summary query for the {dialect} dialect")
+    where = f"form_id = {marks[0]}" + (f" AND position BETWEEN {marks[1]} AND {marks[2]}"
+                                       if page else "")
+    return (f"SELECT COUNT(*), SUM(CASE WHEN {_FILLED} THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN crossed_out THEN 1 ELSE 0 END), "
+            f"{total('hours')}, {total('sunday_hours')}, {total('amount')}, MAX(saved_at), "
+            "MIN(CASE WHEN hours IS NULL AND NOT crossed_out THEN position END) "
+            f'FROM "form_line" WHERE {where}')
 
 
-def _stored_decimal(value: object) -> Decimal | None:
-    # PostgreSQL's numeric arrives as Decimal, SQLite's VARCHAR as its text: never a float.
-    if value is None or isinstance(value, Decimal):
+def _exact_total(value: object) -> Decimal:
+    # PostgreSQL's SUM of numeric is a Decimal; SQLite's GROUP_CONCAT is the stored texts.
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
         return value
     if isinstance(value, str):
-        return Decimal(value)
-    raise TypeError(f"a stored amount must be text or Decimal, not {type(value).__name__}")
-
-
-def _stored_moment(value: object) -> datetime | None:
-    # SQLite keeps Tortoise's ISO text (UTC offset included); PostgreSQL gives a datetime.
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-async def summary_rows(form_id: int) -> list[tuple]:
-    """Every line's (hours, sunday_hours, amount, crossed_out, saved_at, position).
-
-    Read without the ORM's per-value conversion, which cost 3 ms for a 300-line form on
-    every autosave (10 µs per datetime); the values are converted here, exactly.
-    """
-    db = FormLine._meta.db
-    _, rows = await db.execute_query(_summary_sql(db.capabilities.dialect), [form_id])
-    return [(_stored_decimal(hours), _stored_decimal(sunday_hours), _stored_decimal(amount),
-             bool(crossed_out), _stored_moment(saved_at), position)
-            for hours, sunday_hours, amount, crossed_out, saved_at, position in rows]
-
-
-def summarize_positions(rows: Sequence[tuple], first_position: int | None = None,
-                        last_position: int | None = None) -> Summary:
-    """Totals of the rows whose position lies between two bounds (a page), or of all."""
-    low = first_position if first_position is not None else float("-inf")
-    high = last_position if last_position is not None else float("inf")
-    return summarize([row for row in rows if low <= row[5] <= high])
+        return sum(map(Decimal, value.split()), ZERO)
+    raise TypeError(f"a stored total must be text or Decimal, not {type(value).__name__}")
 
 
 async def form_summary(form_id: int, first_position: int | None = None,
                        last_position: int | None = None) -> Summary:
-    """Totals of a whole form, or of the lines between two positions (a page)."""
-    return summarize_positions(await summary_rows(form_id), first_position, last_position)
+    """Totals of a whole form, or of the lines between two positions (a page).
+
+    Counted by the database in one row: reading every line through the ORM cost 3 ms
+    for a 300-line form on every autosave.
+    """
+    db = FormLine._meta.db
+    page = first_position is not None or last_position is not None
+    values = [form_id]
+    if page:
+        values += [first_position if first_position is not None else 0,
+                   last_position if last_position is not None else 2**31 - 1]
+    _, rows = await db.execute_query(_summary_sql(db.capabilities.dialect, page), values)
+    lines, filled, crossed_out, hours, sunday_hours, amount, last_saved, first_remaining = \
+        tuple(rows[0])
+    return Summary(line_count=lines, filled_count=filled or 0, crossed_out_count=crossed_out or 0,
+                   hours=_exact_total(hours), sunday_hours=_exact_total(sunday_hours),
+                   amount=_exact_total(amount),
+                   last_saved_at=datetime.fromisoformat(last_saved) if isinstance(last_saved, str)
+                   else last_saved,
+                   first_remaining_position=first_remaining)
 
 
 async def _own_form(form_id: int, partner_id: int, *, lock: bool = False) -> BillingForm:

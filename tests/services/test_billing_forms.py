@@ -81,6 +81,30 @@ async def test_no_float_on_the_money_path(db):
         billing_forms.summarize([(3.25, None, 64.35, False, None)])
 
 
+async def test_the_database_totals_match_the_lines_summed_one_by_one(db):
+    """Counted by the database (SQLite sums the stored texts), exactly as line by line."""
+    provider = await make_provider(7, now=NOW)
+    form, lines = await opened(provider)
+    typed = ["3,25", "12,5", None, "0", "7,75", None, "17"]
+    for line, hours in zip(lines, typed, strict=True):
+        if hours is not None:
+            await billing_forms.save_line(provider.user, line.id, hours, "1,5" if hours == "17" else "",
+                                          line.version, NOW + timedelta(minutes=line.position))
+    await billing_forms.set_crossed_out(provider.user, lines[5].id, True, NOW)
+    rows = await FormLine.filter(form_id=form.id).values_list(
+        "hours", "sunday_hours", "amount", "crossed_out", "saved_at", "position")
+    for first, last in ((None, None), (1, 3), (4, 7), (3, 3), (8, 20)):
+        expected = billing_forms.summarize(
+            [r for r in rows if (first or 0) <= r[5] <= (last or 10**6)])
+        summary = await billing_forms.form_summary(form.id, first, last)
+        assert summary == expected, (first, last)
+        assert type(summary.amount) is Decimal and type(summary.hours) is Decimal
+    whole = await billing_forms.form_summary(form.id)
+    assert (whole.line_count, whole.filled_count, whole.crossed_out_count) == (7, 5, 1)
+    assert whole.first_remaining_position == 3 and whole.hours == Decimal("40.50")
+    assert whole.last_saved_at == NOW + timedelta(minutes=7)
+
+
 async def test_two_sessions_editing_one_line_get_a_conflict_with_both_values(db):
     provider = await make_provider(1, now=NOW)
     _, (line,) = await opened(provider)

@@ -93,14 +93,14 @@ class BillingForm:
     version: int
     validated_at: datetime | None
     row: strawberry.Private[models.BillingForm]
-    # The lines' figures, read once for this object whichever totals ask (a save returns
-    # both the form's and the page's): one query instead of two on every autosave.
-    summary_rows: strawberry.Private[asyncio.Future | None] = None
+    # The form's totals, counted once for this object whichever fields ask (a save
+    # returns both the form's and the page's): one query instead of two on every autosave.
+    form_summary: strawberry.Private[asyncio.Future | None] = None
 
-    def _summary_rows(self) -> asyncio.Future:
-        if self.summary_rows is None:
-            self.summary_rows = asyncio.ensure_future(billing_forms.summary_rows(self.row.id))
-        return self.summary_rows
+    def _form_summary(self) -> asyncio.Future:
+        if self.form_summary is None:
+            self.form_summary = asyncio.ensure_future(billing_forms.form_summary(self.row.id))
+        return self.form_summary
 
     @classmethod
     def from_model(cls, row: models.BillingForm) -> BillingForm:
@@ -125,13 +125,16 @@ class BillingForm:
 
     @strawberry.field(description="Totaux du formulaire entier.")
     async def totals(self) -> FormTotals:
-        return FormTotals.from_summary(billing_forms.summarize(await self._summary_rows()))
+        return FormTotals.from_summary(await self._form_summary())
 
     @strawberry.field(description="Totaux des lignes d'une page (mêmes offset et limit que lines).")
     async def page_totals(self, info: Info, offset: int = 0, limit: int | None = None) -> FormTotals:
         offset, limit = _window(info, offset, limit)
-        return FormTotals.from_summary(billing_forms.summarize_positions(
-            await self._summary_rows(), offset + 1, offset + limit))
+        whole = await self._form_summary()
+        if offset == 0 and limit >= whole.line_count:  # one page holds the whole form
+            return FormTotals.from_summary(whole)
+        return FormTotals.from_summary(await billing_forms.form_summary(
+            self.row.id, offset + 1, offset + limit))
 
     @strawberry.field(description="Les lignes, dans l'ordre, page par page.")
     async def lines(self, info: Info, offset: int = 0, limit: int | None = None) -> Page[FormLine]:
