@@ -14,10 +14,10 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     Visitor,
+    execute,
     parse,
     print_ast,
     validate,
-    execute,
     visit,
 )
 from strawberry.execution import optimized_is_awaitable
