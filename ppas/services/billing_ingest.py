@@ -489,9 +489,13 @@ class _Worker:
     def read_to_the_end(self) -> None:
         """Wait until the reader has hashed (and compressed) the whole source."""
 
+    def stop_now(self) -> None:
+        """Tell the parsing to stop, without waiting: safe on the event loop, never blocks."""
+        self.stop.set()
+
     def close(self) -> None:
         """Stop and wait (in a thread: joins block). The source is free again afterwards."""
-        self.stop.set()
+        self.stop_now()
         for thread in self.threads:
             thread.join(30)
 
@@ -574,10 +578,12 @@ class _ParseProcess(_Worker):
         except _Stopped:
             pass
 
-    def close(self) -> None:
-        self.stop.set()
+    def stop_now(self) -> None:
+        super().stop_now()
         if self.process.poll() is None:
             self.process.kill()
+
+    def close(self) -> None:
         super().close()
         self.process.wait()
         self.process.stdout.close()
@@ -955,7 +961,11 @@ async def _ingest(report: IngestReport, uploader: _Uploader, source: IO[bytes],
                                    object_id=report.file_id, ip=ip, name=report.name,
                                    lines=report.line_count, accepted=report.accepted_count)
     finally:
-        await asyncio.to_thread(worker.close)
+        # A cancelled request (client gone, server stopping) may be cancelled again at every
+        # await here (anyio's cancel scopes do): the stop and the kill come first, without an
+        # await, and the joins and the reaping of the child go on shielded.
+        worker.stop_now()
+        await asyncio.shield(asyncio.to_thread(worker.close))
 
 
 async def _next_item(worker: _Worker) -> tuple:

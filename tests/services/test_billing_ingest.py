@@ -1,12 +1,16 @@
 """Ingest of billing files: every F and L code, hostile files, storage in one transaction."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
+import anyio
 import pytest
 from tests.billing_file_support import (
     as_file,
@@ -499,6 +503,66 @@ async def test_a_crash_halfway_leaves_nothing_and_the_name_free(provider, monkey
     monkeypatch.setattr(billing_ingest, "_check_batch", real)
     report = await submit(provider, data)
     assert report.status == "accepted" and report.accepted_count == 5
+
+
+def recorded_workers(monkeypatch) -> list:
+    """The parse workers the ingest starts, to look at them afterwards."""
+    workers = []
+    real = billing_ingest._worker_for
+
+    def recording(*args, **kwargs):
+        workers.append(real(*args, **kwargs))
+        return workers[-1]
+
+    monkeypatch.setattr(billing_ingest, "_worker_for", recording)
+    return workers
+
+
+def stopped(worker) -> bool:
+    """No thread left running and, for a parse process, reaped with its pipes closed."""
+    if worker.alive():
+        return False
+    process = getattr(worker, "process", None)
+    return process is None or (process.returncode is not None and process.stdout.closed
+                               and process.stdin.closed)
+
+
+async def wait_stopped(worker, seconds: float = 10) -> bool:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not stopped(worker) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    return stopped(worker)
+
+
+async def test_a_cancelled_upload_stops_its_parsing_and_reaps_the_process(provider, monkeypatch):
+    # Starlette and anyio cancel a request's task again at every await of its cleanup: the
+    # parse process must still be killed and reaped, and its threads end.
+    monkeypatch.setattr(billing_ingest, "BATCH_SIZE", 100)  # more batches than the queue holds
+    workers = recorded_workers(monkeypatch)
+    waiting = asyncio.Event()
+    real_facts = billing_ingest._batch_facts
+
+    async def slow_database(*args, **kwargs):
+        waiting.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(billing_ingest, "_batch_facts", slow_database)
+    data = billing_xml(provider, [ligne(n, provider.numbers[n % 6]) for n in range(1, 3001)])
+    # A busy server: the threads of asyncio.to_thread are all taken when the request ends.
+    busy = ThreadPoolExecutor(1)
+    monkeypatch.setattr(asyncio.get_running_loop(), "_default_executor", busy)
+    async with anyio.create_task_group() as group:
+        group.start_soon(submit, provider, data)
+        await waiting.wait()
+        await asyncio.sleep(0.2)  # the parsing fills the queue and blocks handing over
+        busy.submit(time.sleep, 0.5)
+        group.cancel_scope.cancel()
+    (worker,) = workers
+    assert await wait_stopped(worker)  # threads ended; a process killed, reaped (no zombie)
+    assert await nothing_stored(provider)
+    monkeypatch.setattr(billing_ingest, "_batch_facts", real_facts)
+    assert (await submit(provider, data)).status == "accepted"  # the name stayed free
+    busy.shutdown()
 
 
 async def test_lines_are_written_in_batches(provider, monkeypatch):
