@@ -453,6 +453,7 @@ class _Converted(dict):
 
 
 _TERMINAL_ITEMS = frozenset({"end", "refused", "invalid", "truncated", "crash"})
+_ITEM_KINDS = _TERMINAL_ITEMS | {"header", "lines"}
 
 
 class _Stopped(Exception):
@@ -523,6 +524,25 @@ class _ParseThread(_Worker):
                 pass
 
 
+class _ItemUnpickler(pickle.Unpickler):
+    """Reads the parse process's items: tuples, lists, str, int, float, nothing that is looked up.
+
+    The items are made of those only (see billing_file_stream). Refusing every global means that
+    bytes which are not the child's own pickles (a stream cut short, anything that reached its
+    stdout) cannot build or call an object here.
+    """
+
+    def find_class(self, module: str, name: str):
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a parse item")
+
+
+def _is_item(item: object) -> bool:
+    if type(item) is not tuple or not item or type(item[0]) is not str:
+        return False
+    # The child reports its crashes as text (billing_file_stream._main).
+    return item[0] in _ITEM_KINDS and (item[0] != "crash" or type(item[-1]) is str)
+
+
 class _ParseProcess(_Worker):
     """Parses in a process of its own (large files): the file goes to its stdin from a thread
     that also hashes and compresses it; another thread queues the items it sends back.
@@ -566,10 +586,20 @@ class _ParseProcess(_Worker):
         try:
             while True:
                 try:
-                    item = pickle.load(self.process.stdout)  # our own child: trusted
+                    # One unpickler an item: each was pickled on its own (memo from 0).
+                    item = _ItemUnpickler(self.process.stdout).load()
                 except EOFError:
                     item = ("crash", RuntimeError(
                         f"the parse process stopped (exit status {self.process.wait()})"))
+                except Exception as error:  # noqa: BLE001 - cut short or not our items
+                    self.process.kill()
+                    item = ("crash", RuntimeError(
+                        f"the parse process sent an unreadable item ({error}; exit status "
+                        f"{self.process.wait()})"))
+                if not _is_item(item):
+                    self.process.kill()
+                    item = ("crash", RuntimeError("the parse process sent an unexpected item "
+                                                  f"(exit status {self.process.wait()})"))
                 if item[0] == "crash" and isinstance(item[1], str):
                     item = ("crash", RuntimeError(f"the parse process failed: {item[1]}"))
                 self._put(item)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
+import pickle
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -563,6 +565,67 @@ async def test_a_cancelled_upload_stops_its_parsing_and_reaps_the_process(provid
     monkeypatch.setattr(billing_ingest, "_batch_facts", real_facts)
     assert (await submit(provider, data)).status == "accepted"  # the name stayed free
     busy.shutdown()
+
+
+CALLED: list = []
+
+
+def _side_effect(*args):
+    CALLED.append(args)
+    return "done"
+
+
+class _Loaded:
+    """What a hostile stream would make the web process build: here, a harmless side effect."""
+
+    def __reduce__(self):
+        return (_side_effect, ("unpickled",))
+
+
+class _FakeChild:
+    def __init__(self, stdout: bytes) -> None:
+        self.stdout = io.BytesIO(stdout)
+        self.returncode = None
+
+    def poll(self):
+        return self.returncode
+
+    def kill(self):
+        self.returncode = -9
+
+    def wait(self):
+        return self.returncode if self.returncode is not None else 0
+
+
+@pytest.mark.parametrize("stream", [
+    pickle.dumps(("header", _Loaded())),
+    pickle.dumps(("crash", _Loaded())),
+    pickle.dumps(("lines", [("1",)]))[:-3],  # cut short: the child was killed while writing
+    pickle.dumps(["header", {}]),
+    pickle.dumps(("run", "/bin/sh")),
+    b"not a pickle at all",
+], ids=["global-in-header", "global-in-crash", "truncated", "not-a-tuple", "unknown-kind",
+        "garbage"])
+def test_the_web_process_reads_nothing_but_plain_items_from_the_parse_process(stream):
+    CALLED.clear()
+    worker = billing_ingest._ParseProcess(io.BytesIO(b""), keep_content=False)
+    worker.process = _FakeChild(stream)
+    worker._relay()
+    assert CALLED == []  # nothing built or called from the stream
+    kind, error = worker.out.get_nowait()
+    assert kind == "crash" and isinstance(error, RuntimeError), (kind, error)
+    assert "parse process" in str(error)
+
+
+def test_the_parse_process_items_still_come_through():
+    items = [("header", {"rf-borfact": "x.xml"}), ("lines", [("1", "0300012345")] * 3),
+             ("end", 3, 12.5)]
+    worker = billing_ingest._ParseProcess(io.BytesIO(b""), keep_content=False)
+    worker.process = _FakeChild(b"".join(pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+                                         for item in items))
+    worker.out = billing_ingest.queue.Queue()
+    worker._relay()
+    assert [worker.out.get_nowait() for _ in items] == items
 
 
 async def test_lines_are_written_in_batches(provider, monkeypatch):
