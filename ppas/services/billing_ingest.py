@@ -524,6 +524,18 @@ class _ParseThread(_Worker):
                 pass
 
 
+# What the interpreter may need from the environment; nothing else (PPAS_SECRET_KEY,
+# DATABASE_URL, mail passwords…) reaches the process that parses what partners upload.
+_CHILD_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH", "TMPDIR")
+
+
+def _child_environment() -> dict[str, str]:
+    env = {name: os.environ[name] for name in _CHILD_ENVIRONMENT if name in os.environ}
+    # The child finds the packages where this process found them.
+    env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
+    return env
+
+
 class _ItemUnpickler(pickle.Unpickler):
     """Reads the parse process's items: tuples, lists, str, int, float, nothing that is looked up.
 
@@ -549,11 +561,11 @@ class _ParseProcess(_Worker):
     """
 
     def start(self) -> None:
-        # The child finds the packages where this process found them.
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        # -P: the working directory does not go first on the child's path (a module there
+        # would shadow lxml or ppas); -s: no user site beyond what this process uses.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", billing_file_stream.__name__, str(BATCH_SIZE)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            [sys.executable, "-P", "-s", "-m", billing_file_stream.__name__, str(BATCH_SIZE)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_child_environment())
         # Pipes of 1 MiB (Linux; 64 KiB otherwise) and writes of 1 MiB: the threads here
         # get the GIL every few milliseconds only, the child must not wait on them.
         for pipe in (self.process.stdin, self.process.stdout):

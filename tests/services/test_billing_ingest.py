@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import pickle
+import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -626,6 +627,38 @@ def test_the_parse_process_items_still_come_through():
     worker.out = billing_ingest.queue.Queue()
     worker._relay()
     assert [worker.out.get_nowait() for _ in items] == items
+
+
+async def test_the_parse_process_gets_none_of_the_web_process_secrets(provider, monkeypatch):
+    monkeypatch.setenv("PPAS_SECRET_KEY", "the-signing-key")
+    monkeypatch.setenv("DATABASE_URL", "postgres://ppas:password@db/ppas")
+    started = []
+    real_popen = subprocess.Popen
+
+    def recording(args, **kwargs):
+        started.append(kwargs.get("env"))
+        return real_popen(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])]))
+    assert report.status == "accepted", report.anomalies
+    for env in started:
+        assert env is not None and "PPAS_SECRET_KEY" not in env and "DATABASE_URL" not in env
+        assert not any("the-signing-key" in value or "password" in value
+                       for value in env.values())
+
+
+async def test_modules_in_the_working_directory_do_not_shadow_the_parse_process(
+        provider, monkeypatch, tmp_path):
+    marker = tmp_path / "imported"
+    fake = tmp_path / "lxml"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n"
+                                      "raise ImportError('not the real lxml')\n")
+    monkeypatch.chdir(tmp_path)
+    report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])]))
+    assert not marker.exists()
+    assert report.status == "accepted", report.anomalies
 
 
 async def test_lines_are_written_in_batches(provider, monkeypatch):
