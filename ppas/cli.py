@@ -39,11 +39,18 @@ def _demo(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
+    import gc
+
     import uvicorn
 
     from ppas.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings)
+    # The schema, templates and modules live as long as the process: frozen out of the
+    # cyclic GC, its full collections stop walking them on every request that triggers one.
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def _send_mail(settings: Settings) -> None:
