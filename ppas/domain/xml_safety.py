@@ -17,6 +17,7 @@ __all__ = [
     "load_schema",
     "load_streaming_schema",
     "reject_doctype",
+    "safe_iterparse",
     "safe_parser",
     "schema_errors",
 ]
@@ -55,6 +56,12 @@ def safe_parser(schema: etree.XMLSchema | None = None) -> etree.XMLParser:
         huge_tree=False,
         schema=schema,
     )
+
+
+def safe_iterparse(source, **options) -> etree.iterparse:
+    """An iterparse that never loads DTDs, expands entities or touches the network."""
+    return etree.iterparse(source, resolve_entities=False, no_network=True, load_dtd=False,
+                           huge_tree=False, **options)
 
 
 def _schema_document() -> etree._Element:

@@ -21,7 +21,7 @@ from typing import IO
 
 from lxml import etree
 
-from ppas.domain.xml_safety import SCHEMA_NAMESPACE, load_streaming_schema
+from ppas.domain.xml_safety import SCHEMA_NAMESPACE, load_streaming_schema, safe_iterparse
 
 __all__ = ["NS", "READ_CHUNK", "StreamRefused", "line_texts", "stream_file"]
 
@@ -74,10 +74,9 @@ def stream_file(reader: IO[bytes], batch_size: int, put: Callable[[tuple], None]
     """
     # Without the uniqueness of n-enregistrement (see load_streaming_schema): `records`
     # checks it.
-    context = etree.iterparse(
+    context = safe_iterparse(
         reader, events=("end",), tag=(NS + "en-tete", NS + "ligne", NS + "facturation"),
         schema=load_streaming_schema(),
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
         # Comments and processing instructions are valid anywhere but carry nothing:
         # dropped here, they cannot shift the fixed child positions the caller reads.
         remove_comments=True, remove_pis=True,

@@ -71,6 +71,7 @@ from ppas.domain.xml_safety import (
     SCHEMA_NAMESPACE,
     load_schema,
     reject_doctype,
+    safe_iterparse,
 )
 from ppas.models import (
     Anomaly,
@@ -309,9 +310,8 @@ def _syntax_error(source: IO[bytes]) -> _Refused | None:
     """Parse again without the schema; the F04 refusal when the document is not well-formed."""
     source.seek(0)
     try:
-        for _ in etree.iterparse(source, events=("end",), tag=NS + "facturation",
-                                 resolve_entities=False, no_network=True, load_dtd=False,
-                                 huge_tree=False, encoding="utf-8"):
+        for _ in safe_iterparse(source, events=("end",), tag=NS + "facturation",
+                                encoding="utf-8"):
             pass
     except etree.XMLSyntaxError as error:
         if error.position == (0, 0) and _has_entity_reference(source):
@@ -357,9 +357,8 @@ def _locate_schema_error(source: IO[bytes], first_message: str) -> _Refused:
     seen: dict[str, int] = {}
     in_window = last_line = 0
     try:
-        for _, element in etree.iterparse(
+        for _, element in safe_iterparse(
                 source, events=("end",), tag=(NS + "ligne", NS + "facturation"),
-                resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                 remove_comments=True, remove_pis=True, encoding="utf-8"):
             if element.tag == NS + "facturation":  # the whole document is parsed, nothing ahead
                 errors = _tree_errors(schema, element)
