@@ -559,6 +559,8 @@ class _ParseProcess(_Worker):
     that also hashes and compresses it; another thread queues the items it sends back.
     """
 
+    process: subprocess.Popen | None = None  # until start() has spawned it
+
     def start(self) -> None:
         # -P: the working directory does not go first on the child's path (a module there
         # would shadow lxml or ppas); -s: no user site beyond what this process uses.
@@ -621,13 +623,15 @@ class _ParseProcess(_Worker):
 
     def stop_now(self) -> None:
         super().stop_now()
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
 
     def close(self) -> None:
         super().close()
-        self.process.wait()
-        self.process.stdout.close()
+        if self.process is not None:
+            self.process.wait()
+            self.process.stdin.close()
+            self.process.stdout.close()
 
 
 def _worker_for(source: IO[bytes], size: int, keep_content: bool) -> _Worker:
@@ -984,8 +988,8 @@ async def _ingest(report: IngestReport, uploader: _Uploader, source: IO[bytes],
                   parsed: ParsedFileName, today: date, now: datetime, *, dry_run: bool,
                   key: str | None, user: User | None, ip: str) -> None:
     worker = _worker_for(source, _upload_size(source), keep_content=not dry_run)
-    worker.start()
     try:
+        worker.start()  # inside: a thread that fails to start must not leave the child behind
         if dry_run:
             await _consume(worker, report, uploader, None, today, now, parsed)
         else:

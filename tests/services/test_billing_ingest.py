@@ -568,6 +568,25 @@ async def test_a_cancelled_upload_stops_its_parsing_and_reaps_the_process(provid
     busy.shutdown()
 
 
+async def test_a_parse_that_cannot_start_its_threads_leaves_no_process_behind(provider,
+                                                                               monkeypatch):
+    workers = recorded_workers(monkeypatch)
+    real_thread = billing_ingest._Worker._thread
+
+    def last_thread_fails(worker, target, name):
+        if name in ("ingest relay", "ingest parse"):  # the last one each kind of worker starts
+            raise RuntimeError("can't start new thread")
+        real_thread(worker, target, name)
+
+    monkeypatch.setattr(billing_ingest._Worker, "_thread", last_thread_fails)
+    data = billing_xml(provider, [ligne(1, provider.numbers[0])])
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        await submit(provider, data)
+    (worker,) = workers
+    assert await wait_stopped(worker)  # a parse process spawned first is killed and reaped
+    assert await nothing_stored(provider)
+
+
 CALLED: list = []
 
 
