@@ -6,20 +6,25 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from ppas.settings import DEFAULT_DATABASE_URL
 
 MODELS_MODULE = "ppas.models"
 MIGRATIONS_MODULE = "ppas.migrations"
+SQLITE_ENGINE = "ppas.models.sqlite_backend"
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise config for one database URL (sqlite:// or postgres://)."""
-    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
-        Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    connection: str | dict[str, Any] = database_url
+    if is_sqlite(database_url):
+        if ":memory:" not in database_url:
+            Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+        connection = {**expand_db_url(database_url), "engine": SQLITE_ENGINE}
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "ppas": {
                 "models": [MODELS_MODULE],

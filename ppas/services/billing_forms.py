@@ -412,6 +412,37 @@ def conflict_message(stored: FormLine, typed: LineEntry, sunday_allowed: bool) -
     )
 
 
+_WRITTEN_COLUMNS = ("hours", "sunday_hours", "amount", "version", "saved_at")
+
+
+@lru_cache(maxsize=None)
+def _write_hours_sql(dialect: str) -> str:
+    """The UPDATE of a line's hours, conditioned on its id and version."""
+    if dialect == "sqlite":
+        marks = ["?"] * 7
+    elif dialect == "postgres":
+        marks = [f"${n}" for n in range(1, 8)]
+    else:
+        raise ValueError(f"no hours update for the {dialect} dialect")
+    assignments = ", ".join(f'"{column}" = {mark}' for column, mark in zip(_WRITTEN_COLUMNS, marks))
+    return f'UPDATE "form_line" SET {assignments} WHERE "id" = {marks[5]} AND "version" = {marks[6]}'
+
+
+async def _write_hours(line_id: int, expected_version: int, entry: LineEntry,
+                       amount: Decimal | None, now: datetime) -> bool:
+    """Write a line's hours if it still has `expected_version`; False when it has not."""
+    # Written as SQL built once: building the same UPDATE through Tortoise on every save
+    # cost a sixth of the save.
+    db = FormLine._meta.db
+    fields_map = FormLine._meta.fields_map
+    new_values = (entry.hours, entry.sunday_hours, amount, expected_version + 1, now)
+    values = [fields_map[column].to_db_value(value, None)
+              for column, value in zip(_WRITTEN_COLUMNS, new_values)]
+    changed, _ = await db.execute_query(_write_hours_sql(db.capabilities.dialect),
+                                        [*values, line_id, expected_version])
+    return bool(changed)
+
+
 async def save_line(user: User | None, line_id: int, hours: str | None, sunday_hours: str | None,
                     expected_version: int, now: datetime) -> FormLine | Conflict:
     """Save the hours of a line if nobody changed it since `expected_version` was read.
@@ -449,10 +480,7 @@ async def save_line(user: User | None, line_id: int, hours: str | None, sunday_h
     # version before it reads them, so a save read while the form was open either lands
     # before the validation reads the lines (PostgreSQL makes it wait for the save's row
     # lock) or finds a new version and writes nothing: no line changes once validated.
-    changed = await FormLine.filter(id=line.id, version=expected_version).update(
-        hours=entry.hours, sunday_hours=entry.sunday_hours, amount=amount,
-        version=expected_version + 1, saved_at=now)
-    if not changed:  # another writer, or a validation, got in between our read and our write
+    if not await _write_hours(line.id, expected_version, entry, amount, now):  # another writer, or a validation, got in between our read and our write
         stored = await _own_line(line_id, partner_id)
         _require_open(stored.form)
         return Conflict(conflict_message(stored, entry, terms.sunday_hourly_rate is not None),

@@ -29,6 +29,8 @@ def make_environment(templates_dir) -> Environment:
         autoescape=select_autoescape(["html", "xml"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code: no stat of every template file on every render.
+        auto_reload=False,
     )
     env.filters["euros"] = format_euros
     env.filters["hours"] = format_hours
@@ -56,7 +58,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         user=request.state.user,
         csrf_token=request.state.csrf_token,
         menu=MENU,
-        current_path=request.url.path,
+        current_path=request.scope["path"],
         **context,
     )
     return HTMLResponse(html, status_code=status_code, headers={"Vary": "HX-Request"})

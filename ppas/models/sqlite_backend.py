@@ -1,0 +1,59 @@
+"""The embedded SQLite backend: Tortoise's client, with plain reads run on the event loop."""
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import aiosqlite
+from tortoise.backends.sqlite.client import SqliteClient
+
+# aiosqlite's worker thread serves every statement. For a read of a few rows, handing it to
+# that thread and back costs more than SQLite's answer, chiefly when the two threads run on
+# different CPUs: autosave spent a third of its time in those hand-offs.
+
+
+def is_plain_read(sql: str) -> bool:
+    """True for a statement that only reads: it never waits for a lock in WAL mode."""
+    return sql.lstrip()[:6].upper() == "SELECT"
+
+
+class LoopReadConnection(aiosqlite.Connection):
+    """An aiosqlite connection that runs plain reads inline and everything else in its thread.
+
+    A read in WAL mode takes no lock and forces nothing to disk, so it cannot stall the loop
+    waiting on another process; writes, commits and scripts (which may wait for a lock or for
+    fsync) keep running in the worker thread. Tortoise's lock on the connection means at most
+    one statement runs at a time, whichever thread runs it.
+    """
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if (getattr(fn, "__func__", None) is aiosqlite.Connection._execute_fetchall
+                and self._running and self._connection is not None
+                and is_plain_read(args[0])):
+            return fn(*args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)
+
+
+class LoopReadSqliteClient(SqliteClient):
+    """Tortoise's SQLite client on a LoopReadConnection."""
+
+    async def create_connection(self, with_db: bool) -> None:
+        if self._connection:
+            return
+        filename = self.filename
+
+        def connect() -> sqlite3.Connection:
+            # Opened in the worker thread, used from the loop's thread too (never both at once).
+            return sqlite3.connect(filename, isolation_level=None, check_same_thread=False)
+
+        connection = LoopReadConnection(connect, iter_chunk_size=64)
+        await connection
+        connection._conn.row_factory = sqlite3.Row
+        self._connection = connection
+        for pragma, value in self.pragmas.items():
+            cursor = await connection.execute(f"PRAGMA {pragma}={value}")
+            await cursor.close()
+        await self._post_connect()
+
+
+client_class = LoopReadSqliteClient

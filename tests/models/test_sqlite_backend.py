@@ -1,0 +1,75 @@
+"""The embedded backend: plain reads run on the event loop, writes in aiosqlite's thread."""
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from tortoise import connections
+from tortoise.exceptions import OperationalError
+from tortoise.transactions import in_transaction
+
+from ppas.models.sqlite_backend import LoopReadSqliteClient, is_plain_read
+from tests.conftest import BACKEND
+
+pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="the embedded backend only")
+
+
+@pytest.fixture
+async def probe(db):
+    """A temporary table, and a SQL function telling which thread runs the statement."""
+    client = connections.get("default")
+    assert isinstance(client, LoopReadSqliteClient)
+    client._connection._conn.create_function("thread_ident", 0, threading.get_ident)
+    await client.execute_script("CREATE TEMP TABLE probe (n INTEGER, thread INTEGER)")
+    yield client
+    await client.execute_script("DROP TABLE temp.probe")
+
+
+def test_only_selects_count_as_plain_reads():
+    assert is_plain_read("  select 1")
+    assert is_plain_read('SELECT "id" FROM "form_line"')
+    assert not is_plain_read('UPDATE "form_line" SET "version" = 2 RETURNING "id"')
+    assert not is_plain_read("WITH t AS (SELECT 1) DELETE FROM probe")
+    assert not is_plain_read("PRAGMA busy_timeout")
+
+
+async def test_reads_run_on_the_loop_and_writes_in_the_worker_thread(probe):
+    loop_thread = threading.get_ident()
+    _, rows = await probe.execute_query("SELECT thread_ident()")
+    assert rows[0][0] == loop_thread
+    await probe.execute_query("INSERT INTO probe VALUES (1, thread_ident())")
+    _, rows = await probe.execute_query("SELECT thread FROM probe")
+    assert rows[0][0] != loop_thread
+
+
+async def test_a_transaction_reads_its_own_writes_and_a_rollback_undoes_them(probe):
+    with pytest.raises(RuntimeError):
+        async with in_transaction() as tx:
+            await tx.execute_query("INSERT INTO probe VALUES (7, 0)")
+            _, rows = await tx.execute_query("SELECT n FROM probe")
+            assert [row[0] for row in rows] == [7]
+            raise RuntimeError("abandon")
+    _, rows = await probe.execute_query("SELECT n FROM probe")
+    assert rows == []
+
+
+async def test_a_failing_read_raises_and_leaves_the_connection_usable(probe):
+    with pytest.raises(OperationalError):
+        await probe.execute_query("SELECT no_such_column FROM probe")
+    _, rows = await probe.execute_query("SELECT 41 + 1")
+    assert rows[0][0] == 42
+
+
+async def test_interleaved_reads_and_writes_from_many_tasks_all_land(probe):
+    async def write(n: int) -> None:
+        await probe.execute_query("INSERT INTO probe VALUES (?, 0)", [n])
+
+    async def count() -> int:
+        _, rows = await probe.execute_query("SELECT COUNT(*) FROM probe")
+        return rows[0][0]
+
+    counts = await asyncio.gather(*(write(n) if n % 2 else count() for n in range(200)))
+    assert all(0 <= c <= 100 for c in counts if c is not None)
+    _, rows = await probe.execute_query("SELECT COUNT(*), SUM(n) FROM probe")
+    assert tuple(rows[0]) == (100, sum(range(1, 200, 2)))
