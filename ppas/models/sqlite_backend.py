@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
@@ -10,6 +11,32 @@ from tortoise.backends.sqlite.client import SqliteClient
 # aiosqlite's worker thread serves every statement. For a read of a few rows, handing it to
 # that thread and back costs more than SQLite's answer, chiefly when the two threads run on
 # different CPUs: autosave spent a third of its time in those hand-offs.
+
+
+
+def _stored_timestamp(raw: bytes) -> datetime | str:
+    text = raw.decode()
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # not ISO 8601: Tortoise's own parser gets the text, as before
+        return text
+
+
+def _stored_date(raw: bytes) -> date | str:
+    text = raw.decode()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return text
+
+
+# Columns declared TIMESTAMP or DATE (Tortoise's types for its date fields) come back as
+# datetime and date: Python's C parser reads them ten times faster than the ISO 8601 parser
+# Tortoise runs on text, which took half the time of turning a row into models. These replace
+# the sqlite3 module's default (deprecated) converters, which ignore the UTC offset; they
+# apply only to connections opened with detect_types, as this backend's are.
+sqlite3.register_converter("TIMESTAMP", _stored_timestamp)
+sqlite3.register_converter("DATE", _stored_date)
 
 
 def is_plain_read(sql: str) -> bool:
@@ -44,7 +71,8 @@ class LoopReadSqliteClient(SqliteClient):
 
         def connect() -> sqlite3.Connection:
             # Opened in the worker thread, used from the loop's thread too (never both at once).
-            return sqlite3.connect(filename, isolation_level=None, check_same_thread=False)
+            return sqlite3.connect(filename, isolation_level=None, check_same_thread=False,
+                                   detect_types=sqlite3.PARSE_DECLTYPES)
 
         connection = LoopReadConnection(connect, iter_chunk_size=64)
         await connection

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import date, datetime, timezone
 
 import pytest
 from tortoise import connections
 from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
+from ppas.models import Caisse, User
 from ppas.models.sqlite_backend import LoopReadSqliteClient, is_plain_read
 from tests.conftest import BACKEND
 
@@ -73,3 +75,28 @@ async def test_interleaved_reads_and_writes_from_many_tasks_all_land(probe):
     assert all(0 <= c <= 100 for c in counts if c is not None)
     _, rows = await probe.execute_query("SELECT COUNT(*), SUM(n) FROM probe")
     assert tuple(rows[0]) == (100, sum(range(1, 200, 2)))
+
+
+async def test_timestamp_and_date_columns_come_back_as_values(probe):
+    await probe.execute_script(
+        "CREATE TEMP TABLE stamped (at TIMESTAMP, day DATE); "
+        "INSERT INTO stamped VALUES ('2026-12-01 18:05:09.250000+00:00', '2026-11-30'), "
+        "('2026-12-01 18:05:09', '2026-02-28'), ('pas une date', 'ni un jour')")
+    try:
+        _, rows = await probe.execute_query("SELECT at, day FROM stamped")
+        assert rows[0]["at"] == datetime(2026, 12, 1, 18, 5, 9, 250000, tzinfo=timezone.utc)
+        assert rows[0]["day"] == date(2026, 11, 30)
+        assert rows[1]["at"] == datetime(2026, 12, 1, 18, 5, 9)  # naive: Tortoise makes it UTC
+        # A value that is not ISO 8601 stays text, as it was before these converters.
+        assert (rows[2]["at"], rows[2]["day"]) == ("pas une date", "ni un jour")
+    finally:
+        await probe.execute_script("DROP TABLE temp.stamped")
+
+
+async def test_model_datetimes_read_back_aware_and_equal_to_what_was_written(db):
+    caisse = await Caisse.get(code="03")
+    moment = datetime(2026, 12, 1, 17, 59, 59, 999999, tzinfo=timezone.utc)
+    user = await User.create(login=f"horodatage-{moment.timestamp()}", password_hash="x",
+                             role="partner_user", caisse=caisse, password_changed_at=moment)
+    stored = await User.get(id=user.id)
+    assert stored.password_changed_at == moment and stored.password_changed_at.tzinfo is not None
