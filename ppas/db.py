@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
@@ -22,7 +22,12 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     if is_sqlite(database_url):
         if ":memory:" not in database_url:
             Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
-        connection = {**expand_db_url(database_url), "engine": SQLITE_ENGINE}
+        expanded = expand_db_url(database_url)
+        # Each credential is a PRAGMA on every connection (Tortoise adds journal_mode=WAL and
+        # foreign_keys=ON). WAL lets the web server read while a writer commits; the busy
+        # timeout turns brief write contention from another process into a wait, not an error.
+        connection = {**expanded, "engine": SQLITE_ENGINE,
+                      "credentials": {**expanded["credentials"], "busy_timeout": 5000}}
     return {
         "connections": {"default": connection},
         "apps": {
@@ -45,13 +50,6 @@ def is_sqlite(database_url: str) -> bool:
 async def open_database(database_url: str) -> None:
     """Connect Tortoise for the whole process (every task sees the connection)."""
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
-    if is_sqlite(database_url):
-        conn = connections.get("default")
-        # WAL lets the web server read while a writer commits; a busy timeout
-        # turns brief write contention into a wait instead of an error.
-        await conn.execute_script(
-            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;"
-        )
 
 
 async def close_database() -> None:

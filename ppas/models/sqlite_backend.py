@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
-from tortoise.backends.sqlite.client import SqliteClient
+from tortoise.backends.sqlite.client import SqliteClient, translate_exceptions
 
 # aiosqlite's worker thread serves every statement. For a read of a few rows, handing it to
 # that thread and back costs more than SQLite's answer, chiefly when the two threads run on
@@ -62,7 +62,16 @@ class LoopReadConnection(aiosqlite.Connection):
 
 
 class LoopReadSqliteClient(SqliteClient):
-    """Tortoise's SQLite client on a LoopReadConnection."""
+    """Tortoise's SQLite client: reads outside transactions on a reader connection of their own.
+
+    Tortoise's SQLite client has one connection and a lock around each statement, so a read
+    used to queue behind any write in progress (a commit waits for fsync). In WAL mode a second
+    connection reads the last committed state without waiting, as PostgreSQL's reads do; it
+    runs on the event loop. Transactions keep the shared connection (a LoopReadConnection),
+    so they read their own writes.
+    """
+
+    _reader: sqlite3.Connection | None = None
 
     async def create_connection(self, with_db: bool) -> None:
         if self._connection:
@@ -81,7 +90,44 @@ class LoopReadSqliteClient(SqliteClient):
         for pragma, value in self.pragmas.items():
             cursor = await connection.execute(f"PRAGMA {pragma}={value}")
             await cursor.close()
+        if filename != ":memory:":  # another connection to :memory: would be another database
+            self._reader = self._open_reader()
         await self._post_connect()
+
+    def _open_reader(self) -> sqlite3.Connection:
+        reader = sqlite3.connect(self.filename, isolation_level=None,
+                                 detect_types=sqlite3.PARSE_DECLTYPES)
+        reader.row_factory = sqlite3.Row
+        busy = self.pragmas.get("busy_timeout", 5000)
+        # query_only: a statement taken for a read by mistake fails instead of writing.
+        reader.executescript(f"PRAGMA query_only=ON; PRAGMA busy_timeout={int(busy)};")
+        return reader
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        await super().close()
+
+    def _read(self, query: str, values: list | None) -> list[sqlite3.Row]:
+        assert self._reader is not None
+        return self._reader.execute(query.replace("\x00", "'||CHAR(0)||'"),
+                                    values or ()).fetchall()
+
+    @translate_exceptions
+    async def execute_query(self, query: str, values: list | None = None) -> tuple[int, Any]:
+        if self._reader is not None and is_plain_read(query):
+            self.log.debug("%s: %s", query, values)
+            rows = self._read(query, values)
+            return len(rows), rows
+        return await super().execute_query(query, values)
+
+    @translate_exceptions
+    async def execute_query_dict(self, query: str, values: list | None = None) -> list[dict]:
+        if self._reader is not None and is_plain_read(query):
+            self.log.debug("%s: %s", query, values)
+            return list(map(dict, self._read(query, values)))
+        return await super().execute_query_dict(query, values)
 
 
 client_class = LoopReadSqliteClient
