@@ -1,4 +1,10 @@
-"""The embedded SQLite backend: Tortoise's client, with plain reads run on the event loop."""
+"""The embedded SQLite backend: Tortoise's client, with reads run on the event loop.
+
+Tortoise's SQLite client runs every statement in aiosqlite's worker thread, one at a time on
+one connection. For a read of a few rows, the hand-off to that thread and back cost more than
+SQLite's answer (chiefly when the two threads sit on different CPUs), and a read queued behind
+any write waiting for its commit: autosave spent most of its time there.
+"""
 from __future__ import annotations
 
 import sqlite3
@@ -7,11 +13,6 @@ from typing import Any
 
 import aiosqlite
 from tortoise.backends.sqlite.client import SqliteClient, translate_exceptions
-
-# aiosqlite's worker thread serves every statement. For a read of a few rows, handing it to
-# that thread and back costs more than SQLite's answer, chiefly when the two threads run on
-# different CPUs: autosave spent a third of its time in those hand-offs.
-
 
 
 def _stored_timestamp(raw: bytes) -> datetime | str:
@@ -110,7 +111,8 @@ class LoopReadSqliteClient(SqliteClient):
         await super().close()
 
     def _read(self, query: str, values: list | None) -> list[sqlite3.Row]:
-        assert self._reader is not None
+        if self._reader is None:
+            raise RuntimeError("the reader connection is not open")
         return self._reader.execute(query.replace("\x00", "'||CHAR(0)||'"),
                                     values or ()).fetchall()
 

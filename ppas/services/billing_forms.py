@@ -480,7 +480,8 @@ async def save_line(user: User | None, line_id: int, hours: str | None, sunday_h
     # version before it reads them, so a save read while the form was open either lands
     # before the validation reads the lines (PostgreSQL makes it wait for the save's row
     # lock) or finds a new version and writes nothing: no line changes once validated.
-    if not await _write_hours(line.id, expected_version, entry, amount, now):  # another writer, or a validation, got in between our read and our write
+    if not await _write_hours(line.id, expected_version, entry, amount, now):
+        # Another writer, or a validation, got in between our read and our write.
         stored = await _own_line(line_id, partner_id)
         _require_open(stored.form)
         return Conflict(conflict_message(stored, entry, terms.sunday_hourly_rate is not None),
