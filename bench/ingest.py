@@ -1,13 +1,15 @@
 """Benchmark: ingest of billing files of 10k and 100k lines against bare lxml parse + XSD.
 
-    .venv/bin/python bench/ingest.py [--sizes 10000 100000] [--runs 3]
+    .venv/bin/python bench/ingest.py [--sizes 10000 100000] [--runs 3] [--anomaly-every N]
 
 For each size, in fresh subprocesses (so that one measure's memory does not hide another's),
 `--runs` times each, baseline and ingest taking turns (a change of load on the shared machine
 hits both); the times compared are the best of the runs on both sides, the memory the worst:
 
 * generates an AMD file for last month whose lines bill 12 months of ~size/12 notified care
-  plans (every line valid, every line distinct), written to disk in a streaming way;
+  plans (every line valid, every line distinct), written to disk in a streaming way; with
+  `--anomaly-every N`, every Nth line bills more hours than its plan allows (a line anomaly:
+  the file is accepted, that line is not), to measure a file with many anomalies;
 * baseline: `etree.parse` with the hardened parser + `XMLSchema.validate` of the same file;
 * full ingest: `billing_ingest.submit_file` on a fresh migrated SQLite file (the embedded
   default) seeded with the caisse, the provider, its convention and care plans: streaming
@@ -42,16 +44,21 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 RATE, PARTICIPATION, HOURS = Decimal("21.30"), Decimal("3.20"), Decimal("12.50")
+PLAN_HOURS, OVER_PLAN_HOURS = "20.00", Decimal("25.00")
 STRUCTURE = "77777777"
 MONTHS = 12
+
+
+def anomalous_lines(size: int, anomaly_every: int) -> int:
+    return size // anomaly_every if anomaly_every else 0
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def generate(path: Path, size: int) -> str:
-    """Write an AMD file of `size` valid lines; return its name."""
+def generate(path: Path, size: int, anomaly_every: int = 0) -> str:
+    """Write an AMD file of `size` lines (every `anomaly_every`th one over its plan's hours)."""
     from ppas.domain.amounts import line_amount
     from ppas.domain.periods import Period, paris_date
 
@@ -59,23 +66,29 @@ def generate(path: Path, size: int) -> str:
     name = f"03_{STRUCTURE}_{period.year:04d}{period.month:02d}.xml"
     plans = -(-size // MONTHS)
     amount = line_amount(HOURS, RATE, PARTICIPATION)
+    over_amount = line_amount(OVER_PLAN_HOURS, RATE, PARTICIPATION)
+    over = anomalous_lines(size, anomaly_every)
+    total = amount * (size - over) + over_amount * over
     with path.open("w", encoding="utf-8") as out:
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n'
                   '<facturation xmlns="urn:ppas:facturation:1" version="1">\n'
                   f"<en-tete><rf-borfact>{name}</rf-borfact><code-caisse>03</code-caisse>"
                   f"<id-structure>{STRUCTURE}</id-structure><n-convention>BENCH-001</n-convention>"
                   f"<code-prestation>001</code-prestation><echeance>{period}</echeance>"
-                  f"<nb-lignes>{size}</nb-lignes><montant-total>{amount * size}</montant-total>"
+                  f"<nb-lignes>{size}</nb-lignes><montant-total>{total}</montant-total>"
                   "<logiciel>bench</logiciel></en-tete>\n<lignes>\n")
         for k in range(size):
             month = period.plus_months(-(k // plans))
+            hours, line_total = ((OVER_PLAN_HOURS, over_amount)
+                                 if anomaly_every and k % anomaly_every == anomaly_every - 1
+                                 else (HOURS, amount))
             out.write(
                 f"<ligne><n-enregistrement>{k + 1}</n-enregistrement>"
                 f"<n-dossier>07{k % plans:08d}</n-dossier><nom>DUPONT</nom><prenom>Jeanne</prenom>"
                 f"<debut-periode>{month.first_day}</debut-periode>"
-                f"<fin-periode>{month.last_day}</fin-periode><nb-heures>{HOURS}</nb-heures>"
+                f"<fin-periode>{month.last_day}</fin-periode><nb-heures>{hours}</nb-heures>"
                 f"<taux-horaire>{RATE}</taux-horaire><participation>{PARTICIPATION}</participation>"
-                f"<montant>{amount}</montant></ligne>\n")
+                f"<montant>{line_total}</montant></ligne>\n")
         out.write("</lignes>\n</facturation>\n")
     return name
 
@@ -116,7 +129,7 @@ async def seed(size: int) -> None:
         'INSERT INTO "care_plan" (beneficiary_id, partner_id, convention_id, hours_per_month, '
         "hourly_rate, participation, start_date, notified_at) "
         'SELECT id, ?, ?, ?, ?, ?, ?, ? FROM "beneficiary" WHERE file_number = ?',
-        [(partner.id, convention.id, "20.00", str(RATE), str(PARTICIPATION), "2000-01-01",
+        [(partner.id, convention.id, PLAN_HOURS, str(RATE), str(PARTICIPATION), "2000-01-01",
           now.isoformat(" "), f"07{i:08d}") for i in range(plans)])
 
 
@@ -140,7 +153,7 @@ class StatementCounter(logging.Handler):
         self.count += 1
 
 
-async def ingest(path: Path, name: str, size: int, database: str) -> dict:
+async def ingest(path: Path, name: str, size: int, anomaly_every: int, database: str) -> dict:
     from ppas.db import close_database, migrate, open_database
     from ppas.models import User
     from ppas.services import billing_ingest
@@ -170,7 +183,9 @@ async def ingest(path: Path, name: str, size: int, database: str) -> dict:
     ingest_log.removeHandler(parse_peak)
     await close_database()
     assert report.status == "accepted", report.anomalies[:3]
-    assert report.accepted_count == size, (report.accepted_count, report.anomalies[:3])
+    expected = size - anomalous_lines(size, anomaly_every)
+    assert report.accepted_count == expected, (report.accepted_count, report.anomalies[:3])
+    assert report.anomaly_count == size - expected, report.anomaly_count
     # Both processes run at the same time: their peaks add up.
     return {"seconds": elapsed, "peak_rss_before_mb": rss_before,
             "peak_rss_mb": peak_rss_mb() + parse_peak.peak_mb,
@@ -178,17 +193,19 @@ async def ingest(path: Path, name: str, size: int, database: str) -> dict:
             "statements": counter.count, "accepted": report.accepted_count}
 
 
-def child(mode: str, size: int) -> dict:
+def child(mode: str, size: int, anomaly_every: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="ppas-bench-ingest-") as folder:
         path = Path(folder) / "file.xml"
-        name = generate(path, size)
+        name = generate(path, size, anomaly_every)
         if mode == "baseline":
             return baseline(path) | {"bytes": path.stat().st_size}
-        return asyncio.run(ingest(path, name, size, str(Path(folder) / "db.sqlite3")))
+        return asyncio.run(ingest(path, name, size, anomaly_every,
+                                  str(Path(folder) / "db.sqlite3")))
 
 
-def run_child(mode: str, size: int) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--child", mode, str(size)], check=True,
+def run_child(mode: str, size: int, anomaly_every: int) -> dict:
+    output = subprocess.run([sys.executable, __file__, "--child", mode, str(size),
+                             str(anomaly_every)], check=True,
                             capture_output=True, text=True, cwd=ROOT)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
@@ -197,10 +214,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=3, help="runs of each side; best time kept")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--anomaly-every", type=int, default=0,
+                        help="every Nth line bills over its plan's hours (0: none)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child[0], int(args.child[1]))))
+        print(json.dumps(child(args.child[0], int(args.child[1]), int(args.child[2]))))
         return 0
     results = {}
     print(f"{'lines':>8} {'MB':>6} {'baseline s':>10} {'ingest s':>9} {'ratio':>6} "
@@ -208,8 +227,8 @@ def main() -> int:
     for size in args.sizes:
         bases, fulls = [], []
         for _ in range(args.runs):
-            bases.append(run_child("baseline", size))
-            fulls.append(run_child("ingest", size))
+            bases.append(run_child("baseline", size, args.anomaly_every))
+            fulls.append(run_child("ingest", size, args.anomaly_every))
         base = min(bases, key=lambda run: run["seconds"])
         full = min(fulls, key=lambda run: run["seconds"]) | {
             "peak_rss_mb": max(run["peak_rss_mb"] for run in fulls),

@@ -73,6 +73,9 @@ class BillingLine(Model):
 
     class Meta:
         table = "billing_line"
+        # A file's lines in order (and the anomalies' link to their line at the end of an
+        # ingest); a care plan's earlier billings (the "already billed" check).
+        indexes = (("file_id", "record_number"), ("care_plan_id", "period_start"))
 
 
 class Anomaly(Model):
@@ -90,3 +93,4 @@ class Anomaly(Model):
 
     class Meta:
         table = "anomaly"
+        indexes = (("file_id", "record_number"), ("line_id",))

@@ -51,3 +51,6 @@ class FormLine(Model):
     class Meta:
         table = "form_line"
         unique_together = (("form", "care_plan"),)
+        # A form's lines page by page; a care plan's lines of other months (crossed out,
+        # already billed).
+        indexes = (("form_id", "position"), ("care_plan_id",))
