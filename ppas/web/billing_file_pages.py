@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,12 +23,13 @@ from ppas.domain.format_documentation import (
     xsd_bytes,
 )
 from ppas.domain.periods import PARIS, Period
+from ppas.settings import Settings
+from ppas.web.body_limit import UPLOAD_MARGIN, BodyTooLarge
 from ppas.web.guards import page_number, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import is_htmx, render
 
 ROWS_PER_CODE = 50  # a report shows this many anomalies of one code; the CSV has them all
-_UPLOAD_MARGIN = 64 * 1024  # multipart overhead allowed above the file size cap
 _FIELDS = ("fileNumber", "periodStart", "periodEnd", "hours", "sundayHours", "hourlyRate",
            "participation", "amount")
 
@@ -109,34 +110,44 @@ async def files_page(request: Request) -> Response:
                   max_size=_megabytes(request.app.state.settings.max_upload_bytes))
 
 
+async def _submit(request: Request, form: FormData) -> tuple[str | None, dict | None]:
+    """Run the upload's operation: (the error message, or None and the report)."""
+    upload_file = form.get("file")
+    if not isinstance(upload_file, UploadFile) or not upload_file.filename:
+        return "Choisissez le fichier XML à envoyer, puis cliquez sur « Envoyer le fichier ».", None
+    result = (await run_operation(request, "SubmitBillingFile", file=upload_file,
+                                  dryRun=form.get("dry_run") == "1"))["submitBillingFile"]
+    if result["__typename"] == "BillingFileError":
+        return result["message"], None
+    return None, _report_view(result)
+
+
+def _too_large(settings: Settings) -> str:
+    return (f"Le fichier dépasse la taille acceptée ({_megabytes(settings.max_upload_bytes)}) "
+            "(anomalie F08) : découpez l'envoi en plusieurs fichiers.")
+
+
 @signed_in
 async def upload(request: Request) -> Response:
     settings = request.app.state.settings
     length = request.headers.get("content-length", "")
     error = None
     report = None
-    if length.isdigit() and int(length) > settings.max_upload_bytes + _UPLOAD_MARGIN:
+    if length.isdigit() and int(length) > settings.max_upload_bytes + UPLOAD_MARGIN:
         # Refused before reading the body: nothing is spooled to disk.
-        error = (f"Le fichier dépasse la taille acceptée ({_megabytes(settings.max_upload_bytes)}) "
-                 "(anomalie F08) : découpez l'envoi en plusieurs fichiers.")
+        error = _too_large(settings)
     else:
-        form = await request.form(max_files=1, max_fields=10)
-        upload_file = form.get("file")
-        dry_run = form.get("dry_run") == "1"
-        if not isinstance(upload_file, UploadFile) or not upload_file.filename:
-            error = "Choisissez le fichier XML à envoyer, puis cliquez sur « Envoyer le fichier »."
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except BodyTooLarge:  # no length declared (chunked): reading stopped at the cap
+            error = _too_large(settings)
         else:
             try:
-                result = (await run_operation(request, "SubmitBillingFile", file=upload_file,
-                                              dryRun=dry_run))["submitBillingFile"]
+                error, report = await _submit(request, form)
             except OperationFailed as failure:
                 return refusal_page(request, failure)
             finally:
                 await form.close()
-            if result["__typename"] == "BillingFileError":
-                error = result["message"]
-            else:
-                report = _report_view(result)
     try:
         history = await _history(request)
     except OperationFailed as failure:
