@@ -12,7 +12,7 @@ from tortoise.functions import Count
 from ppas.models import Anomaly, BillingLine, User
 from ppas.models.billing_file import FileStatus, LineStatus
 from ppas.services.access import partner_id_of
-from ppas.services.billing_ingest import rebill_refusal
+from ppas.services.billing_rebill import rebill_refusal
 
 __all__ = ["LineDetail", "anomaly_counts", "line_detail"]
 

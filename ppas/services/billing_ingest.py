@@ -1,4 +1,7 @@
-"""Billing by file: safe, streaming ingest of an uploaded XML file, its report, re-billing.
+"""Billing by file: safe, streaming ingest of an uploaded XML file and its report.
+
+Reading stored files back is in billing_file_reports, re-billing a refused line in
+billing_rebill.
 
 The flow of one upload (`submit_file`):
 
@@ -26,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import fcntl
-import gzip
 import hashlib
 import io
 import logging
@@ -47,6 +49,7 @@ from typing import IO, Any
 
 from lxml import etree
 from tortoise import connections
+from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
 from ppas.domain.anomalies import CATALOG, format_message
@@ -86,17 +89,13 @@ from ppas.models import (
 from ppas.models.billing_file import AnomalyPhase, FileStatus, LineStatus
 from ppas.services import audit, billing_file_stream
 from ppas.services.access import partner_id_of
-from ppas.services.errors import ServiceError
 
 __all__ = [
     "AnomalyItem",
     "IngestReport",
     "BATCH_SIZE",
     "MAX_REPORTED_ANOMALIES",
-    "file_report",
-    "list_files",
-    "original_bytes",
-    "rebill_line",
+    "stored_report",
     "submit_file",
 ]
 
@@ -111,9 +110,8 @@ _PIPE_BYTES = 1024 * 1024
 _log = logging.getLogger(__name__)
 _PROLOG_BYTES = 4096
 _LOCATE_WINDOW = 1000  # lines validated at a time when looking for where a violation is
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
 NOT_YOURS = "Ce fichier n'existe pas ou n'appartient pas à votre structure."
-LINE_NOT_YOURS = "Cette ligne n'existe pas ou n'appartient pas à un fichier de votre structure."
 _ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _BILLED_FORM_STATUSES = (FormStatus.VALIDATED, FormStatus.PAID)
@@ -704,7 +702,7 @@ class _BatchFacts:
     seen: set[str] = field(default_factory=set)  # file numbers already queried
 
 
-async def _batch_facts(partner_id: int, caisse_id: int, convention_id: int,
+async def batch_facts(partner_id: int, caisse_id: int, convention_id: int,
                        file_numbers: Iterable[str], *, file_id: int | None = None,
                        known: _BatchFacts | None = None) -> _BatchFacts:
     """What the checks of one batch need: at most 4 queries whatever the batch size.
@@ -717,7 +715,7 @@ async def _batch_facts(partner_id: int, caisse_id: int, convention_id: int,
         numbers = [n for n in numbers if n not in known.plans and n not in known.seen]
         if not numbers:
             return known
-        fresh = await _batch_facts(partner_id, caisse_id, convention_id, numbers,
+        fresh = await batch_facts(partner_id, caisse_id, convention_id, numbers,
                                    file_id=file_id)
         known.plans.update(fresh.plans)
         known.known_numbers |= fresh.known_numbers
@@ -823,7 +821,7 @@ def _typed_lines(texts: Iterable[tuple[str, ...]]) -> Iterable[LineFacts]:
         yield _line_facts(line, decimals, days)
 
 
-def _check_batch(lines: Iterable[LineFacts], facts: _BatchFacts, *, file_id: int | None,
+def check_batch(lines: Iterable[LineFacts], facts: _BatchFacts, *, file_id: int | None,
                  today: date, last_month: Period | None, in_file: dict[int, int],
                  as_text: bool = False) -> _Checked:
     """Check a batch (in a worker thread) and build its rows."""
@@ -889,7 +887,7 @@ class _CrossedView:
 # --------------------------------------------------------------------------- SQL
 
 
-_LINE_COLUMNS = ("file_id", "record_number", "care_plan_id", "file_number", "last_name",
+LINE_COLUMNS = ("file_id", "record_number", "care_plan_id", "file_number", "last_name",
                  "first_name", "period_start", "period_end", "hours", "sunday_hours",
                  "hourly_rate", "participation", "amount", "status")
 _ANOMALY_COLUMNS = ("code", "phase", "file_id", "record_number", "message", "created_at")
@@ -924,7 +922,7 @@ async def submit_file(user: User | None, source: IO[bytes], name: str, *, now: d
     if key and not dry_run:
         earlier = await BillingFile.filter(partner_id=partner_id, idempotency_key=key).first()
         if earlier is not None:
-            report = await _stored_report(earlier)
+            report = await stored_report(earlier)
             report.replayed = True
             return report
     name = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
@@ -1058,17 +1056,17 @@ async def _consume(worker: _Worker, report: IngestReport, uploader: _Uploader, c
                     sha256="", content=b"", status=FileStatus.ACCEPTED, period=header.period,
                     idempotency_key=key, using_db=conn)
                 file_id = report.file_id = row.id
-                line_sql = _insert_sql(conn, "billing_line", _LINE_COLUMNS)
+                line_sql = _insert_sql(conn, "billing_line", LINE_COLUMNS)
                 anomaly_sql = _insert_sql(conn, "anomaly", _ANOMALY_COLUMNS)
         elif kind == "lines":
             payload = payload[0]
             if facts is None:
                 facts = _BatchFacts({}, set(), {}, set())
-            facts = await _batch_facts(uploader.partner.id, uploader.partner.caisse_id,
+            facts = await batch_facts(uploader.partner.id, uploader.partner.caisse_id,
                                        header.convention_id, (texts[1] for texts in payload),
                                        file_id=file_id, known=facts)
             checked = await asyncio.to_thread(
-                _check_batch, _typed_lines(payload), facts, file_id=file_id, today=today,
+                check_batch, _typed_lines(payload), facts, file_id=file_id, today=today,
                 last_month=last_month, in_file=in_file,
                 as_text=conn is not None and conn.capabilities.dialect == "sqlite")
             total += checked.total
@@ -1152,24 +1150,8 @@ async def _refuse(report: IngestReport, refused: _Refused, uploader: _Uploader,
     report.file_id = row.id
 
 
-
-
-# --------------------------------------------------------------------------- reading back
-
-
-def original_bytes(content: bytes) -> bytes:
-    """The original bytes of a stored file (stored gzip-compressed; sha256 is of the original)."""
-    return gzip.decompress(content) if content[:2] == _GZIP_MAGIC else content
-
-
-async def _own_file(user: User | None, file_id: int) -> BillingFile | None:
-    partner_id = partner_id_of(user)
-    return await BillingFile.filter(id=file_id, partner_id=partner_id).first()
-
-
-async def _stored_report(row: BillingFile) -> IngestReport:
-    from tortoise.functions import Count, Sum
-
+async def stored_report(row: BillingFile) -> IngestReport:
+    """The report of a stored file, as its upload gave it (anomalies up to the cap)."""
     counts = dict(await Anomaly.filter(file_id=row.id).annotate(n=Count("id"))
                   .group_by("code").values_list("code", "n"))
     items = await Anomaly.filter(file_id=row.id).order_by("record_number", "id") \
@@ -1186,144 +1168,3 @@ async def _stored_report(row: BillingFile) -> IngestReport:
                    for code, phase, record, message, line in items],
         anomaly_count=sum(counts.values()), counts_by_code=dict(sorted(counts.items())),
         uploaded_at=row.uploaded_at)
-
-
-async def file_report(user: User | None, file_id: int) -> IngestReport | None:
-    """The report of one of the partner's files, or None when it is not theirs."""
-    row = await _own_file(user, file_id)
-    return await _stored_report(row) if row else None
-
-
-async def list_files(user: User | None, offset: int, limit: int) -> tuple[list[BillingFile], int]:
-    """The partner's sends, newest first, and how many there are."""
-    partner_id = partner_id_of(user)
-    query = BillingFile.filter(partner_id=partner_id)
-    total = await query.count()
-    rows = await query.order_by("-uploaded_at", "-id").offset(offset).limit(limit) \
-        .only("id", "name", "status", "period", "line_count", "accepted_count", "total_amount",
-              "uploaded_at", "sha256")
-    return list(rows), total
-
-
-async def anomalies_csv(user: User | None, file_id: int) -> Iterable[str] | None:
-    """The anomalies of a file as CSV rows (semicolon, for French spreadsheets), or None."""
-    row = await _own_file(user, file_id)
-    if row is None:
-        return None
-    import csv
-
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["Code", "Phase", "N° d'enregistrement", "Intitulé", "Message", "Que faire"])
-    phases = {"billing": "au dépôt", "report": "à l'intégration"}
-    offset = 0
-    while True:
-        chunk = await Anomaly.filter(file_id=row.id).order_by("record_number", "id") \
-            .offset(offset).limit(BATCH_SIZE).values_list("code", "phase", "record_number",
-                                                          "message")
-        for code, phase, record, message in chunk:
-            kind = CATALOG.get(code)
-            phase = getattr(phase, "value", phase)
-            writer.writerow([code, phases.get(phase, phase),
-                             "" if record is None else record, kind.title if kind else "",
-                             message, kind.what_to_do if kind else ""])
-        if len(chunk) < BATCH_SIZE:
-            break
-        offset += BATCH_SIZE
-    return ["\ufeff" + out.getvalue()]
-
-
-# --------------------------------------------------------------------------- re-billing
-
-
-@dataclass
-class RebillInput:
-    """Corrected values typed on the portal (French decimals accepted: « 12,5 »)."""
-
-    file_number: str
-    start: str
-    end: str
-    hours: str
-    sunday_hours: str
-    rate: str
-    participation: str
-    amount: str
-
-
-def _decimal(text: str, label: str, field_name: str) -> Decimal:
-    cleaned = (text or "").strip().replace(",", ".").replace("\u202f", "").replace(" ", "")
-    if not re.fullmatch(r"[0-9]+(\.[0-9]{1,2})?", cleaned):
-        raise ServiceError(f"{label} : saisissez un nombre positif avec 2 décimales au plus, "
-                           "par exemple 12,50.", field=field_name)
-    return Decimal(cleaned).quantize(Decimal("0.01"))
-
-
-def _date(text: str, label: str, field_name: str) -> date:
-    try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
-        raise ServiceError(f"{label} : saisissez une date au format AAAA-MM-JJ.",
-                           field=field_name) from None
-
-
-def rebill_refusal(codes: Iterable[str]) -> str | None:
-    """Why a line with these anomaly codes cannot be re-billed through the portal, or None."""
-    blocking = sorted({code for code in codes if code in CATALOG and not CATALOG[code].rebillable})
-    if not blocking:
-        return None
-    return ("Cette ligne ne peut pas être refacturée par le portail (anomalie "
-            f"{', '.join(blocking)}) : " + CATALOG[blocking[0]].what_to_do)
-
-
-async def rebill_line(user: User | None, line_id: int, values: RebillInput, *, now: datetime,
-                      ip: str = "") -> BillingLine:
-    """Re-bill a line refused at upload, corrected, through the same checks (L01–L08).
-
-    The original line keeps its values and anomalies and becomes « rebilled »; a new accepted
-    line with the same record number joins the same file.
-    """
-    partner_id = partner_id_of(user)
-    async with in_transaction() as conn:
-        line = await BillingLine.filter(id=line_id, file__partner_id=partner_id) \
-            .select_for_update().using_db(conn).prefetch_related("file").first()
-        if line is None or line.file.status != FileStatus.ACCEPTED:
-            raise ServiceError(LINE_NOT_YOURS)
-        if line.status != LineStatus.ANOMALY:
-            raise ServiceError("Cette ligne n'est pas en anomalie : elle a déjà été acceptée "
-                               "ou refacturée.")
-        codes = await Anomaly.filter(line_id=line.id).using_db(conn).values_list("code", flat=True)
-        refusal = rebill_refusal(codes)
-        if refusal:
-            raise ServiceError(refusal)
-        number = (values.file_number or "").strip()
-        if not re.fullmatch(r"[0-9]{10}", number):
-            raise ServiceError("N° de dossier : saisissez les 10 chiffres du dossier.",
-                               field="file_number")
-        facts = LineFacts(
-            record=line.record_number, file_number=number, last_name=line.last_name,
-            first_name=line.first_name, start=_date(values.start, "Début de période", "start"),
-            end=_date(values.end, "Fin de période", "end"),
-            hours=_decimal(values.hours, "Heures", "hours"),
-            sunday_hours=_decimal(values.sunday_hours, "Heures le dimanche", "sunday_hours")
-            if (values.sunday_hours or "").strip() else None,
-            rate=_decimal(values.rate, "Taux horaire", "rate"),
-            participation=_decimal(values.participation, "Participation", "participation"),
-            amount=_decimal(values.amount, "Montant", "amount"))
-        partner = await Partner.get(id=partner_id).using_db(conn)
-        batch = await _batch_facts(partner_id, partner.caisse_id, line.file.convention_id,
-                                   [facts.file_number])
-        last_month = Period.parse(line.file.period) if line.file.period else None
-        checked = _check_batch([facts], batch, file_id=line.file_id, today=paris_date(now),
-                               last_month=last_month, in_file={})
-        if checked.anomaly_rows:
-            raise ServiceError("La ligne corrigée reste en anomalie : "
-                               + " ".join(message for _, _, message in checked.anomaly_rows))
-        row = dict(zip(_LINE_COLUMNS, checked.line_rows[0], strict=True))
-        new_line = await BillingLine.create(using_db=conn, **row)
-        await BillingLine.filter(id=line.id).using_db(conn).update(status=LineStatus.REBILLED)
-        await BillingFile.filter(id=line.file_id).using_db(conn).update(
-            accepted_count=line.file.accepted_count + 1)
-        await audit.record("billing_line.rebilled", actor=user, object_type="billing_line",
-                           object_id=new_line.id, ip=ip, original=line.id,
-                           file=line.file.name)
-    return new_line

@@ -37,8 +37,8 @@ from ppas.models import (
     FormLine,
     FormStatus,
 )
-from ppas.services import billing_ingest
-from ppas.services.errors import AccessDenied, ServiceError
+from ppas.services import billing_file_reports, billing_ingest
+from ppas.services.errors import AccessDenied
 
 CAP = 64 * 1024 * 1024
 
@@ -81,7 +81,7 @@ async def test_a_valid_file_is_stored_whole_with_its_lines(provider):
     assert report.total_amount == Decimal("452.50")
     row = await BillingFile.get(id=report.file_id)
     assert row.sha256 == hashlib.sha256(data).hexdigest()
-    assert billing_ingest.original_bytes(row.content) == data
+    assert billing_file_reports.original_bytes(row.content) == data
     assert (row.line_count, row.accepted_count, row.period) == (2, 2, str(last_month()))
     lines = await BillingLine.filter(file_id=row.id).order_by("record_number")
     assert [line.status for line in lines] == ["accepted", "accepted"]
@@ -412,7 +412,7 @@ async def test_every_line_anomaly_is_found_and_cited_by_record_number(provider):
     found = await line_codes(provider, lines)
     assert found == {2: ["L01"], 3: ["L02"], 4: ["L02"], 5: ["L03"], 6: ["L04"], 7: ["L05"],
                      8: ["L06"], 9: ["L06"], 10: ["L07"], 11: ["L08"]}
-    report = (await billing_ingest.list_files(provider.user, 0, 1))[0][0]
+    report = (await billing_file_reports.list_files(provider.user, 0, 1))[0][0]
     assert (report.line_count, report.accepted_count) == (11, 1)
     stored = await Anomaly.filter(file_id=report.id, code="L05").first()
     assert "enregistrement n°1)" in stored.message
@@ -489,7 +489,7 @@ async def test_idempotency_key_returns_the_first_result(provider):
 async def test_a_crash_halfway_leaves_nothing_and_the_name_free(provider, monkeypatch):
     monkeypatch.setattr(billing_ingest, "BATCH_SIZE", 2)
     calls = {"n": 0}
-    real = billing_ingest._check_batch
+    real = billing_ingest.check_batch
 
     def crashing(*args, **kwargs):
         calls["n"] += 1
@@ -497,13 +497,13 @@ async def test_a_crash_halfway_leaves_nothing_and_the_name_free(provider, monkey
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(billing_ingest, "_check_batch", crashing)
+    monkeypatch.setattr(billing_ingest, "check_batch", crashing)
     data = billing_xml(provider, [ligne(i, provider.numbers[i - 1]) for i in range(1, 6)])
     with pytest.raises(RuntimeError):
         await submit(provider, data)
     assert not await BillingFile.filter(partner_id=provider.partner.id).exists()
     assert not await BillingLine.filter(file__partner_id=provider.partner.id).exists()
-    monkeypatch.setattr(billing_ingest, "_check_batch", real)
+    monkeypatch.setattr(billing_ingest, "check_batch", real)
     report = await submit(provider, data)
     assert report.status == "accepted" and report.accepted_count == 5
 
@@ -543,13 +543,13 @@ async def test_a_cancelled_upload_stops_its_parsing_and_reaps_the_process(provid
     monkeypatch.setattr(billing_ingest, "BATCH_SIZE", 100)  # more batches than the queue holds
     workers = recorded_workers(monkeypatch)
     waiting = asyncio.Event()
-    real_facts = billing_ingest._batch_facts
+    real_facts = billing_ingest.batch_facts
 
     async def slow_database(*args, **kwargs):
         waiting.set()
         await asyncio.Event().wait()
 
-    monkeypatch.setattr(billing_ingest, "_batch_facts", slow_database)
+    monkeypatch.setattr(billing_ingest, "batch_facts", slow_database)
     data = billing_xml(provider, [ligne(n, provider.numbers[n % 6]) for n in range(1, 3001)])
     # A busy server: the threads of asyncio.to_thread are all taken when the request ends.
     busy = ThreadPoolExecutor(1)
@@ -563,7 +563,7 @@ async def test_a_cancelled_upload_stops_its_parsing_and_reaps_the_process(provid
     (worker,) = workers
     assert await wait_stopped(worker)  # threads ended; a process killed, reaped (no zombie)
     assert await nothing_stored(provider)
-    monkeypatch.setattr(billing_ingest, "_batch_facts", real_facts)
+    monkeypatch.setattr(billing_ingest, "batch_facts", real_facts)
     assert (await submit(provider, data)).status == "accepted"  # the name stayed free
     busy.shutdown()
 
@@ -696,56 +696,5 @@ async def test_only_partner_accounts_upload_and_see_their_files(provider, make_u
         await billing_ingest.submit_file(agent, as_file(b"x"), "x.xml", now=now(), max_bytes=CAP)
     report = await submit(provider, billing_xml(provider, [ligne(1, provider.numbers[0])]))
     stranger = await make_user(role="partner_admin")
-    assert await billing_ingest.file_report(stranger, report.file_id) is None
-    assert (await billing_ingest.file_report(provider.user, report.file_id)).line_count == 1
-
-
-# --------------------------------------------------------------------------- re-billing
-
-
-def corrected(number, month=None, **overrides):
-    month = month or last_month()
-    values = dict(file_number=number, start=month.first_day.isoformat(),
-                  end=month.last_day.isoformat(), hours="12,5", sunday_hours="", rate="21,30",
-                  participation="3,20", amount="226,25")
-    values.update(overrides)
-    return billing_ingest.RebillInput(**values)
-
-
-async def test_a_corrected_line_is_rebilled_through_the_same_checks(provider):
-    report = await submit(provider, billing_xml(provider, [
-        ligne(1, provider.numbers[0], amount="999.00"), ligne(2, provider.numbers[1])]))
-    line_id = next(a.line_id for a in report.anomalies if a.code == "L06")
-    with pytest.raises(ServiceError) as still_wrong:
-        await billing_ingest.rebill_line(provider.user, line_id,
-                                         corrected(provider.numbers[0], hours="30"), now=now())
-    assert "L03" in still_wrong.value.message or "Heures supérieures" in still_wrong.value.message
-    new = await billing_ingest.rebill_line(provider.user, line_id,
-                                           corrected(provider.numbers[0]), now=now())
-    assert new.status == "accepted" and new.record_number == 1
-    assert (await BillingLine.get(id=line_id)).status == "rebilled"
-    assert (await BillingFile.get(id=report.file_id)).accepted_count == 2
-    with pytest.raises(ServiceError):
-        await billing_ingest.rebill_line(provider.user, line_id, corrected(provider.numbers[0]),
-                                         now=now())
-
-
-async def test_duplicate_and_too_old_lines_are_never_rebillable(provider):
-    old = Period.of(today()).plus_months(-13)
-    report = await submit(provider, billing_xml(provider, [
-        ligne(1, provider.numbers[0]), ligne(2, provider.numbers[0]),
-        ligne(3, provider.numbers[1], old)]))
-    by_code = {a.code: a.line_id for a in report.anomalies}
-    for code in ("L05", "L04"):
-        with pytest.raises(ServiceError) as refused:
-            await billing_ingest.rebill_line(provider.user, by_code[code],
-                                             corrected(provider.numbers[2]), now=now())
-        assert "ne peut pas être refacturée" in refused.value.message
-
-
-async def test_another_partner_cannot_rebill(provider, make_user):
-    report = await submit(provider, billing_xml(provider, [ligne(1, "0999999999")]))
-    stranger = await make_user(role="partner_admin")
-    with pytest.raises(ServiceError):
-        await billing_ingest.rebill_line(stranger, report.anomalies[0].line_id,
-                                         corrected(provider.numbers[0]), now=now())
+    assert await billing_file_reports.file_report(stranger, report.file_id) is None
+    assert (await billing_file_reports.file_report(provider.user, report.file_id)).line_count == 1

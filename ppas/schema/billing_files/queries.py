@@ -7,7 +7,7 @@ from ppas.schema.billing_files.types import BillingFileLine, BillingFileReport, 
 from ppas.schema.context import Info
 from ppas.schema.ids import parse_id
 from ppas.schema.pagination import Page, checked_window
-from ppas.services import billing_file_lines, billing_ingest
+from ppas.services import billing_file_lines, billing_file_reports
 
 
 @strawberry.type
@@ -17,14 +17,14 @@ class BillingFileQueries:
         key = parse_id(id)
         if key is None:
             return None
-        report = await billing_ingest.file_report(info.context.user, key)
+        report = await billing_file_reports.file_report(info.context.user, key)
         return BillingFileReport.from_report(report) if report else None
 
     @strawberry.field(description="Les fichiers envoyés par le partenaire, du plus récent au plus ancien.")
     async def billing_files(self, info: Info, offset: int = 0,
                             limit: int = 20) -> Page[BillingFileSummary]:
         offset, limit = checked_window(offset, limit, info.context.settings.max_page_size)
-        rows, total = await billing_ingest.list_files(info.context.user, offset, limit)
+        rows, total = await billing_file_reports.list_files(info.context.user, offset, limit)
         counts = await billing_file_lines.anomaly_counts([r.id for r in rows])
         return Page(items=[BillingFileSummary.from_model(r, counts.get(r.id, 0)) for r in rows],
                     total_count=total, offset=offset, limit=limit)
@@ -44,5 +44,5 @@ class BillingFileQueries:
         key = parse_id(id)
         if key is None:
             return None
-        rows = await billing_ingest.anomalies_csv(info.context.user, key)
+        rows = await billing_file_reports.anomalies_csv(info.context.user, key)
         return None if rows is None else "".join(rows)
