@@ -48,3 +48,33 @@ def test_cli_migrates_and_loads_the_demo_twice(tmp_path):
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT count(*) FROM care_plan").fetchone()[0] == 48
+
+
+CAPTCHA_CARRY_OVER = """
+import asyncio, sqlite3, sys
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+from ppas.db import migrate as migrate_all, tortoise_config
+
+async def main():
+    path = sys.argv[1]
+    await migrate(config=tortoise_config("sqlite://" + path), target="ppas.0002_lookup_indexes")
+    await Tortoise.close_connections()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO audit_event (at, actor_login, action, object_type, object_id, "
+                     "details, ip) VALUES ('2026-12-01 10:00:00+00:00', '', 'captcha_used', "
+                     "'captcha', 'sig-before-upgrade', '{}', '')")
+    await migrate_all("sqlite://" + path)
+    with sqlite3.connect(path) as conn:
+        print(conn.execute('SELECT "key" FROM spent_captcha').fetchall())
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the CLI check runs on the embedded default")
+def test_a_captcha_spent_before_the_upgrade_stays_spent(tmp_path):
+    done = subprocess.run([sys.executable, "-c", CAPTCHA_CARRY_OVER, str(tmp_path / "c.sqlite3")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[('sig-before-upgrade',)]"

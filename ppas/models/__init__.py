@@ -13,6 +13,7 @@ from ppas.models.beneficiary import Beneficiary, CarePlan
 from ppas.models.billing_file import Anomaly, BillingFile, BillingLine
 from ppas.models.billing_form import BillingForm, FormLine, FormStatus
 from ppas.models.caisse import Caisse
+from ppas.models.captcha import SpentCaptcha
 from ppas.models.evaluation import Evaluation, EvaluationOrder, OrderStatus
 from ppas.models.outbox import OutboxMessage
 from ppas.models.partner import Convention, ConventionStatus, Partner, PartnerKind
@@ -23,5 +24,5 @@ __all__ = [
     "BillingLine", "Caisse", "CarePlan", "Convention", "ConventionStatus", "Evaluation",
     "EvaluationOrder", "FormLine", "FormStatus", "OrderStatus", "OutboxMessage", "Partner",
     "PartnerKind", "PasswordHistory", "PaymentRun", "PaymentSlip", "Registration",
-    "RegistrationStatus", "Role", "Session", "User",
+    "RegistrationStatus", "Role", "Session", "SpentCaptcha", "User",
 ]

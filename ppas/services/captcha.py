@@ -1,9 +1,10 @@
 """Self-hosted proof-of-work captcha (ALTCHA, protocol v2): challenges and one-use checks.
 
 The HMAC key is derived from `settings.secret_key`, so every instance sharing the
-secret accepts the others' challenges. A solved challenge is accepted once: its use is
-written to the audit log (`captcha_used`, keyed by the challenge signature) in the
-caller's transaction, so a replay is refused by every instance, even after a restart.
+secret accepts the others' challenges. A solved challenge is accepted once: its key goes
+into `spent_captcha` (a unique column) in the caller's transaction, so a replay is refused by
+every instance, even after a restart, and of two sends racing with the same proof only one
+passes; the use is also written to the audit log (`captcha_used`).
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import hmac
 import time
 
 import altcha
+from tortoise.exceptions import IntegrityError
 
-from ppas.models import AuditEvent
+from ppas.models import SpentCaptcha
 from ppas.services import audit
 from ppas.services.errors import ServiceError
 from ppas.settings import Settings
@@ -70,6 +72,9 @@ async def consume(settings: Settings, payload: str, *, ip: str = "") -> None:
     # The signature is an HMAC-SHA-256 in hex; its first 50 characters (200 bits) identify
     # the challenge. Only a verified (hence genuinely signed) challenge gets here.
     key = _signature(payload)[:50]
-    if await AuditEvent.filter(action=USED_ACTION, object_id=key).exists():
-        raise ServiceError(REPLAYED, field="captcha")
+    try:
+        # The unique key decides, not a read first: two transactions would both read "unused".
+        await SpentCaptcha.create(key=key)
+    except IntegrityError:
+        raise ServiceError(REPLAYED, field="captcha") from None
     await audit.record(USED_ACTION, object_type="captcha", object_id=key, ip=ip)

@@ -1,6 +1,7 @@
 """Pre-registration and the caisse's decision, through the service (real database)."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from dataclasses import replace
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import altcha
 import pytest
+from tortoise.transactions import in_transaction
 
 from ppas.domain.password_hashing import verify_password
 from ppas.models import (
@@ -312,3 +314,27 @@ async def test_validation_refuses_a_login_taken_since_the_submission(settings, c
         await validate_registration(agent, registration.id, settings=settings, now=NOW)
     await registration.refresh_from_db()
     assert registration.status == RegistrationStatus.PENDING
+
+
+async def test_two_sends_racing_with_one_proof_let_only_one_through(settings, db):
+    payload = solved(settings)
+    first_spent, release = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with in_transaction():
+            await captcha.consume(settings, payload)
+            first_spent.set()
+            await release.wait()  # not committed yet when the second send checks
+
+    async def second() -> None:
+        await first_spent.wait()
+        async with in_transaction():
+            await captcha.consume(settings, payload)
+
+    tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
+    await first_spent.wait()
+    await asyncio.sleep(0.3)  # the second send is now waiting on, or past, its check
+    release.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], ServiceError) and outcomes[1].message == captcha.REPLAYED
