@@ -39,6 +39,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -104,6 +105,9 @@ BATCH_SIZE = 2500
 # From this size on, the file is parsed in a process of its own (about 3,000 lines; starting
 # it costs some 40 ms, the parsing of a 100,000-line file then stops sharing the GIL).
 PROCESS_FROM_BYTES = 1024 * 1024
+# No item from the parse worker for this long: it is stuck (a stopped process), not slow: a
+# batch of lines takes milliseconds, and a full queue makes the worker wait, not the ingest.
+STALL_SECONDS = 120
 MAX_REPORTED_ANOMALIES = 1000  # a report lists this many; counts cover them all
 _READ_CHUNK = billing_file_stream.READ_CHUNK
 _PIPE_BYTES = 1024 * 1024
@@ -1012,6 +1016,7 @@ async def _ingest(report: IngestReport, uploader: _Uploader, source: IO[bytes],
 
 
 async def _next_item(worker: _Worker) -> tuple:
+    deadline = time.monotonic() + STALL_SECONDS
     while True:
         try:
             return worker.out.get_nowait()
@@ -1022,6 +1027,9 @@ async def _next_item(worker: _Worker) -> tuple:
         except queue.Empty:
             if not worker.alive() and worker.out.empty():
                 raise RuntimeError("the parse worker stopped without a result") from None
+            if time.monotonic() > deadline:  # _ingest's cleanup then kills and reaps it
+                raise RuntimeError(f"the parse worker sent nothing for {STALL_SECONDS} s "
+                                   "(stuck)") from None
 
 
 async def _consume(worker: _Worker, report: IngestReport, uploader: _Uploader, conn,

@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import pickle
+import signal
 import subprocess
 import tempfile
 import time
@@ -535,6 +536,29 @@ async def wait_stopped(worker, seconds: float = 10) -> bool:
     while not stopped(worker) and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.05)
     return stopped(worker)
+
+
+async def test_a_stuck_parse_worker_ends_the_upload_instead_of_hanging(provider, monkeypatch):
+    monkeypatch.setattr(billing_ingest, "STALL_SECONDS", 1)
+    workers = recorded_workers(monkeypatch)
+    if billing_ingest.PROCESS_FROM_BYTES == 0:  # a parse process that stops answering
+        real_start = billing_ingest._ParseProcess.start
+
+        def start_then_freeze(worker):
+            real_start(worker)
+            os.kill(worker.process.pid, signal.SIGSTOP)
+
+        monkeypatch.setattr(billing_ingest._ParseProcess, "start", start_then_freeze)
+    else:  # a parse thread that never hands anything over (until told to stop)
+        monkeypatch.setattr(billing_ingest.billing_file_stream, "run",
+                            lambda reader, size, put: workers[-1].stop.wait())
+    data = billing_xml(provider, [ligne(1, provider.numbers[0])])
+    with pytest.raises(RuntimeError, match="stuck"):
+        # wait_for: without the watchdog the upload would wait for ever.
+        await asyncio.wait_for(submit(provider, data), 30)
+    (worker,) = workers
+    assert await wait_stopped(worker)  # the frozen process is killed and reaped
+    assert await nothing_stored(provider)
 
 
 async def test_a_cancelled_upload_stops_its_parsing_and_reaps_the_process(provider, monkeypatch):
