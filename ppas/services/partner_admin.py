@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from tortoise.transactions import in_transaction
 
+from ppas.domain.amounts import format_euros
 from ppas.domain.logins import login_problems
 from ppas.domain.periods import paris_date
 from ppas.models import AuditEvent, Convention, ConventionStatus, Partner, Role, User
@@ -430,8 +431,12 @@ def _parse_rate(text: str) -> Decimal | None:
 
 async def decide_convention_request(actor: User | None, convention_id: int, *, accept: bool,
                                     number: str = "", hourly_rate: str = "", reason: str = "",
-                                    now: datetime, ip: str = "") -> Convention:
-    """Validate a request (ACTIVE, with the caisse's number and rate) or refuse it (CLOSED)."""
+                                    settings: Settings, now: datetime,
+                                    ip: str = "") -> Convention:
+    """Validate a request (ACTIVE, with the caisse's number and rate) or refuse it (CLOSED).
+
+    The partner's administrators are told by e-mail, in the same transaction.
+    """
     caisse_id = caisse_id_of_agent(actor)
     number = (number or "").strip()
     reason = (reason or "").strip()
@@ -460,11 +465,11 @@ async def decide_convention_request(actor: User | None, convention_id: int, *, a
                                "votre caisse.")
         if convention.status != ConventionStatus.REQUESTED:
             raise ServiceError("Cette demande a déjà été traitée.")
+        provisional = convention.number
         if accept:
             if await Convention.filter(number=number).using_db(connection).exists():
                 raise InvalidInput({"number": f"Le numéro de convention {number} est déjà "
                                               "attribué : vérifiez votre saisie."})
-            provisional = convention.number
             convention.number = number
             convention.hourly_rate = rate
             convention.valid_from = paris_date(now)
@@ -482,4 +487,21 @@ async def decide_convention_request(actor: User | None, convention_id: int, *, a
             await audit.record("convention_request_refused", actor=actor,
                                object_type="convention", object_id=convention.id, ip=ip,
                                number=convention.number, reason=reason)
+        await _tell_partner_admins(
+            convention, connection, "convention_validated" if accept else "convention_refused",
+            rate=format_euros(rate) if rate is not None else "",
+            provisional=provisional, reason=reason,
+            sign_in_url=settings.sign_in_url)
     return convention
+
+
+async def _tell_partner_admins(convention: Convention, connection, template: str,
+                               **context: object) -> None:
+    """Queue `template` to every active administrator of the convention's partner."""
+    partner = await Partner.get(id=convention.partner_id).using_db(connection) \
+        .prefetch_related("caisse")
+    admins = await User.filter(partner_id=partner.id, role=Role.PARTNER_ADMIN, active=True) \
+        .exclude(email="").using_db(connection).order_by("id")
+    for admin in admins:
+        await queue_mail(admin.email, template, admin=admin, partner=partner,
+                         caisse=partner.caisse, convention=convention, **context)

@@ -15,8 +15,10 @@ from ppas.web.templating import render
 
 CAISSE_ONLY = "Les demandes de convention sont traitées par les agents de la caisse."
 DONE = {
-    "validee": "La demande est validée : la convention est active.",
-    "refusee": "La demande est refusée : la convention est close.",
+    "validee": ("La demande est validée : la convention est active. Les administrateurs "
+                "de la structure sont prévenus par courriel."),
+    "refusee": ("La demande est refusée : la convention est close. Les administrateurs "
+                "de la structure sont prévenus par courriel."),
 }
 
 

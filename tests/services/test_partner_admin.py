@@ -240,7 +240,7 @@ async def test_partner_data_changes_are_audited_with_before_and_after(db):
     assert "5 chiffres" in refused.value.problems["postal_code"]
 
 
-async def test_a_convention_request_waits_for_the_caisse_then_is_validated(db):
+async def test_a_convention_request_waits_for_the_caisse_then_is_validated(db, settings):
     partner, admin = await fresh_partner()
     agent = await caisse_agent()
 
@@ -261,20 +261,21 @@ async def test_a_convention_request_waits_for_the_caisse_then_is_validated(db):
     with pytest.raises(AccessDenied):
         await partner_admin.decide_convention_request(admin, requested.id, accept=True,
                                                       number="C03-9", hourly_rate="20",
-                                                      now=NOW)
+                                                      settings=settings, now=NOW)
     with pytest.raises(InvalidInput) as refused:
         await partner_admin.decide_convention_request(agent, requested.id, accept=True,
                                                       number="DEM-77", hourly_rate="vingt",
-                                                      now=NOW)
+                                                      settings=settings, now=NOW)
     assert set(refused.value.problems) == {"number", "hourly_rate"}
     with pytest.raises(InvalidInput, match="C03-0001 est déjà attribué"):
         await partner_admin.decide_convention_request(agent, requested.id, accept=True,
                                                       number="C03-0001", hourly_rate="20",
-                                                      now=NOW)
+                                                      settings=settings, now=NOW)
 
     number = f"C03-{secrets.randbelow(10**6)}"
     await partner_admin.decide_convention_request(agent, requested.id, accept=True,
-                                                  number=number, hourly_rate="22,45", now=NOW)
+                                                  number=number, hourly_rate="22,45",
+                                                  settings=settings, now=NOW)
 
     convention = await Convention.get(id=requested.id)
     assert (convention.status, convention.number, convention.hourly_rate) == (
@@ -283,13 +284,17 @@ async def test_a_convention_request_waits_for_the_caisse_then_is_validated(db):
                                 for r in await partner_admin.list_convention_requests(agent)}
     with pytest.raises(ServiceError, match="déjà été traitée"):
         await partner_admin.decide_convention_request(agent, requested.id, accept=False,
-                                                      now=NOW)
+                                                      settings=settings, now=NOW)
     event = await AuditEvent.get(action="convention_request_validated",
                                  object_id=str(requested.id))
     assert event.actor_id == agent.id and event.details["number"] == number
+    (mail,) = await OutboxMessage.filter(recipient=admin.email, subject__contains="acceptée",
+                                         body__contains=number)
+    assert "22,45\u00a0€" in mail.body and requested.number in mail.body
+    assert "Bonjour Alice ADMIN" in mail.body and settings.sign_in_url in mail.body
 
 
-async def test_a_refused_request_is_closed_and_another_caisse_cannot_touch_it(db):
+async def test_a_refused_request_is_closed_and_another_caisse_cannot_touch_it(db, settings):
     _, admin = await fresh_partner()
     elsewhere = await caisse_agent("04")
     requested = await partner_admin.request_convention(admin, "002", now=NOW)
@@ -298,16 +303,21 @@ async def test_a_refused_request_is_closed_and_another_caisse_cannot_touch_it(db
                                 for r in await partner_admin.list_convention_requests(elsewhere)}
     with pytest.raises(AccessDenied):
         await partner_admin.decide_convention_request(elsewhere, requested.id, accept=False,
-                                                      now=NOW)
+                                                      settings=settings, now=NOW)
 
     agent = await caisse_agent()
     await partner_admin.decide_convention_request(agent, requested.id, accept=False,
-                                                  reason="Pas de besoin sur ce secteur", now=NOW)
+                                                  reason="Pas de besoin sur ce secteur",
+                                                  settings=settings, now=NOW)
     convention = await Convention.get(id=requested.id)
     assert convention.status == ConventionStatus.CLOSED
     event = await AuditEvent.get(action="convention_request_refused",
                                  object_id=str(requested.id))
     assert event.details["reason"] == "Pas de besoin sur ce secteur"
+    (mail,) = await OutboxMessage.filter(recipient=admin.email,
+                                         body__contains=requested.number)
+    assert "n'est pas acceptée" in mail.subject
+    assert "Motif indiqué par la caisse : Pas de besoin sur ce secteur" in mail.body
 
 
 async def test_a_prestation_code_has_three_digits(db):

@@ -140,6 +140,7 @@ class PartnerAdminMutations:
             partner_admin.decide_convention_request(
                 acting_user(info), _id(id), accept=decision == ConventionDecision.VALIDATE,
                 number=number, hourly_rate=hourly_rate, reason=reason,
-                now=info.context.now(), ip=info.context.client_ip),
+                settings=info.context.settings, now=info.context.now(),
+                ip=info.context.client_ip),
             lambda row: DecideConventionRequestSuccess(convention=Convention.from_model(row)),
             AdminError)
