@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
@@ -16,8 +16,11 @@ MIGRATIONS_MODULE = "ppas.migrations"
 SQLITE_ENGINE = "ppas.models.sqlite_backend"
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
-    """The Tortoise config for one database URL (sqlite:// or postgres://)."""
+def tortoise_config(database_url: str, *, foreign_keys: bool = True) -> dict[str, Any]:
+    """The Tortoise config for one database URL (sqlite:// or postgres://).
+
+    `foreign_keys=False` is for migrations on SQLite only (see `migrate`).
+    """
     connection: str | dict[str, Any] = database_url
     if is_sqlite(database_url):
         if ":memory:" not in database_url:
@@ -27,7 +30,8 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         # foreign_keys=ON). WAL lets the web server read while a writer commits; the busy
         # timeout turns brief write contention from another process into a wait, not an error.
         connection = {**expanded, "engine": SQLITE_ENGINE,
-                      "credentials": {**expanded["credentials"], "busy_timeout": 5000}}
+                      "credentials": {**expanded["credentials"], "busy_timeout": 5000,
+                                      "foreign_keys": "ON" if foreign_keys else "OFF"}}
     return {
         "connections": {"default": connection},
         "apps": {
@@ -59,8 +63,22 @@ async def close_database() -> None:
 
 async def migrate(database_url: str) -> None:
     """Apply every pending migration."""
-    await run_migrations(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    if not is_sqlite(database_url):
+        await run_migrations(config=tortoise_config(database_url))
+        await Tortoise.close_connections()
+        return
+    # SQLite changes a column by rebuilding its table: copy, DROP, rename. With foreign keys
+    # on, that DROP deletes the rows of every table referring to it ON DELETE CASCADE (a
+    # rebuild of billing_line emptied it and the anomalies). SQLite's own procedure for such
+    # changes: foreign keys off while they run, then check that every reference still holds.
+    await run_migrations(config=tortoise_config(database_url, foreign_keys=False))
+    try:
+        _, broken = await connections.get("default").execute_query("PRAGMA foreign_key_check")
+    finally:
+        await Tortoise.close_connections()
+    if broken:
+        raise RuntimeError(f"the migrations left {len(broken)} broken foreign keys, "
+                           f"first: {tuple(broken[0])}")
 
 
 # For the `tortoise` command (makemigrations): `tortoise -c ppas.db.TORTOISE_ORM makemigrations`.

@@ -78,3 +78,28 @@ def test_a_captcha_spent_before_the_upgrade_stays_spent(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[('sig-before-upgrade',)]"
+
+
+BROKEN_REFERENCE = """
+import asyncio, sqlite3, sys
+from ppas.db import migrate
+
+path = sys.argv[1]
+asyncio.run(migrate("sqlite://" + path))
+with sqlite3.connect(path) as conn:  # foreign keys are off on a plain connection
+    conn.execute("INSERT INTO billing_form (period, status, version, convention_id, "
+                 "created_at, updated_at) VALUES ('2026-10', 'open', 1, 999999, "
+                 "'2026-11-01 00:00:00+00:00', '2026-11-01 00:00:00+00:00')")
+try:
+    asyncio.run(migrate("sqlite://" + path))
+except RuntimeError as error:
+    print(error)
+"""
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's foreign keys are off while migrating")
+def test_migrating_sqlite_checks_every_reference_afterwards(tmp_path):
+    done = subprocess.run([sys.executable, "-c", BROKEN_REFERENCE, str(tmp_path / "f.sqlite3")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "broken foreign keys" in done.stdout and "billing_form" in done.stdout
