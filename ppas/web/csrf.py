@@ -4,6 +4,7 @@ from __future__ import annotations
 import hmac
 from urllib.parse import parse_qs
 
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,6 +13,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 MAX_FORM_BYTES = 1024 * 1024
+MAX_FIRST_PART_BYTES = 8 * 1024
 REFUSED = (
     "Requête refusée : le jeton de sécurité du formulaire est absent ou périmé. "
     "Rechargez la page puis recommencez."
@@ -49,6 +51,18 @@ class CsrfMiddleware:
                 if not message.get("more_body"):
                     break
             supplied = (parse_qs(body.decode("latin-1")).get(FORM_FIELD) or [None])[0]
+        elif supplied is None and content_type.startswith("multipart/form-data"):
+            # A file form sent without JavaScript: its token must be its first field (browsers
+            # send fields in page order), so only the body's first part is read here.
+            boundary = _boundary(content_type)
+            head = b""
+            while boundary and head.count(boundary) < 2 and len(head) <= MAX_FIRST_PART_BYTES:
+                message = await receive()
+                replay.append(message)
+                head += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            supplied = _first_part_token(head, boundary) if boundary else None
         expected = state.get("csrf_token")
         if not supplied or not expected or not hmac.compare_digest(supplied, expected):
             await PlainTextResponse(REFUSED, status_code=403)(scope, receive, send)
@@ -58,3 +72,27 @@ class CsrfMiddleware:
             return replay.pop(0) if replay else await receive()
 
         await self.app(scope, replaying_receive, send)
+
+
+def _boundary(content_type: str) -> bytes | None:
+    _, options = parse_options_header(content_type)
+    value = options.get(b"boundary")
+    return b"--" + value if value else None
+
+
+def _first_part_token(head: bytes, boundary: bytes) -> str | None:
+    """The value of the body's first part when that part is the CSRF field, else None."""
+    parts = head.split(boundary)
+    if len(parts) < 3:  # the first part is not complete within the bytes read
+        return None
+    headers, found, value = parts[1].partition(b"\r\n\r\n")
+    if not found:
+        return None
+    for line in headers.split(b"\r\n"):
+        name, _, rest = line.partition(b":")
+        if name.strip().lower() == b"content-disposition":
+            kind, options = parse_options_header(rest.strip())
+            if kind == b"form-data" and options.get(b"name") == FORM_FIELD.encode() \
+                    and b"filename" not in options:
+                return value.removesuffix(b"\r\n").decode("latin-1")
+    return None

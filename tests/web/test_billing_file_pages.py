@@ -132,6 +132,29 @@ async def test_upload_needs_a_file_and_the_csrf_token(client, signed_provider):
     assert await BillingFile.filter(partner_id=provider.partner.id).count() == 0
 
 
+async def test_without_javascript_the_file_form_sends_its_token_as_first_field(client,
+                                                                                signed_provider):
+    provider, csrf = signed_provider
+    data = billing_xml(provider, [ligne(1, provider.numbers[0])])
+    file = {"file": (provider.amd_name(), data, "text/xml")}
+    # A plain browser submission: no htmx header, the hidden field first, then the file.
+    sent = await client.post("/fichiers/envoyer", data={"csrf_token": csrf}, files=file)
+    assert sent.status_code == 200
+    assert f"Fichier {provider.amd_name()} accepté : 1 ligne(s) acceptée(s)" in text_of(sent)
+    assert await BillingFile.filter(partner_id=provider.partner.id).count() == 1
+    wrong = await client.post("/fichiers/envoyer", data={"csrf_token": "x" * len(csrf)},
+                              files=file)
+    assert wrong.status_code == 403
+    # Only the first part is read for the token: one placed after the file does not count.
+    late = ("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.xml\"\r\n\r\n"
+            f"<x/>\r\n--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+            f"{csrf}\r\n--b--\r\n").encode()
+    after_file = await client.post("/fichiers/envoyer", content=late,
+                                   headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert after_file.status_code == 403
+    assert await BillingFile.filter(partner_id=provider.partner.id).count() == 1
+
+
 async def test_reports_csv_and_lines_are_private_to_their_partner(client, sign_in, db):
     owner = await make_provider()
     csrf = await sign_in(client, owner.login, PASSWORD)
