@@ -11,6 +11,15 @@ from tortoise.queryset import QuerySet
 M = TypeVar("M", bound=Model)
 
 
+def placeholders(dialect: str, count: int) -> list[str]:
+    """The parameter marks of a hand-written statement: `?` (SQLite), `$1`… (PostgreSQL)."""
+    if dialect == "postgres":
+        return [f"${n}" for n in range(1, count + 1)]
+    if dialect == "sqlite":
+        return ["?"] * count
+    raise ValueError(f"no parameter marks for the {dialect} dialect")
+
+
 class PreparedQuery(Generic[M]):
     """A queryset compiled to SQL once per dialect, then run with new parameter values.
 

@@ -41,7 +41,7 @@ from ppas.models import (
     Partner,
     User,
 )
-from ppas.models.prepared import PreparedQuery
+from ppas.models.prepared import PreparedQuery, placeholders
 from ppas.services import audit
 from ppas.services.access import partner_id_of
 from ppas.services.errors import AccessDenied, ServiceError
@@ -143,16 +143,13 @@ _FILLED = "hours IS NOT NULL AND NOT crossed_out"
 @lru_cache
 def _summary_sql(dialect: str, page: bool) -> str:
     """One row of counts and totals of a form's lines (or of those between two positions)."""
+    marks = placeholders(dialect, 3)
     if dialect == "sqlite":
         # Its decimals are stored as text: concatenated here, summed exactly in Python
         # (SQLite's SUM would turn them into floats).
         total = lambda column: f"GROUP_CONCAT(CASE WHEN {_FILLED} THEN {column} END, ' ')"  # noqa: E731
-        marks = ("?", "?", "?")
-    elif dialect == "postgres":
-        total = lambda column: f"SUM(CASE WHEN {_FILLED} THEN {column} END)"  # noqa: E731
-        marks = ("$1", "$2", "$3")
     else:
-        raise ValueError(f"no summary query for the {dialect} dialect")
+        total = lambda column: f"SUM(CASE WHEN {_FILLED} THEN {column} END)"  # noqa: E731
     where = f"form_id = {marks[0]}" + (f" AND position BETWEEN {marks[1]} AND {marks[2]}"
                                        if page else "")
     return (f"SELECT COUNT(*), SUM(CASE WHEN {_FILLED} THEN 1 ELSE 0 END), "
@@ -415,15 +412,10 @@ def conflict_message(stored: FormLine, typed: LineEntry, sunday_allowed: bool) -
 _WRITTEN_COLUMNS = ("hours", "sunday_hours", "amount", "version", "saved_at")
 
 
-@lru_cache(maxsize=None)
+@lru_cache
 def _write_hours_sql(dialect: str) -> str:
     """The UPDATE of a line's hours, conditioned on its id and version."""
-    if dialect == "sqlite":
-        marks = ["?"] * 7
-    elif dialect == "postgres":
-        marks = [f"${n}" for n in range(1, 8)]
-    else:
-        raise ValueError(f"no hours update for the {dialect} dialect")
+    marks = placeholders(dialect, 7)
     assignments = ", ".join(f'"{column}" = {mark}' for column, mark in zip(_WRITTEN_COLUMNS, marks))
     return f'UPDATE "form_line" SET {assignments} WHERE "id" = {marks[5]} AND "version" = {marks[6]}'
 

@@ -88,6 +88,7 @@ from ppas.models import (
     User,
 )
 from ppas.models.billing_file import AnomalyPhase, FileStatus, LineStatus
+from ppas.models.prepared import placeholders
 from ppas.services import audit, billing_file_stream
 from ppas.services.access import partner_id_of
 
@@ -732,7 +733,7 @@ async def batch_facts(partner_id: int, caisse_id: int, convention_id: int,
     conn = connections.get("default")
     postgres = conn.capabilities.dialect == "postgres"
     numbers_sql = _in_sql(postgres, 3, numbers)
-    marks = ("$1", "$2") if postgres else ("?", "?")
+    marks = placeholders(conn.capabilities.dialect, 2)
     _, rows = await conn.execute_query(
         "SELECT cp.id, b.file_number, cp.start_date, cp.end_date, cp.notified_at IS NOT NULL, "
         "cp.closed_at, cp.hours_per_month, cp.hourly_rate, cp.participation, "
@@ -898,15 +899,8 @@ _ANOMALY_COLUMNS = ("code", "phase", "file_id", "record_number", "message", "cre
 
 
 def _insert_sql(conn, table: str, columns: Sequence[str]) -> str:
-    if conn.capabilities.dialect == "postgres":
-        marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    else:
-        marks = ", ".join("?" for _ in columns)
+    marks = ", ".join(placeholders(conn.capabilities.dialect, len(columns)))
     return f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({marks})'
-
-
-def _mark(conn, index: int) -> str:
-    return f"${index}" if conn.capabilities.dialect == "postgres" else "?"
 
 
 # --------------------------------------------------------------------------- submit
@@ -1115,7 +1109,7 @@ async def _consume(worker: _Worker, report: IngestReport, uploader: _Uploader, c
                     sha256=report.sha256, content=worker.reader.content(), line_count=line_count,
                     accepted_count=report.accepted_count, total_amount=total)
                 if report.anomaly_count:
-                    m1, m2 = _mark(conn, 1), _mark(conn, 2)
+                    m1, m2 = placeholders(conn.capabilities.dialect, 2)
                     await conn.execute_query(
                         'UPDATE "anomaly" SET line_id = (SELECT l.id FROM "billing_line" l '
                         f'WHERE l.file_id = {m1} AND l.record_number = "anomaly".record_number) '

@@ -48,3 +48,12 @@ async def test_a_placeholder_that_is_not_a_parameter_is_refused(db):
     wrong = PreparedQuery(lambda plan_id: CarePlan.filter(id=5), plan_id=-1)
     with pytest.raises(ValueError, match="placeholder 'plan_id' appears 0 times"):
         await wrong.first(plan_id=5)
+
+
+def test_hand_written_statements_get_each_dialect_s_parameter_marks():
+    from ppas.models.prepared import placeholders
+
+    assert placeholders("sqlite", 3) == ["?", "?", "?"]
+    assert placeholders("postgres", 3) == ["$1", "$2", "$3"]
+    with pytest.raises(ValueError, match="mysql"):
+        placeholders("mysql", 1)
