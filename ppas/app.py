@@ -24,7 +24,7 @@ from ppas.web import billing_form_pages
 from ppas.web import billing_file_pages
 from ppas.web import admin_pages, caisse_convention_pages
 from ppas.web import caisse_registration_pages, dev_mail_pages, registration_pages
-from ppas.web.body_limit import UPLOAD_MARGIN, BodySizeLimit
+from ppas.web.body_limit import BodySizeLimit, body_cap
 from ppas.web.csrf import CsrfMiddleware
 from ppas.web.graphql_endpoint import PortalGraphQL
 from ppas.web.identity import IdentityMiddleware
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware),
-        Middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + UPLOAD_MARGIN),
+        Middleware(BodySizeLimit, max_bytes=body_cap(settings)),
         Middleware(IdentityMiddleware, clock=clock, secure=settings.secure_cookies,
                    limits=SessionLimits(idle=timedelta(minutes=settings.session_idle_minutes),
                                         absolute=timedelta(hours=settings.session_absolute_hours))),

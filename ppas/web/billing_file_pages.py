@@ -24,7 +24,7 @@ from ppas.domain.format_documentation import (
 )
 from ppas.domain.periods import PARIS, Period
 from ppas.settings import Settings
-from ppas.web.body_limit import UPLOAD_MARGIN, BodyTooLarge
+from ppas.web.body_limit import BodyTooLarge, body_cap
 from ppas.web.guards import page_number, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import is_htmx, render
@@ -133,7 +133,7 @@ async def upload(request: Request) -> Response:
     length = request.headers.get("content-length", "")
     error = None
     report = None
-    if length.isdigit() and int(length) > settings.max_upload_bytes + UPLOAD_MARGIN:
+    if length.isdigit() and int(length) > body_cap(settings):
         # Refused before reading the body: nothing is spooled to disk.
         error = _too_large(settings)
     else:

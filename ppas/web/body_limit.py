@@ -5,8 +5,15 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ppas.settings import Settings
+
 UPLOAD_MARGIN = 64 * 1024  # multipart overhead allowed above the file size cap
 UPLOAD_PAGE = "/fichiers/envoyer"
+
+
+def body_cap(settings: Settings) -> int:
+    """The most bytes a request body may have: the file size cap plus multipart overhead."""
+    return settings.max_upload_bytes + UPLOAD_MARGIN
 
 
 class BodyTooLarge(Exception):
