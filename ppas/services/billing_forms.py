@@ -476,6 +476,11 @@ async def save_line(user: User | None, line_id: int, hours: str | None, sunday_h
         # Another writer, or a validation, got in between our read and our write.
         stored = await _own_line(line_id, partner_id)
         _require_open(stored.form)
+        # The same hours sent twice at once (the field's autosave and the form's button)
+        # race each other: the loser finds what it typed already stored, which is no conflict.
+        if (not stored.crossed_out and entry.hours == stored.hours
+                and entry.sunday_hours == stored.sunday_hours):
+            return stored
         return Conflict(conflict_message(stored, entry, terms.sunday_hourly_rate is not None),
                         stored, typed_hours, typed_sunday)
     line.hours, line.sunday_hours, line.amount = entry.hours, entry.sunday_hours, amount
