@@ -125,6 +125,18 @@ async def test_two_sessions_editing_one_line_get_a_conflict_with_both_values(db)
     assert confirmed.hours == Decimal("7.50")
 
 
+def next_read_returns(monkeypatch, stale):
+    """The save's next read of its line returns `stale`, as if it had read before a write."""
+    real_own_line = getattr(billing_forms._own_line, "real", billing_forms._own_line)
+    reads = iter([stale])
+
+    async def own_line(line_id, partner_id):
+        return next(reads, None) or await real_own_line(line_id, partner_id)
+
+    own_line.real = real_own_line
+    monkeypatch.setattr(billing_forms, "_own_line", own_line)
+
+
 async def test_the_same_hours_sent_twice_at_once_are_saved_once_without_a_conflict(db, monkeypatch):
     """The autosave of a field and the form's button can send one value together."""
     provider = await make_provider(1, now=NOW)
@@ -132,19 +144,13 @@ async def test_the_same_hours_sent_twice_at_once_are_saved_once_without_a_confli
     read_version = line.version
     stale = await billing_forms._own_line(line.id, provider.partner.id)  # read by both
     first = await billing_forms.save_line(provider.user, line.id, "10", "", read_version, NOW)
-    reads = iter([stale])
-    real_own_line = billing_forms._own_line
-
-    async def read_before_the_first_write(line_id, partner_id):
-        return next(reads, None) or await real_own_line(line_id, partner_id)
-
-    monkeypatch.setattr(billing_forms, "_own_line", read_before_the_first_write)
+    next_read_returns(monkeypatch, stale)
     second = await billing_forms.save_line(provider.user, line.id, "10", "", read_version, NOW)
     assert not isinstance(second, billing_forms.Conflict)
     assert second.version == first.version and second.hours == Decimal("10.00")
     # A different value racing the same way is still a conflict.
     other = await billing_forms.save_line(provider.user, line.id, "8", "", first.version, NOW)
-    reads = iter([stale])
+    next_read_returns(monkeypatch, stale)
     late = await billing_forms.save_line(provider.user, line.id, "9", "", read_version, NOW)
     assert isinstance(late, billing_forms.Conflict) and late.line.version == other.version
 
@@ -156,13 +162,7 @@ async def test_a_save_read_before_the_validation_writes_nothing_after_it(db, mon
     saved = await billing_forms.save_line(provider.user, line.id, "4", "", line.version, NOW)
     stale = await billing_forms._own_line(line.id, provider.partner.id)  # read while open
     await billing_forms.validate_form(provider.user, form.id, NOW)
-    reads = iter([stale])
-    real_own_line = billing_forms._own_line
-
-    async def read_before_validation(line_id, partner_id):
-        return next(reads, None) or await real_own_line(line_id, partner_id)
-
-    monkeypatch.setattr(billing_forms, "_own_line", read_before_validation)
+    next_read_returns(monkeypatch, stale)
     with pytest.raises(ServiceError, match="validé"):
         await billing_forms.save_line(provider.user, line.id, "9", "", saved.version, NOW)
     assert (await FormLine.get(id=line.id)).hours == Decimal("4.00")
