@@ -435,6 +435,12 @@ async def _write_hours(line_id: int, expected_version: int, entry: LineEntry,
     return bool(changed)
 
 
+def _already_stored(line: FormLine, entry: LineEntry) -> bool:
+    """Whether the line already holds these hours: saving them again changes nothing."""
+    return (not line.crossed_out and entry.hours == line.hours
+            and entry.sunday_hours == line.sunday_hours)
+
+
 async def save_line(user: User | None, line_id: int, hours: str | None, sunday_hours: str | None,
                     expected_version: int, now: datetime) -> FormLine | Conflict:
     """Save the hours of a line if nobody changed it since `expected_version` was read.
@@ -459,7 +465,7 @@ async def save_line(user: User | None, line_id: int, hours: str | None, sunday_h
                             line, typed_hours, typed_sunday)
         raise ServiceError("Cette ligne est barrée : rétablissez-la pour saisir des heures.",
                            field="hours")
-    if entry.hours == line.hours and entry.sunday_hours == line.sunday_hours:
+    if _already_stored(line, entry):
         return line
     problem = entry_problem(entry, terms)
     if problem:
@@ -478,8 +484,7 @@ async def save_line(user: User | None, line_id: int, hours: str | None, sunday_h
         _require_open(stored.form)
         # The same hours sent twice at once (the field's autosave and the form's button)
         # race each other: the loser finds what it typed already stored, which is no conflict.
-        if (not stored.crossed_out and entry.hours == stored.hours
-                and entry.sunday_hours == stored.sunday_hours):
+        if _already_stored(stored, entry):
             return stored
         return Conflict(conflict_message(stored, entry, terms.sunday_hourly_rate is not None),
                         stored, typed_hours, typed_sunday)
