@@ -24,6 +24,7 @@ from ppas.web import billing_form_pages
 from ppas.web import billing_file_pages
 from ppas.web import admin_pages, caisse_convention_pages
 from ppas.web import caisse_registration_pages, dev_mail_pages, registration_pages
+from ppas.web import session_pages
 from ppas.web.body_limit import BodySizeLimit, body_cap
 from ppas.web.csrf import CsrfMiddleware
 from ppas.web.graphql_endpoint import PortalGraphQL
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     routes = [
         *public_pages.routes,
         *auth_routes.routes,
+        *session_pages.routes,
         *billing_form_pages.routes,
         *billing_file_pages.routes,
         *partner_pages.routes,

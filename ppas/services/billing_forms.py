@@ -79,6 +79,11 @@ class Summary:
         """Lines neither filled nor crossed out."""
         return self.line_count - self.filled_count - self.crossed_out_count
 
+    @property
+    def total_hours(self) -> Decimal:
+        """Weekday hours plus Sunday and public-holiday hours: Sunday hours come on top."""
+        return self.hours + self.sunday_hours
+
 
 @dataclass
 class Conflict:

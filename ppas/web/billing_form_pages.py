@@ -189,10 +189,11 @@ async def save_all(request: Request) -> Response:
 
 async def _line_response(request: Request, result: dict, page: int, *, trigger: str | None,
                          hours: str | None = None, sunday: str | None = None,
-                         whole_row: bool = False) -> Response:
+                         whole_row: bool = False, toggled: bool = False) -> Response:
     """htmx: the pieces of the row that changed (out-of-band), never the field being typed in."""
     _with_filters(request)
     state = _state_of(result, hours, sunday)
+    state["toggled"] = toggled  # just crossed out or restored: the button offers « Annuler »
     if state["line"] is None:  # the line is not the user's, or not readable any more
         # 200: htmx swaps only successful responses, and the message must reach the page.
         return render(request, "partials/billing_form_message.html",
@@ -247,7 +248,8 @@ async def _toggle(request: Request, operation: str, field: str) -> Response:
         return redirect(request, _form_url(data.get("form", ""), page, f"ligne-{line_id}"))
     if result["__typename"] == "FormLineError":
         return render(request, "partials/billing_form_message.html", message=result["message"])
-    return await _line_response(request, result, page, trigger=None, whole_row=True)
+    return await _line_response(request, result, page, trigger=None, whole_row=True,
+                                toggled=operation == "CrossOutFormLine")
 
 
 @signed_in

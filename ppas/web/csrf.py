@@ -18,6 +18,10 @@ REFUSED = (
     "Requête refusée : le jeton de sécurité du formulaire est absent ou périmé. "
     "Rechargez la page puis recommencez."
 )
+SESSION_EXPIRED = (
+    "Votre session a expiré : rien n'a été enregistré. Reconnectez-vous (dans un nouvel onglet "
+    "pour garder cette page), puis enregistrez à nouveau."
+)
 
 
 class CsrfMiddleware:
@@ -65,7 +69,12 @@ class CsrfMiddleware:
             supplied = _first_part_token(head, boundary) if boundary else None
         expected = state.get("csrf_token")
         if not supplied or not expected or not hmac.compare_digest(supplied, expected):
-            await PlainTextResponse(REFUSED, status_code=403)(scope, receive, send)
+            # 401 tells a page's script "sign in again, then send the same thing": its token
+            # belonged to the session that ended. 403 stays for a token that is simply wrong.
+            if state.get("session_expired"):
+                await PlainTextResponse(SESSION_EXPIRED, status_code=401)(scope, receive, send)
+            else:
+                await PlainTextResponse(REFUSED, status_code=403)(scope, receive, send)
             return
 
         async def replaying_receive() -> Message:

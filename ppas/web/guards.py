@@ -7,9 +7,10 @@ from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ppas.schema.context import Context
+from ppas.web.csrf import SESSION_EXPIRED
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import is_htmx, render
 
@@ -35,6 +36,10 @@ def signed_in(handler: Handler) -> Handler:
     @wraps(handler)
     async def guarded(request: Request) -> Response:
         if request.state.user is None:
+            if is_htmx(request) and request.method != "GET":
+                # A write from a page still open (an autosave): navigating to the sign-in page
+                # would throw away what was typed there; the page's script says so instead.
+                return PlainTextResponse(SESSION_EXPIRED, status_code=401)
             return redirect(request, f"/connexion?suivant={quote(request.url.path)}")
         return await handler(request)
 

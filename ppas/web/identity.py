@@ -55,7 +55,8 @@ class IdentityMiddleware:
             return
         headers = Headers(scope=scope)
         state = scope.setdefault("state", {})
-        state.update(user=None, session=None, via_token=False, csrf_token=None)
+        state.update(user=None, session=None, via_token=False, csrf_token=None,
+                     session_expired=False)
         token = bearer_token(headers)
         if token is not None:
             # A bearer request never uses cookies, so it cannot ride on a browser session.
@@ -66,6 +67,9 @@ class IdentityMiddleware:
         cookies = SimpleCookie(headers.get("cookie", ""))
         secret = cookies[SESSION_COOKIE].value if SESSION_COOKIE in cookies else None
         session = await find_session(secret, self.clock.now(), self.limits)
+        # A session cookie that opens nothing: the session timed out or was closed. A page
+        # still open from it must say so (and keep what was typed), not fail as a forgery.
+        state["session_expired"] = secret is not None and session is None
         anonymous_csrf = cookies[CSRF_COOKIE].value if CSRF_COOKIE in cookies else None
         new_csrf = None
         if session is not None:

@@ -63,7 +63,7 @@ async def test_demo_form_fill_cross_out_validate_pdf_cancel(page, live_server, m
     assert len(lines) == 40
 
     # Page 1: two lines by keyboard, each saved when leaving the field.
-    first = page.get_by_label(re.compile(r"^Heures du mois — ligne 1,"))
+    first = page.get_by_label(re.compile(r"^Heures en semaine — ligne 1,"))
     await type_hours(page, first, "5")
     await expect(page.locator(f"#etat-{lines[0].id}")).to_contain_text("Enregistré à")
     await type_hours(page, page.locator(f"#h-{lines[1].id}"), "6,5")
@@ -100,7 +100,7 @@ async def test_demo_form_fill_cross_out_validate_pdf_cancel(page, live_server, m
     crossed = lines[21]
     who = f"{crossed.care_plan.beneficiary.last_name} {crossed.care_plan.beneficiary.first_name}"
     await page.get_by_role("button", name=f"Barrer la ligne 22 ({who}) : aucune heure ce mois-ci").click()
-    await expect(page.get_by_role("button", name=f"Rétablir la ligne 22 ({who})")).to_be_visible()
+    await expect(page.get_by_role("button", name=f"Annuler : rétablir la ligne 22 ({who})")).to_be_visible()
     for line in lines[22:39]:
         await page.locator(f"#h-{line.id}").fill("2")
     await page.get_by_role("button", name="Enregistrer", exact=True).click()

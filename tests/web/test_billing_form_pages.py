@@ -59,7 +59,9 @@ async def test_form_is_paginated_with_validate_on_the_last_page_only(client, sig
     assert first.status_code == 200
     assert first.text.count('<tr id="ligne-') == 20
     assert "Valider le formulaire" not in first.text and "dernière page" in first.text
-    assert "Dont dimanches et fériés" in first.text  # the convention has a Sunday rate
+    # The convention has a Sunday rate: two columns that add up, never « dont » (of which).
+    assert "Heures en semaine" in first.text and "Heures dimanches et fériés" in first.text
+    assert "Dont" not in first.text and "dont" not in first.text
     assert "21,30" in first.text and "particip." in first.text
     last = await client.get(f"/facturation/{form_id}?page=2")
     assert last.text.count('<tr id="ligne-') == 5 and "Valider le formulaire" in last.text
@@ -119,7 +121,9 @@ async def test_cross_out_validate_refusal_lists_lines_then_pdf(client, sign_in, 
     lines = await lines_of(form_id)
     crossed = await client.post(f"/facturation/lignes/{lines[0].id}/barrer",
                                 data={"page": "1", "form": str(form_id)}, headers=htmx(csrf))
-    assert "Rétablir" in crossed.text and f'<tr id="ligne-{lines[0].id}"' in crossed.text
+    # Right after crossing out, the line's button undoes it.
+    assert f'aria-label="Annuler : rétablir la ligne 1 (' in crossed.text
+    assert f'<tr id="ligne-{lines[0].id}"' in crossed.text
     await client.post(f"/facturation/lignes/{lines[1].id}", data=save_data(lines[1], "4"),
                       headers=htmx(csrf, f"h-{lines[1].id}"))
     refused = await client.post(f"/facturation/{form_id}/valider",
@@ -169,3 +173,66 @@ async def test_form_level_save_button_saves_the_page_without_javascript(client, 
     assert response.status_code == 422  # one line refused, shown on its field, others saved
     assert 'value="30"' in response.text and "dépassent les 20" in response.text
     assert [str(ln.hours) for ln in await lines_of(form_id)] == ["1.00", "2.25", "None"]
+
+
+async def test_totals_add_sunday_hours_on_top_of_weekday_hours(client, sign_in, db):
+    provider = await make_provider(2)
+    csrf, form_id = await open_form(client, sign_in, provider)
+    line = (await lines_of(form_id))[0]
+    response = await client.post(f"/facturation/lignes/{line.id}",
+                                 data=save_data(line, "10", "2,5"),
+                                 headers=htmx(csrf, f"h-{line.id}"))
+    text = response.text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "10 h en semaine + 2,5 h dimanches et fériés" in text
+    assert '<span id="total-formulaire-heures">12,5 h</span>' in text
+
+
+async def test_cross_out_buttons_belong_to_their_own_forms_so_enter_saves(client, sign_in, db):
+    """Enter in a field submits the form's default button, the first submit button it owns:
+    the « − » buttons must not be owned by the hours form, « Enregistrer » must."""
+    provider = await make_provider(2)
+    _, form_id = await open_form(client, sign_in, provider)
+    page = (await client.get(f"/facturation/{form_id}?page=1")).text
+    hours_form = page[page.index('<form id="formulaire"'):page.index("</form>", page.index('<form id="formulaire"'))]
+    first_submit = hours_form[hours_form.index('type="submit"') - 200:hours_form.index('type="submit"') + 200]
+    assert 'form="action-ligne-' in first_submit  # the first submit button seen is a « − »…
+    for line in await lines_of(form_id):  # …each owned by its own little form, present
+        assert f'form="action-ligne-{line.id}"' in hours_form
+        assert f'<form id="action-ligne-{line.id}" method="post" hidden>' in page
+    assert hours_form.count('type="submit"') == len(await lines_of(form_id)) + 1
+
+
+async def test_a_save_after_the_session_ended_says_so_and_writes_nothing(client, sign_in, db):
+    from ppas.models import Session
+
+    provider = await make_provider(2)
+    csrf, form_id = await open_form(client, sign_in, provider)
+    line = (await lines_of(form_id))[0]
+    await Session.filter(user_id=provider.user.id).delete()  # timed out, or signed out elsewhere
+    response = await client.post(f"/facturation/lignes/{line.id}", data=save_data(line, "4"),
+                                 headers=htmx(csrf, f"h-{line.id}"))
+    assert response.status_code == 401
+    assert "Votre session a expiré" in response.text and "nouvel onglet" in response.text
+    assert (await FormLine.get(id=line.id)).hours is None
+    token = (await client.get("/session/jeton")).json()
+    assert token == {"signedIn": False, "csrfToken": None}
+
+
+async def test_after_signing_in_again_the_page_gets_the_new_token_and_saves(client, sign_in, db):
+    from ppas.models import Session
+
+    provider = await make_provider(2)
+    old_csrf, form_id = await open_form(client, sign_in, provider)
+    line = (await lines_of(form_id))[0]
+    await Session.filter(user_id=provider.user.id).delete()
+    new_csrf = await sign_in(client, provider.login, PASSWORD)  # in another tab: same cookies
+    stale = await client.post(f"/facturation/lignes/{line.id}", data=save_data(line, "4"),
+                              headers=htmx(old_csrf, f"h-{line.id}"))
+    assert stale.status_code == 403  # the open page still holds the old session's token
+    answer = await client.get("/session/jeton")
+    assert answer.json() == {"signedIn": True, "csrfToken": new_csrf}
+    assert answer.headers["cache-control"] == "no-store"
+    saved = await client.post(f"/facturation/lignes/{line.id}", data=save_data(line, "4"),
+                              headers=htmx(answer.json()["csrfToken"], f"h-{line.id}"))
+    assert saved.status_code == 200 and "Enregistré à" in saved.text
+    assert str((await FormLine.get(id=line.id)).hours) == "4.00"

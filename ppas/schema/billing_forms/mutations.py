@@ -60,7 +60,9 @@ class BillingFormMutations:
         return BillingFormSuccess(form=BillingForm.from_model(form))
 
     @strawberry.mutation(description="Enregistrer les heures d'une ligne (texte saisi, ex. « 12,5 ») "
-                                     "avec la version lue : une version dépassée rend un conflit.")
+                                     "avec la version lue : une version dépassée rend un conflit. "
+                                     "`hours` : heures en semaine ; `sundayHours` : heures des "
+                                     "dimanches et jours fériés, qui s'ajoutent aux heures en semaine.")
     async def save_form_line(self, info: Info, line_id: strawberry.ID, hours: str | None,
                              version: int, sunday_hours: str | None = None) -> SaveFormLineResult:
         line = parse_id(line_id)

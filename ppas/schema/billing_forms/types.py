@@ -27,8 +27,12 @@ class FormTotals:
     filled_count: int
     crossed_out_count: int
     remaining_count: int = strawberry.field(description="Lignes ni remplies ni barrées.")
-    hours: Decimal
-    sunday_hours: Decimal
+    hours: Decimal = strawberry.field(
+        description="Heures en semaine (hors dimanches et jours fériés).")
+    sunday_hours: Decimal = strawberry.field(
+        description="Heures des dimanches et jours fériés, en plus des heures en semaine.")
+    total_hours: Decimal = strawberry.field(
+        description="Total des heures : heures en semaine + heures dimanches et fériés.")
     amount: Decimal
     last_saved_at: datetime | None
     first_remaining_position: int | None = strawberry.field(
@@ -38,8 +42,8 @@ class FormTotals:
     def from_summary(cls, s: billing_forms.Summary) -> FormTotals:
         return cls(line_count=s.line_count, filled_count=s.filled_count,
                    crossed_out_count=s.crossed_out_count, remaining_count=s.remaining_count,
-                   hours=s.hours, sunday_hours=s.sunday_hours, amount=s.amount,
-                   last_saved_at=s.last_saved_at,
+                   hours=s.hours, sunday_hours=s.sunday_hours, total_hours=s.total_hours,
+                   amount=s.amount, last_saved_at=s.last_saved_at,
                    first_remaining_position=s.first_remaining_position)
 
 
@@ -47,10 +51,14 @@ class FormTotals:
 class FormLine:
     id: strawberry.ID
     position: int
-    hours: Decimal | None
-    sunday_hours: Decimal | None
+    hours: Decimal | None = strawberry.field(
+        description="Heures en semaine (hors dimanches et jours fériés) ; vide : pas encore remplie.")
+    sunday_hours: Decimal | None = strawberry.field(
+        description="Heures des dimanches et jours fériés, en plus des heures en semaine (jamais "
+                    "comprises dedans) ; seulement si la convention a un tarif du dimanche.")
     amount: Decimal | None = strawberry.field(
-        description="heures × (taux − participation), plus les heures du dimanche au tarif du dimanche.")
+        description="heures en semaine × (taux − participation), plus heures dimanches et fériés "
+                    "× (tarif du dimanche − participation).")
     crossed_out: bool
     version: int = strawberry.field(description="À renvoyer à l'enregistrement (concurrence optimiste).")
     saved_at: datetime | None
