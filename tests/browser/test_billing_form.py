@@ -127,7 +127,8 @@ async def test_demo_form_fill_cross_out_validate_pdf_cancel(page, live_server, m
     text = flat("\n".join(p.extract_text() for p in pdf.pages))
     summary = await billing_forms.form_summary(form.id)
     assert f"Montant total : {flat(format_euros(summary.amount))}" in text
-    assert "Heures : 70,5 h" in text  # 5 + 6,5 + 18×1 (page 1) + 4 + 17×2 + 3 (page 2)
+    # 5 + 6,5 + 18×1 (page 1) + 4 + 17×2 + 3 (page 2), no Sunday hours
+    assert "Heures en semaine : 70,5 h" in text and "Total des heures : 70,5 h" in text
     assert "ligne barrée" in text and user.login in text
 
     # Cancel the same day: the form is open again with its data.

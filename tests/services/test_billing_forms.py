@@ -261,7 +261,9 @@ async def test_pdf_recap_shows_every_line_and_the_totals(db):
     expected = (Decimal("10") * Decimal("19.80") + Decimal("1") * Decimal("25.10")
                 + Decimal("4.5") * Decimal("18.95"))
     assert f"Montant total : {str(expected.quantize(Decimal('0.01'))).replace('.', ',')} €" in flat
-    assert "Heures : 14,5 h" in flat
+    # Sunday hours are on top of the weekday hours, and the total says so.
+    assert "Heures en semaine : 14,5 h" in flat and "Dimanches et fériés : 1 h" in flat
+    assert "Total des heures : 15,5 h" in flat
     assert provider.partner.name in flat and provider.convention.number in flat and "mai 2025" in flat
     assert "NOM000" in flat and "NOM001" in flat and "NOM002" in flat and "ligne barrée" in flat
     assert "18/06/2025" in flat and provider.user.login in flat
