@@ -174,6 +174,18 @@ def online_billing_problem(period: Period, now: datetime) -> str | None:
     return None
 
 
+def online_billable_periods(now: datetime) -> list[Period]:
+    """The months the online form accepts at `now`, newest first: C, C-1 … C-12."""
+    current = current_period(now)
+    return [current.plus_months(-back) for back in range(ONLINE_BILLING_MONTHS_BACK + 1)]
+
+
+def last_online_billing_day(period: Period) -> date:
+    """The last day `period` can still be billed online (Europe/Paris): the end of the month
+    12 months after it; from the next day, only an individual bill to the caisse is possible."""
+    return period.plus_months(ONLINE_BILLING_MONTHS_BACK).last_day
+
+
 def same_paris_day(a: datetime, b: datetime) -> bool:
     """Tell whether two instants fall on the same Europe/Paris calendar day."""
     return paris_date(a) == paris_date(b)

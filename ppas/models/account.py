@@ -7,18 +7,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 
-class Role(StrEnum):
-    """What a user may do: partner roles are scoped to their partner."""
-
-    PARTNER_ADMIN = "partner_admin"
-    PARTNER_USER = "partner_user"
-    EVALUATOR = "evaluator"
-    CAISSE_AGENT = "caisse_agent"
-    CAISSE_ADMIN = "caisse_admin"
-
-
-PARTNER_ROLES = frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER, Role.EVALUATOR})
-CAISSE_ROLES = frozenset({Role.CAISSE_AGENT, Role.CAISSE_ADMIN})
+from ppas.domain.roles import CAISSE_ROLES, PARTNER_ROLES, Role  # noqa: F401 - re-exported
 
 
 class RegistrationStatus(StrEnum):

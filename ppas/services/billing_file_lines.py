@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from tortoise.functions import Count
 
 from ppas.models import Anomaly, BillingLine, User
 from ppas.models.billing_file import FileStatus, LineStatus
+from ppas.models.prepared import placeholders
 from ppas.services.access import partner_id_of
 from ppas.services.billing_rebill import rebill_refusal
 
-__all__ = ["LineDetail", "anomaly_counts", "line_detail"]
+__all__ = ["LineDetail", "accepted_amounts", "anomaly_counts", "line_detail"]
 
 
 @dataclass
@@ -59,3 +61,20 @@ async def anomaly_counts(file_ids: Sequence[int]) -> dict[int, int]:
     rows = await Anomaly.filter(file_id__in=list(file_ids)).annotate(n=Count("id")) \
         .group_by("file_id").values_list("file_id", "n")
     return {file_id: n for file_id, n in rows}
+
+
+async def accepted_amounts(file_ids: Sequence[int]) -> dict[int, Decimal]:
+    """What each file's accepted lines amount to (re-billed corrections included), in one query.
+
+    Summed as whole cents by the database: amounts have 2 places, so `ROUND(amount * 100)` is
+    exact on both backends (SQLite keeps decimals as text and would sum them as floats).
+    """
+    if not file_ids:
+        return {}
+    db = BillingLine._meta.db
+    marks = placeholders(db.capabilities.dialect, len(file_ids) + 1)
+    sql = ('SELECT "file_id", SUM(CAST(ROUND("amount" * 100) AS BIGINT)) FROM "billing_line" '
+           f'WHERE "status" = {marks[0]} AND "file_id" IN ({", ".join(marks[1:])}) '
+           'GROUP BY "file_id"')
+    _, rows = await db.execute_query(sql, [LineStatus.ACCEPTED.value, *file_ids])
+    return {row[0]: Decimal(int(row[1])) / 100 for row in rows}

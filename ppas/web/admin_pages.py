@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppas.domain.periods import PARIS
-from ppas.models import Role
+from ppas.domain.roles import Role
 from ppas.web.guards import redirect, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import render

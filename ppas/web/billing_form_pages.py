@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -10,24 +9,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppas.domain.billing_form import page_count, page_of_position
-from ppas.domain.periods import PARIS
 from ppas.web.guards import page_number, redirect, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import is_htmx, render
-
-
-def _paris(value: str | datetime | None, pattern: str) -> str:
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(PARIS).strftime(pattern)
-
-
-def _with_filters(request: Request) -> None:
-    env = request.app.state.templates
-    if "paris_hm" not in env.filters:
-        env.filters["paris_hm"] = lambda v: _paris(v, "%H:%M")
-        env.filters["paris_datetime"] = lambda v: _paris(v, "%d/%m/%Y à %H:%M")
 
 
 def _page(request: Request, source: Any = None) -> int:
@@ -50,7 +34,6 @@ def _form_url(form_id: Any, page: int | None = None, anchor: str = "") -> str:
 
 
 async def _worklist_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
-    _with_filters(request)
     try:
         data = await run_operation(request, "BillingWorklist")
     except OperationFailed as failure:
@@ -100,7 +83,6 @@ def _page_context(request: Request, form: dict, page: int) -> dict:
 
 async def _form_page(request: Request, form_id: str, page: int, status_code: int = 200,
                      **extra: Any) -> Response:
-    _with_filters(request)
     try:
         form = await _load_page(request, form_id, page)
     except OperationFailed as failure:
@@ -118,7 +100,6 @@ async def form_page(request: Request) -> Response:
     form_id = request.path_params["id"]
     if "page" not in request.query_params:
         # Resume where the user left: the page of the first line still to fill.
-        _with_filters(request)
         try:
             form = await _load_page(request, form_id, 1)
         except OperationFailed as failure:
@@ -191,7 +172,6 @@ async def _line_response(request: Request, result: dict, page: int, *, trigger: 
                          hours: str | None = None, sunday: str | None = None,
                          whole_row: bool = False, toggled: bool = False) -> Response:
     """htmx: the pieces of the row that changed (out-of-band), never the field being typed in."""
-    _with_filters(request)
     state = _state_of(result, hours, sunday)
     state["toggled"] = toggled  # just crossed out or restored: the button offers « Annuler »
     if state["line"] is None:  # the line is not the user's, or not readable any more
@@ -265,7 +245,6 @@ async def restore(request: Request) -> Response:
 @signed_in
 async def line_row(request: Request) -> Response:
     """The row as saved (« Reprendre la valeur enregistrée » after a conflict)."""
-    _with_filters(request)
     line_id = str(request.path_params["line_id"])
     page = _page(request)
     offset, limit = _window(request, page)

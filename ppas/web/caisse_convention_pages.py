@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ppas.models.account import CAISSE_ROLES
+from ppas.domain.roles import CAISSE_ROLES
 from ppas.web.admin_pages import paris_time, problems_of
 from ppas.web.guards import redirect, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed

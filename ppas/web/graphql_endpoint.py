@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
 
-from ppas.models import Role
+from ppas.domain.roles import Role
 from ppas.schema.context import Context
 from ppas.web.templating import render
 

@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ppas.models.account import PARTNER_ROLES
+from ppas.domain.roles import BILLING_ROLES, PARTNER_ROLES
 from ppas.web.guards import page_number, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import render
@@ -17,13 +17,24 @@ def _page_number(request: Request) -> int:
 
 @signed_in
 async def dashboard(request: Request) -> Response:
-    if request.state.user.role not in PARTNER_ROLES:
-        return render(request, "pages/caisse_home.html")
+    """« Mon espace »: what this role has to do now, then who we are."""
+    role = request.state.user.role
     try:
-        data = await run_operation(request, "PartnerHome")
+        if role not in PARTNER_ROLES:
+            data = await run_operation(request, "CaisseHome")
+            return render(request, "pages/caisse_home.html",
+                          registrations=len(data["pendingRegistrations"]),
+                          convention_requests=len(data["conventionRequests"]))
+        data = await run_operation(request, "PartnerHome", billing=role in BILLING_ROLES)
     except OperationFailed as failure:
         return refusal_page(request, failure)
-    return render(request, "pages/dashboard.html", **data)
+    files = (data.get("billingFiles") or {}).get("items", [])
+    worklist = data.get("billingForms") or {"toFill": [], "validated": []}
+    return render(request, "pages/dashboard.html", **data, billing=role in BILLING_ROLES,
+                  to_fill=worklist["toFill"],
+                  awaiting_payment=[f for f in worklist["validated"] if f["status"] == "validated"],
+                  files_with_anomalies=[f for f in files if f["status"] == "refused"
+                                        or f["acceptedCount"] < f["lineCount"]])
 
 
 @signed_in

@@ -10,16 +10,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ppas.domain.amounts import format_euros, format_hours
+from ppas.domain.periods import PARIS
+from ppas.domain.roles import menu_for
 
-MENU = [
-    ("Facturation", "/facturation"),
-    ("Fichiers", "/fichiers"),
-    ("Bordereaux", "/bordereaux"),
-    ("Anomalies", "/anomalies"),
-    ("Évaluations", "/evaluations"),
-    ("Documentation", "/documentation"),
-    ("Contact", "/contact"),
-]
+
+
+def paris_time(value: str | datetime | None, pattern: str) -> str:
+    """An instant (a datetime, or its ISO text as GraphQL gives it) in Paris time."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(PARIS).strftime(pattern)
 
 
 def make_environment(templates_dir) -> Environment:
@@ -39,6 +40,8 @@ def make_environment(templates_dir) -> Environment:
     env.filters["decimal"] = Decimal
     env.filters["isodate"] = date.fromisoformat
     env.filters["isodatetime"] = datetime.fromisoformat
+    env.filters["paris_hm"] = lambda v: paris_time(v, "%H:%M")
+    env.filters["paris_datetime"] = lambda v: paris_time(v, "%d/%m/%Y à %H:%M")
     return env
 
 
@@ -52,12 +55,13 @@ def is_htmx(request: Request) -> bool:
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render `template` as a page, or as a fragment for htmx."""
     env: Environment = request.app.state.templates
+    user = request.state.user
     html = env.get_template(template).render(
         request=request,
         htmx=is_htmx(request),
-        user=request.state.user,
+        user=user,
         csrf_token=request.state.csrf_token,
-        menu=MENU,
+        menu=menu_for(user.role if user is not None else None),
         current_path=request.scope["path"],
         **context,
     )

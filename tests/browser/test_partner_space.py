@@ -10,8 +10,7 @@ from ppas.services.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-MENU = ["Facturation", "Fichiers", "Bordereaux", "Anomalies", "Évaluations", "Documentation",
-        "Contact"]
+MENU = ["Documentation", "Contact"]  # what an anonymous visitor can open
 OWN_FILE_NUMBERS = {f"03000{10001 + i}" for i in range(40)}       # 0300010001..0300010040
 OTHER_FILE_NUMBER = re.compile(r"03000200\d\d")                 # 0300020001..0300020008
 FILE_NUMBER = re.compile(r"^03\d{8}$")

@@ -100,7 +100,10 @@ async def test_register_then_validation_then_mail_then_forced_change_then_sign_i
         await password.fill(DEMO_PASSWORD)
         await password.press("Enter")
         await expect(agent).to_have_url(live_server + "/espace")
-        await agent.get_by_role("link", name="Préinscriptions à traiter").click()
+        await expect(agent.get_by_role("main")).to_contain_text(
+            re.compile(r"Préinscriptions : \d+ préinscriptions? à traiter"))
+        await agent.get_by_role("navigation", name="Menu principal").get_by_role(
+            "link", name="Préinscriptions").click()
         await expect(agent).to_have_url(live_server + "/caisse/inscriptions")
         article = agent.get_by_role("article", name=re.compile(re.escape(convention.number)))
         await expect(article.get_by_role("table")).to_contain_text(convention.partner.structure_id)

@@ -264,3 +264,22 @@ def test_care_plan_refuses_datetimes():
 
 def test_paris_zone_is_europe_paris():
     assert str(PARIS) == "Europe/Paris"
+
+
+def test_the_last_online_billing_day_is_the_last_day_the_window_still_accepts_the_month():
+    from datetime import datetime, timezone
+
+    from ppas.domain.periods import (last_online_billing_day, online_billable_periods,
+                                     online_billing_problem)
+
+    period = Period.parse("2025-03")
+    deadline = last_online_billing_day(period)
+    assert deadline == date(2026, 3, 31)
+    # Noon in Paris on the deadline: still accepted; the next day: refused.
+    assert online_billing_problem(period, datetime(2026, 3, 31, 10, tzinfo=timezone.utc)) is None
+    assert online_billing_problem(period, datetime(2026, 4, 1, 10, tzinfo=timezone.utc))
+    offered = online_billable_periods(datetime(2026, 3, 31, 10, tzinfo=timezone.utc))
+    assert [str(p) for p in (offered[0], offered[-1])] == ["2026-03", "2025-03"]
+    assert len(offered) == 13
+    assert all(online_billing_problem(p, datetime(2026, 3, 31, 10, tzinfo=timezone.utc)) is None
+               for p in offered)

@@ -85,7 +85,7 @@ async def test_named_operations_run_the_document_parsed_at_start_up(app, setting
 
     context = Context(request=None, user=await User.get(login="demouser"), settings=settings)
     parses, validations = _get_parse_cache(256).cache_info(), _get_validate_cache(256).cache_info()
-    data = await app.state.operations.run("PartnerHome", context)
+    data = await app.state.operations.run("PartnerHome", context, billing=False)
     assert data["partner"]["structureId"] == "21231300"
     assert _get_parse_cache(256).cache_info() == parses
     assert _get_validate_cache(256).cache_info() == validations

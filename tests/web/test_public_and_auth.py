@@ -9,14 +9,43 @@ PROTECTED = ["/espace", "/beneficiaires", "/facturation", "/fichiers", "/bordere
              "/anomalies", "/evaluations"]
 
 
+def menu_labels(html: str) -> list[str]:
+    import re
+
+    menu = html[html.index('aria-label="Menu principal"'):html.index("</nav>", html.index('aria-label="Menu principal"'))]
+    return re.findall(r">([^<>]+)</a>", menu)
+
+
 async def test_home_page_is_french_and_public(client):
     response = await client.get("/")
     assert response.status_code == 200
     assert '<html lang="fr">' in response.text
     assert "Portail Partenaires Action Sociale" in response.text
-    for label in ["Facturation", "Fichiers", "Bordereaux", "Anomalies", "Évaluations",
-                  "Documentation", "Contact"]:
-        assert f">{label}</a>" in response.text
+    # An anonymous visitor is offered only what opens without an account.
+    assert menu_labels(response.text) == ["Documentation", "Contact"]
+
+
+@pytest.mark.parametrize(("login", "menu"), [
+    ("demoadmin", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Documentation",
+                   "Contact"]),
+    ("demouser", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Documentation",
+                  "Contact"]),
+    ("demoeval", ["Mon espace", "Documentation", "Contact"]),
+    ("caisseagent", ["Mon espace", "Demandes de convention", "Préinscriptions", "Documentation",
+                     "Contact"]),
+])
+async def test_each_role_gets_only_the_menu_entries_it_can_use(app, sign_in, login, menu):
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as http:
+        await sign_in(http, login, DEMO_PASSWORD)
+        home = await http.get("/espace")
+        assert menu_labels(home.text) == menu
+        for path in (link for link in ["/facturation", "/fichiers", "/caisse/conventions"]
+                     if link in home.text):
+            page = await http.get(path)  # every entry shown opens for this role
+            assert page.status_code == 200 and "Demande refusée" not in page.text, path
 
 
 @pytest.mark.parametrize("path", ["/faq", "/documentation", "/contact", "/inscription", "/connexion"])

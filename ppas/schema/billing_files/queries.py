@@ -25,8 +25,11 @@ class BillingFileQueries:
                             limit: int = 20) -> Page[BillingFileSummary]:
         offset, limit = checked_window(offset, limit, info.context.settings.max_page_size)
         rows, total = await billing_file_reports.list_files(info.context.user, offset, limit)
-        counts = await billing_file_lines.anomaly_counts([r.id for r in rows])
-        return Page(items=[BillingFileSummary.from_model(r, counts.get(r.id, 0)) for r in rows],
+        ids = [r.id for r in rows]
+        counts = await billing_file_lines.anomaly_counts(ids)
+        amounts = await billing_file_lines.accepted_amounts(ids)
+        return Page(items=[BillingFileSummary.from_model(r, counts.get(r.id, 0), amounts.get(r.id))
+                           for r in rows],
                     total_count=total, offset=offset, limit=limit)
 
     @strawberry.field(description="Une ligne d'un fichier accepté du partenaire, avec ses "

@@ -1,6 +1,7 @@
 """GraphQL types of billing by file: a send's report and its anomalies."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import strawberry
@@ -95,13 +96,18 @@ class BillingFileSummary:
     total_amount: str
     uploaded_at: str
     anomaly_count: int = 0
+    accepted_amount: str = strawberry.field(
+        default="0.00", description="Montant des lignes acceptées, refacturations comprises "
+                                    "(le montant du fichier est celui déclaré dans son en-tête).")
 
     @classmethod
-    def from_model(cls, row, anomaly_count: int = 0) -> BillingFileSummary:
+    def from_model(cls, row, anomaly_count: int = 0,
+                   accepted_amount: Decimal | None = None) -> BillingFileSummary:
         return cls(id=strawberry.ID(str(row.id)), name=row.name, status=row.status.value,
                    period=row.period, line_count=row.line_count, accepted_count=row.accepted_count,
                    total_amount=f"{row.total_amount:.2f}", uploaded_at=row.uploaded_at.isoformat(),
-                   anomaly_count=anomaly_count)
+                   anomaly_count=anomaly_count,
+                   accepted_amount=f"{accepted_amount or Decimal(0):.2f}")
 
 
 @strawberry.type(description="Refus expliqué d'un dépôt (compte non autorisé, fichier absent…).")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import strawberry
 
-from ppas.schema.billing_forms.types import BillingForm, BillingWorklist, FormLine, WorklistEntry
+from ppas.domain.periods import online_billable_periods
+from ppas.schema.billing_forms.types import (BillablePeriod, BillingForm, BillingWorklist, FormLine,
+                                             WorklistEntry)
 from ppas.schema.context import Info
 from ppas.schema.ids import parse_id
 from ppas.services import billing_forms
@@ -14,8 +16,11 @@ class BillingFormQueries:
     @strawberry.field(description="« Facturation » : les formulaires à remplir, puis ceux validés récemment.")
     async def billing_forms(self, info: Info) -> BillingWorklist:
         work = await billing_forms.worklist(info.context.user, info.context.now())
+        periods = online_billable_periods(info.context.now())
         return BillingWorklist(to_fill=[WorklistEntry.from_entry(e) for e in work.to_fill],
-                               validated=[WorklistEntry.from_entry(e) for e in work.validated])
+                               validated=[WorklistEntry.from_entry(e) for e in work.validated],
+                               billable_periods=[BillablePeriod(period=str(p), label=p.label_fr)
+                                                 for p in periods])
 
     @strawberry.field(description="Un formulaire du partenaire ; null s'il n'est pas le sien.")
     async def billing_form(self, info: Info, id: strawberry.ID) -> BillingForm | None:

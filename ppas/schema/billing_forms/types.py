@@ -4,14 +4,14 @@ from __future__ import annotations
 import asyncio
 
 import base64
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
 import strawberry
 
 from ppas import models
-from ppas.domain.periods import Period
+from ppas.domain.periods import Period, last_online_billing_day
 from ppas.schema.beneficiaries.types import CarePlan
 from ppas.schema.billing_forms.loaders import care_plan_loader
 from ppas.schema.context import Info
@@ -187,6 +187,11 @@ class WorklistEntry:
     last_saved_at: datetime | None
     validated_at: datetime | None
 
+    @strawberry.field(description="Dernier jour (heure de Paris) pour facturer cette échéance en "
+                                  "ligne ; ensuite, seule une facture individuelle à la caisse.")
+    def last_billable_day(self) -> date:
+        return last_online_billing_day(Period.parse(self.period))
+
     @classmethod
     def from_entry(cls, e: billing_forms.WorklistEntry) -> WorklistEntry:
         return cls(convention_id=strawberry.ID(str(e.convention_id)),
@@ -197,10 +202,19 @@ class WorklistEntry:
                    last_saved_at=e.last_saved_at, validated_at=e.validated_at)
 
 
+@strawberry.type(description="Un mois facturable en ligne.")
+class BillablePeriod:
+    period: str = strawberry.field(description="AAAA-MM")
+    label: str = strawberry.field(description="En toutes lettres, ex. « mars 2026 ».")
+
+
 @strawberry.type(description="La liste de travail « Facturation ».")
 class BillingWorklist:
     to_fill: list[WorklistEntry]
     validated: list[WorklistEntry]
+    billable_periods: list[BillablePeriod] = strawberry.field(
+        description="Les mois que le formulaire en ligne accepte aujourd'hui, du plus récent au "
+                    "plus ancien (le mois en cours et les 12 précédents).")
 
 
 # --------------------------------------------------------------------------- results
