@@ -101,7 +101,7 @@ async def test_register_then_validation_then_mail_then_forced_change_then_sign_i
         await password.press("Enter")
         await expect(agent).to_have_url(live_server + "/espace")
         await expect(agent.get_by_role("main")).to_contain_text(
-            re.compile(r"Préinscriptions : \d+ préinscriptions? à traiter"))
+            re.compile(r"Préinscriptions :\s+\d+ préinscriptions? à traiter"))
         await agent.get_by_role("navigation", name="Menu principal").get_by_role(
             "link", name="Préinscriptions").click()
         await expect(agent).to_have_url(live_server + "/caisse/inscriptions")
