@@ -30,7 +30,8 @@ BEFORE = "ppas.0003_spent_captcha"
 # Applied migrations are recorded with their time: not data that a migration carries over.
 NOT_DATA = "tortoise_migrations"
 # What a billing line points to, and what the test tries to delete.
-BILLED_PARENTS = {"care_plan": "SELECT care_plan_id FROM billing_line WHERE care_plan_id IS NOT NULL",
+BILLED_PARENTS = {"care_plan": "SELECT care_plan_id FROM billing_line "
+                               "WHERE care_plan_id IS NOT NULL",
                   "convention": "SELECT convention_id FROM billing_file",
                   "partner": "SELECT partner_id FROM billing_file"}
 

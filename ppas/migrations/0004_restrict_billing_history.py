@@ -39,7 +39,8 @@ on SQLite; with them on, dropping billing_line would cascade into anomaly) and c
 reference of the rebuilt tables before the migration's transaction commits.
 
 PostgreSQL drops and re-adds each constraint under its name (`<table>_<column>_fkey`, as
-created by 0001), in one ALTER TABLE per table.
+created by 0001), in one ALTER TABLE per table; a constraint named otherwise makes the
+migration fail and roll back, never leave a CASCADE beside the new RESTRICT.
 
 Downgrade rebuilds (or re-adds) the same foreign keys with ON DELETE CASCADE.
 
@@ -273,7 +274,7 @@ async def cascade(apps, editor) -> None:
 
 
 class AlterFieldState(ops.AlterField):
-    """An AlterField for Tortoise's state only: the RunPython above changes the database."""
+    """An AlterField for Tortoise's state only: this migration's RunPython changes the database."""
 
     async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
         return None
