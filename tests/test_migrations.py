@@ -1,14 +1,19 @@
-"""Migrations: the models and ppas/migrations/ agree; the CLI migrates a fresh SQLite file in WAL."""
+"""Migrations: the models and ppas/migrations/ agree; the CLI migrates a fresh SQLite file in WAL;
+0004 makes the billing history RESTRICT keeping every row and index, and reverts."""
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 BACKEND = os.environ.get("PPAS_TEST_DATABASE", "sqlite")
+ROOT = Path(__file__).resolve().parent.parent
 
 # In its own process: initialising Tortoise on another database here would rebind the
 # models of the running test session to that database's dialect.
@@ -103,3 +108,146 @@ def test_migrating_sqlite_checks_every_reference_afterwards(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "broken foreign keys" in done.stdout and "billing_form" in done.stdout
+
+
+# The 16 foreign keys of the billing and payment history (migration 0004), as
+# (table, column, referenced table).
+HISTORY_FOREIGN_KEYS = {
+    ("anomaly", "file_id", "billing_file"), ("anomaly", "form_line_id", "form_line"),
+    ("anomaly", "line_id", "billing_line"), ("billing_file", "convention_id", "convention"),
+    ("billing_file", "partner_id", "partner"), ("billing_file", "uploaded_by_id", "app_user"),
+    ("billing_form", "convention_id", "convention"),
+    ("billing_form", "payment_run_id", "payment_run"),
+    ("billing_form", "validated_by_id", "app_user"), ("billing_line", "care_plan_id", "care_plan"),
+    ("billing_line", "file_id", "billing_file"), ("form_line", "care_plan_id", "care_plan"),
+    ("form_line", "form_id", "billing_form"), ("payment_run", "caisse_id", "caisse"),
+    ("payment_slip", "partner_id", "partner"), ("payment_slip", "run_id", "payment_run"),
+}
+# Indexes and unique constraints the rebuilt tables must keep (0001's and 0002's), by name.
+HISTORY_INDEXES = {
+    "idx_billing_fil_partner_0fcd48", "idx_billing_lin_file_id_152387",
+    "idx_billing_lin_care_pl_dccc7e", "idx_anomaly_file_id_7ca74a", "idx_anomaly_line_id_1fb28f",
+    "idx_form_line_form_id_e44b40", "idx_form_line_care_pl_11fdb0",
+} | ({"sqlite_autoindex_billing_form_1", "sqlite_autoindex_form_line_1"} if BACKEND == "sqlite"
+     else {"uid_billing_for_convent_c439f6", "uid_form_line_form_id_e9d290"})
+
+
+def _without_on_delete(entries: list) -> list[str]:
+    """Each entry with every ON DELETE clause spelled the same: what 0004 may change."""
+    return [json.dumps(entry).replace("ON DELETE RESTRICT", "ON DELETE CASCADE")
+            for entry in entries]
+
+
+def _lost_and_gained(before: list, after: list) -> tuple[list, list]:
+    """What `before` had that `after` lacks, and the reverse: a readable failure."""
+    return [e for e in before if e not in after], [e for e in after if e not in before]
+
+
+@pytest.fixture(scope="module")
+async def empty_database(database_url, tmp_path_factory):
+    """A database of its own: a SQLite file, or a new database on the test PostgreSQL server."""
+    if BACKEND == "sqlite":
+        yield f"sqlite://{tmp_path_factory.mktemp('restrict') / 'r.sqlite3'}"
+        return
+    import asyncpg
+
+    server = database_url.replace("postgres://", "postgresql://", 1)
+    name = f"restrict_{os.getpid()}"
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield database_url.rsplit("/", 1)[0] + "/" + name
+        await admin.execute(f'DROP DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+async def restrict_migration(empty_database):
+    """Migration 0004 applied, then reverted, on a database with the demo and billing history
+    (once for the tests below, which each read one part of what happened)."""
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "tests.migration_snapshot", empty_database],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+async def test_0004_makes_the_history_foreign_keys_restrict_and_only_them(restrict_migration):
+    before, after = restrict_migration["before"], restrict_migration["after"]
+    assert {tuple(fk) for fk in before["foreign_keys"] if fk[3] != "CASCADE"} == set()
+    restricted = {tuple(fk[:3]) for fk in after["foreign_keys"] if fk[3] == "RESTRICT"}
+    assert restricted == HISTORY_FOREIGN_KEYS
+    kept = {tuple(fk) for fk in after["foreign_keys"] if tuple(fk[:3]) not in restricted}
+    assert kept == {tuple(fk) for fk in before["foreign_keys"]
+                    if tuple(fk[:3]) not in HISTORY_FOREIGN_KEYS}
+    assert {fk[3] for fk in kept} == {"CASCADE"}
+
+
+async def test_0004_keeps_every_column_index_unique_constraint_row_and_id_counter(
+        restrict_migration):
+    before, after = restrict_migration["before"], restrict_migration["after"]
+    # Tables, columns, constraints and index definitions: identical but for ON DELETE.
+    assert _lost_and_gained(_without_on_delete(before["schema"]),
+                            _without_on_delete(after["schema"])) == ([], [])
+    # Every index (with its columns, uniqueness and origin) and unique constraint.
+    assert _lost_and_gained(before["indexes"], after["indexes"]) == ([], [])
+    assert HISTORY_INDEXES <= {index[1] for index in after["indexes"]}
+    for table, rows in before["rows"].items():
+        assert after["rows"][table] == rows, table
+    assert after["sequence"] == before["sequence"]
+    # The data is really there to lose: the demo and two caisses' history.
+    assert len(before["rows"]["care_plan"]) == 48 + 2
+    for table in ("billing_file", "billing_line", "billing_form", "form_line", "payment_run",
+                  "payment_slip"):
+        assert len(before["rows"][table]) == 2, table
+    assert len(before["rows"]["anomaly"]) == 6
+
+
+async def test_after_0004_a_billed_care_plan_convention_or_partner_cannot_be_deleted(
+        restrict_migration):
+    answers = restrict_migration["delete"]
+    assert set(answers) == {"care_plan", "convention", "partner"}
+    for table, answer in answers.items():
+        # sqlite3.IntegrityError, or asyncpg's ForeignKeyViolationError.
+        assert answer.startswith(("IntegrityError", "ForeignKeyViolationError")), (table, answer)
+    assert restrict_migration["after delete"]["rows"] == restrict_migration["after"]["rows"]
+
+
+async def test_0004_downgrade_restores_cascade_and_keeps_everything(restrict_migration):
+    before, downgraded = restrict_migration["before"], restrict_migration["downgraded"]
+    assert downgraded == before
+
+
+REFUSED_WITH_FOREIGN_KEYS_ON = """
+import asyncio, sqlite3, sys
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+from ppas.db import tortoise_config
+
+async def main():
+    path = sys.argv[1]
+    await migrate(config=tortoise_config("sqlite://" + path), target="ppas.0003_spent_captcha")
+    try:
+        await migrate(config=tortoise_config("sqlite://" + path))  # foreign keys on
+    except RuntimeError as error:
+        print(error)
+    await Tortoise.close_connections()
+    with sqlite3.connect(path) as conn:
+        print(conn.execute("SELECT max(name) FROM tortoise_migrations").fetchone()[0])
+        print({fk[6] for fk in conn.execute("PRAGMA foreign_key_list(billing_line)")})
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's foreign keys are off while migrating")
+def test_0004_refuses_to_rebuild_tables_with_foreign_keys_on(tmp_path):
+    # With foreign keys on, dropping the old billing_line would delete (cascade) every anomaly.
+    done = subprocess.run([sys.executable, "-c", REFUSED_WITH_FOREIGN_KEYS_ON,
+                           str(tmp_path / "k.sqlite3")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    refusal, last_applied, on_delete = done.stdout.strip().splitlines()[-3:]
+    assert "foreign keys off" in refusal
+    assert last_applied == "0003_spent_captcha" and on_delete == "{'CASCADE'}"

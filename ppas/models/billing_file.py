@@ -33,9 +33,12 @@ class BillingFile(Model):
     """One send of an XML billing file, stored with its original bytes."""
 
     id = fields.IntField(primary_key=True)
-    partner = fields.ForeignKeyField("ppas.Partner", related_name="billing_files")
-    convention = fields.ForeignKeyField("ppas.Convention", related_name="billing_files", null=True)
-    uploaded_by = fields.ForeignKeyField("ppas.User", related_name="billing_files", null=True)
+    partner = fields.ForeignKeyField("ppas.Partner", related_name="billing_files",
+                                     on_delete=fields.RESTRICT)
+    convention = fields.ForeignKeyField("ppas.Convention", related_name="billing_files", null=True,
+                                        on_delete=fields.RESTRICT)
+    uploaded_by = fields.ForeignKeyField("ppas.User", related_name="billing_files", null=True,
+                                         on_delete=fields.RESTRICT)
     name = fields.CharField(max_length=64)
     sha256 = fields.CharField(max_length=64)
     content = fields.BinaryField()
@@ -56,9 +59,11 @@ class BillingLine(Model):
     """One `<ligne>` of a billing file."""
 
     id = fields.IntField(primary_key=True)
-    file = fields.ForeignKeyField("ppas.BillingFile", related_name="lines")
+    file = fields.ForeignKeyField("ppas.BillingFile", related_name="lines",
+                                  on_delete=fields.RESTRICT)
     record_number = fields.IntField()
-    care_plan = fields.ForeignKeyField("ppas.CarePlan", related_name="billing_lines", null=True)
+    care_plan = fields.ForeignKeyField("ppas.CarePlan", related_name="billing_lines", null=True,
+                                       on_delete=fields.RESTRICT)
     file_number = fields.CharField(max_length=10)
     last_name = fields.CharField(max_length=100)
     first_name = fields.CharField(max_length=100)
@@ -84,9 +89,12 @@ class Anomaly(Model):
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=3)
     phase = fields.CharEnumField(AnomalyPhase)
-    file = fields.ForeignKeyField("ppas.BillingFile", related_name="anomalies", null=True)
-    line = fields.ForeignKeyField("ppas.BillingLine", related_name="anomalies", null=True)
-    form_line = fields.ForeignKeyField("ppas.FormLine", related_name="anomalies", null=True)
+    file = fields.ForeignKeyField("ppas.BillingFile", related_name="anomalies", null=True,
+                                  on_delete=fields.RESTRICT)
+    line = fields.ForeignKeyField("ppas.BillingLine", related_name="anomalies", null=True,
+                                  on_delete=fields.RESTRICT)
+    form_line = fields.ForeignKeyField("ppas.FormLine", related_name="anomalies", null=True,
+                                       on_delete=fields.RESTRICT)
     record_number = fields.IntField(null=True)
     message = fields.TextField()
     created_at = fields.DatetimeField(auto_now_add=True)

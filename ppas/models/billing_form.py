@@ -19,13 +19,16 @@ class BillingForm(Model):
     """One form per convention and month (échéance)."""
 
     id = fields.IntField(primary_key=True)
-    convention = fields.ForeignKeyField("ppas.Convention", related_name="billing_forms")
+    convention = fields.ForeignKeyField("ppas.Convention", related_name="billing_forms",
+                                        on_delete=fields.RESTRICT)
     period = fields.CharField(max_length=7)
     status = fields.CharEnumField(FormStatus, default=FormStatus.OPEN)
     version = fields.IntField(default=1)
     validated_at = fields.DatetimeField(null=True)
-    validated_by = fields.ForeignKeyField("ppas.User", related_name="validated_forms", null=True)
-    payment_run = fields.ForeignKeyField("ppas.PaymentRun", related_name="forms", null=True)
+    validated_by = fields.ForeignKeyField("ppas.User", related_name="validated_forms", null=True,
+                                          on_delete=fields.RESTRICT)
+    payment_run = fields.ForeignKeyField("ppas.PaymentRun", related_name="forms", null=True,
+                                         on_delete=fields.RESTRICT)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -38,8 +41,10 @@ class FormLine(Model):
     """One care plan on a form: hours typed, or crossed out."""
 
     id = fields.IntField(primary_key=True)
-    form = fields.ForeignKeyField("ppas.BillingForm", related_name="lines")
-    care_plan = fields.ForeignKeyField("ppas.CarePlan", related_name="form_lines")
+    form = fields.ForeignKeyField("ppas.BillingForm", related_name="lines",
+                                  on_delete=fields.RESTRICT)
+    care_plan = fields.ForeignKeyField("ppas.CarePlan", related_name="form_lines",
+                                       on_delete=fields.RESTRICT)
     position = fields.IntField()
     hours = fields.DecimalField(max_digits=6, decimal_places=2, null=True)
     sunday_hours = fields.DecimalField(max_digits=6, decimal_places=2, null=True)

@@ -18,7 +18,8 @@ class PaymentRun(Model):
     """One payment run of a caisse."""
 
     id = fields.IntField(primary_key=True)
-    caisse = fields.ForeignKeyField("ppas.Caisse", related_name="payment_runs")
+    caisse = fields.ForeignKeyField("ppas.Caisse", related_name="payment_runs",
+                                    on_delete=fields.RESTRICT)
     status = fields.CharEnumField(RunStatus, default=RunStatus.PLANNED)
     paid_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -31,8 +32,10 @@ class PaymentSlip(Model):
     """What a payment run paid a partner, published as PDF 48 h after payment."""
 
     id = fields.IntField(primary_key=True)
-    run = fields.ForeignKeyField("ppas.PaymentRun", related_name="slips")
-    partner = fields.ForeignKeyField("ppas.Partner", related_name="payment_slips")
+    run = fields.ForeignKeyField("ppas.PaymentRun", related_name="slips",
+                                 on_delete=fields.RESTRICT)
+    partner = fields.ForeignKeyField("ppas.Partner", related_name="payment_slips",
+                                     on_delete=fields.RESTRICT)
     amount = fields.DecimalField(max_digits=12, decimal_places=2)
     published_at = fields.DatetimeField(null=True)
     pdf = fields.BinaryField(null=True)
