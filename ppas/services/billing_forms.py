@@ -522,6 +522,15 @@ async def set_crossed_out(user: User | None, line_id: int, crossed_out: bool,
 # --------------------------------------------------------------------------- validation
 
 
+async def unfilled_of(form_id: int) -> list[UnfilledLine]:
+    """The lines of a form (already authorised) that block its validation, by position."""
+    rows = await FormLine.filter(form_id=form_id).values_list(
+        "id", "position", "care_plan__beneficiary__last_name",
+        "care_plan__beneficiary__first_name", "hours", "crossed_out")
+    return unfilled_lines(
+        (i, pos, f"{last} {first}", hours, crossed) for i, pos, last, first, hours, crossed in rows)
+
+
 async def validate_form(user: User | None, form_id: int, now: datetime) -> BillingForm:
     """Validate a form whose every line is filled or crossed out; it goes to the next payment."""
     partner_id = partner_id_of(user)
@@ -532,13 +541,9 @@ async def validate_form(user: User | None, form_id: int, now: datetime) -> Billi
         # Before reading the lines: a save still under way must either be seen below or
         # find its version outdated (see save_line).
         await FormLine.filter(form_id=form.id).update(version=F("version") + 1)
-        rows = await FormLine.filter(form_id=form.id).values_list(
-            "id", "position", "care_plan__beneficiary__last_name",
-            "care_plan__beneficiary__first_name", "hours", "crossed_out")
-        if not rows:
+        if not await FormLine.filter(form_id=form.id).exists():
             raise ServiceError("Ce formulaire n'a aucune ligne : il n'y a rien à valider.")
-        unfilled = unfilled_lines(
-            (i, pos, f"{last} {first}", hours, crossed) for i, pos, last, first, hours, crossed in rows)
+        unfilled = await unfilled_of(form.id)
         problem = validation_problem(unfilled)
         if problem:
             raise ValidationRefused(problem, unfilled)

@@ -95,9 +95,20 @@ async def _form_page(request: Request, form_id: str, page: int, status_code: int
     return render(request, "pages/billing_form.html", status_code=status_code, **context, **extra)
 
 
+# What a redirect after a successful POST announces on the form (focused, see the template).
+DONE_NOTICES = {
+    "valide": "Formulaire validé : il part au prochain paiement. Le récapitulatif PDF est prêt.",
+    "annule": "Validation annulée : le formulaire est de nouveau modifiable, avec toutes ses "
+              "saisies. Validez-le de nouveau une fois corrigé.",
+}
+
+
 @signed_in
 async def form_page(request: Request) -> Response:
     form_id = request.path_params["id"]
+    done = next((DONE_NOTICES[key] for key in DONE_NOTICES if key in request.query_params), None)
+    if done:
+        return await _form_page(request, form_id, _page(request), notice=done)
     if "page" not in request.query_params:
         # Resume where the user left: the page of the first line still to fill.
         try:
@@ -264,6 +275,26 @@ async def line_row(request: Request) -> Response:
 
 
 @signed_in
+async def confirm_validation(request: Request) -> Response:
+    """Before validating: what is about to leave for payment, and a button to confirm it."""
+    form_id = request.path_params["id"]
+    try:
+        form = (await run_operation(request, "BillingFormConfirm", id=form_id))["billingForm"]
+    except OperationFailed as failure:
+        return refusal_page(request, failure)
+    if form is None:
+        return render(request, "pages/not_found.html", status_code=404)
+    if form["status"] != "open":
+        return redirect(request, _form_url(form_id))
+    size = request.app.state.settings.page_size
+    unfilled = [{**line, "url": _form_url(form_id, page_of_position(line["position"], size),
+                                          f"ligne-{line['lineId']}")}
+                for line in form["unfilledLines"]]
+    return render(request, "pages/billing_form_confirm.html", form=form, unfilled=unfilled,
+                  last_page=page_count(form["lines"]["totalCount"], size))
+
+
+@signed_in
 async def validate(request: Request) -> Response:
     form_id = request.path_params["id"]
     data = await request.form()
@@ -280,7 +311,7 @@ async def validate(request: Request) -> Response:
                  for line in result["lines"]]
         return await _form_page(request, form_id, page, status_code=422,
                                 validation_error=result["message"], unfilled=links)
-    return redirect(request, _form_url(form_id, 1))
+    return redirect(request, _form_url(form_id) + "?valide=1")
 
 
 @signed_in
@@ -294,7 +325,7 @@ async def cancel(request: Request) -> Response:
     if result["__typename"] == "BillingFormError":
         return await _form_page(request, form_id, 1, status_code=422,
                                 cancel_error=result["message"])
-    return redirect(request, _form_url(form_id, 1))
+    return redirect(request, _form_url(form_id) + "?annule=1")
 
 
 @signed_in
@@ -318,6 +349,7 @@ routes = [
     Route("/facturation/ouvrir", open_form, methods=["POST"]),
     Route("/facturation/{id:int}", form_page, name="billing_form"),
     Route("/facturation/{id:int}/enregistrer", save_all, methods=["POST"]),
+    Route("/facturation/{id:int}/valider", confirm_validation, methods=["GET"]),
     Route("/facturation/{id:int}/valider", validate, methods=["POST"]),
     Route("/facturation/{id:int}/annuler", cancel, methods=["POST"]),
     Route("/facturation/{id:int}/recapitulatif.pdf", recap_pdf),

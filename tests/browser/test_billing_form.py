@@ -107,16 +107,25 @@ async def test_demo_form_fill_cross_out_validate_pdf_cancel(page, live_server, m
     for line in lines[22:39]:
         await expect(page.locator(f"#etat-{line.id}")).to_contain_text("Enregistré à")
 
-    # Validation refused: the empty line is listed with a link.
+    # Validation refused: the empty line is listed with a link, and the summary has focus.
     await page.get_by_role("button", name="Valider le formulaire").click()
     refusal = page.get_by_role("alert").filter(has_text="ni remplie ni barrée")
-    await expect(refusal).to_be_visible()
+    await expect(refusal).to_be_focused()
+    await expect(page.get_by_role("button", name="Confirmer la validation")).to_have_count(0)
     last_label = f"Ligne 40 — {lines[39].care_plan.beneficiary.last_name}"
-    await expect(refusal.get_by_role("link", name=re.compile(last_label))).to_be_visible()
+    await refusal.get_by_role("link", name=re.compile(last_label)).click()
     await type_hours(page, page.locator(f"#h-{lines[39].id}"), "3")
     await expect(page.locator(f"#etat-{lines[39].id}")).to_contain_text("Enregistré à")
     await page.get_by_role("button", name="Valider le formulaire").click()
+    # The summary before confirming: what leaves for payment.
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Valider le formulaire de {LAST_MONTH.label_fr}")
+    await expect(page.locator("#recapitulatif-validation")).to_contain_text("39 sur 40")
+    await assert_accessible()
+    await page.get_by_role("button", name="Confirmer la validation").click()
     await expect(page.get_by_text("Formulaire validé le")).to_be_visible()
+    await expect(page.get_by_role("status").filter(
+        has_text="Formulaire validé : il part au prochain paiement")).to_be_focused()
     await assert_accessible()
 
     # The PDF recap, read back.
@@ -131,12 +140,14 @@ async def test_demo_form_fill_cross_out_validate_pdf_cancel(page, live_server, m
     assert "Heures en semaine : 70,5 h" in text and "Total des heures : 70,5 h" in text
     assert "ligne barrée" in text and user.login in text
 
-    # Cancel the same day: the form is open again with its data.
+    # Cancel the same day: the form is open again with its data, and the page says so.
     await page.get_by_role("button", name="Annuler la validation").click()
     await expect(page.get_by_text("Formulaire validé le")).to_have_count(0)
+    await expect(page.get_by_role("status").filter(has_text="Validation annulée")).to_be_focused()
     await page.goto(form_url + "?page=2")
     await expect(page.locator(f"#h-{lines[39].id}")).to_have_value("3")
     await page.get_by_role("button", name="Valider le formulaire").click()
+    await page.get_by_role("button", name="Confirmer la validation").click()
     await expect(page.get_by_text("Formulaire validé le")).to_be_visible()
 
     # The next day: no « Annuler » button, and the page says why; the service refuses too.

@@ -224,6 +224,7 @@ TABLE: dict[str, Row] = {
     "DevelopmentOutbox": Row(lambda w: {"limit": 50}, owners=frozenset({"caisse_admin_04"})),
     "PartnerHome": Row(lambda w: {"billing": True}, owners=B),
     "CaisseHome": Row(lambda w: {}, owners=CAISSE_04),
+    "BillingFormConfirm": Row(lambda w: {"id": w.ids["form_b"]}, owners=B),
     "PendingRegistrations": Row(lambda w: {}, owners=CAISSE_04),
     "RejectRegistration": Row(lambda w: {"id": w.ids["registration_04"], "reason": "matrice"},
                               owners=CAISSE_04),

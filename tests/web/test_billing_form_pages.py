@@ -236,3 +236,37 @@ async def test_after_signing_in_again_the_page_gets_the_new_token_and_saves(clie
                               headers=htmx(answer.json()["csrfToken"], f"h-{line.id}"))
     assert saved.status_code == 200 and "Enregistré à" in saved.text
     assert str((await FormLine.get(id=line.id)).hours) == "4.00"
+
+
+async def test_validation_is_confirmed_on_a_summary_then_announced(client, sign_in, db):
+    provider = await make_provider(3)
+    csrf, form_id = await open_form(client, sign_in, provider)
+    lines = await lines_of(form_id)
+    await client.post(f"/facturation/lignes/{lines[0].id}", data=save_data(lines[0], "10", "2"),
+                      headers=htmx(csrf, f"h-{lines[0].id}"))
+    # One line left: the summary says so, names it with a link, and offers no confirmation.
+    early = " ".join((await client.get(f"/facturation/{form_id}/valider")).text.split())
+    assert "ne peut pas encore être validé : 2 lignes ni remplies ni barrées" in early
+    assert f'href="/facturation/{form_id}?page=1#ligne-{lines[1].id}"' in early
+    assert "Confirmer la validation" not in early
+    for line in lines[1:]:
+        await client.post(f"/facturation/lignes/{line.id}/barrer",
+                          data={"page": "1", "form": str(form_id)}, headers=htmx(csrf))
+    summary = " ".join((await client.get(f"/facturation/{form_id}/valider")).text.split())
+    assert "Confirmer la validation" in summary
+    assert "1 sur 3" in summary and "2 (elles ne seront plus proposées" in summary
+    assert '10 h en semaine + 2 h dimanches et fériés = <span id="heures-a-valider">12 h</span>' in summary
+    assert "248,20 €" in summary  # 10 × (21,30 − 1,50) + 2 × (26,60 − 1,50)
+    assert (await FormLine.get(id=lines[0].id)).form_id == form_id
+    validated = await client.post(f"/facturation/{form_id}/valider",
+                                  data={"csrf_token": csrf, "page": "1"})
+    assert validated.status_code == 303
+    assert validated.headers["location"] == f"/facturation/{form_id}?valide=1"
+    done = (await client.get(validated.headers["location"])).text
+    assert 'role="status" aria-live="polite" tabindex="-1" autofocus>Formulaire validé : il part au prochain paiement' in done
+    # Once validated, the confirmation page sends back to the form.
+    assert (await client.get(f"/facturation/{form_id}/valider")).status_code == 303
+    cancelled = await client.post(f"/facturation/{form_id}/annuler", data={"csrf_token": csrf})
+    assert cancelled.headers["location"] == f"/facturation/{form_id}?annule=1"
+    reopened = (await client.get(cancelled.headers["location"])).text
+    assert "Validation annulée : le formulaire est de nouveau modifiable" in reopened

@@ -11,6 +11,7 @@ from typing import Annotated
 import strawberry
 
 from ppas import models
+from ppas.domain.billing_form import LISTED_UNFILLED
 from ppas.domain.periods import Period, last_online_billing_day
 from ppas.schema.beneficiaries.types import CarePlan
 from ppas.schema.billing_forms.loaders import care_plan_loader
@@ -160,6 +161,13 @@ class BillingForm:
     @strawberry.field(description="Pourquoi la validation ne peut plus être annulée (sinon null).")
     def cancel_problem(self, info: Info) -> str | None:
         return billing_forms.cancel_problem_of(self.row, info.context.now())
+
+    @strawberry.field(description="Les lignes ni remplies ni barrées, qui empêchent la validation "
+                                  "(les 10 premières par position ; totals.remainingCount les compte).")
+    async def unfilled_lines(self) -> list[UnfilledFormLine]:
+        unfilled = await billing_forms.unfilled_of(self.row.id)
+        return [UnfilledFormLine(line_id=strawberry.ID(str(u.line_id)), position=u.position,
+                                 label=u.label) for u in unfilled[:LISTED_UNFILLED]]
 
     @strawberry.field(description="Le récapitulatif PDF en base64, une fois le formulaire validé.")
     async def recap_pdf(self, info: Info) -> str | None:
