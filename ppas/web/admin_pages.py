@@ -176,6 +176,15 @@ def _switch(operation: str, field: str, done: str) -> Handler:
     return switch
 
 
+@admin_area
+async def confirm_deactivation(request: Request) -> Response:
+    """Deactivating ends a colleague's sessions and API tokens: say so, and ask first."""
+    user = await _one_user(request)
+    if user is None:
+        return render(request, "pages/not_found.html", status_code=404)
+    return render(request, "pages/admin_user_deactivate.html", target=user)
+
+
 deactivate_user = _switch("AdminDeactivateUser", "deactivatePartnerUser", "desactive")
 reactivate_user = _switch("AdminReactivateUser", "reactivatePartnerUser", "reactive")
 
@@ -309,6 +318,7 @@ routes = [
     Route("/administration/utilisateurs/nouveau", create_user, methods=["POST"]),
     Route("/administration/utilisateurs/{id:int}", edit_user_form, methods=["GET"]),
     Route("/administration/utilisateurs/{id:int}", update_user, methods=["POST"]),
+    Route("/administration/utilisateurs/{id:int}/desactiver", confirm_deactivation, methods=["GET"]),
     Route("/administration/utilisateurs/{id:int}/desactiver", deactivate_user, methods=["POST"]),
     Route("/administration/utilisateurs/{id:int}/reactiver", reactivate_user, methods=["POST"]),
     Route("/administration/partenaire", partner_form, methods=["GET"]),

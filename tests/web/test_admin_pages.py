@@ -196,6 +196,14 @@ async def test_the_admin_creates_a_user_through_the_form(client, sign_in, make_u
     await user.refresh_from_db()
     assert (user.last_name, user.role) == ("Roux-Martin", Role.PARTNER_USER)
 
+    # « Désactiver » asks first, saying what it ends; nothing changes until confirmed.
+    listing = await client.get("/administration/utilisateurs")
+    assert f'href="/administration/utilisateurs/{user.id}/desactiver"' in listing.text
+    ask = await client.get(f"/administration/utilisateurs/{user.id}/desactiver")
+    assert ask.status_code == 200 and "Confirmer la désactivation" in ask.text
+    assert "sessions en cours prennent fin" in html.unescape(ask.text)
+    await user.refresh_from_db()
+    assert user.active
     off = await client.post(f"/administration/utilisateurs/{user.id}/desactiver",
                             data={"csrf_token": csrf})
     assert off.status_code == 303
