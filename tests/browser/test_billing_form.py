@@ -167,6 +167,6 @@ async def test_demo_form_fill_cross_out_validate_pdf_cancel(page, live_server, m
         f"Formulaire de facturation — {THIS_MONTH.label_fr}")
     await expect(page.get_by_text("39 lignes")).to_be_visible()
     file_number = crossed.care_plan.beneficiary.file_number
-    await expect(page.get_by_text(f"dossier {file_number}")).to_have_count(0)
+    await expect(page.get_by_text(file_number, exact=True)).to_have_count(0)
     await page.get_by_role("link", name="Page 2").click()
-    await expect(page.get_by_text(f"dossier {file_number}")).to_have_count(0)
+    await expect(page.get_by_text(file_number, exact=True)).to_have_count(0)

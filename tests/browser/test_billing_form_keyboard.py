@@ -7,6 +7,7 @@ line has two fields: « Heures en semaine » and « Heures dimanches et fériés
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -18,6 +19,10 @@ from ppas.models import BillingForm, FormLine, Session
 from tests.billing_form_support import PASSWORD, make_provider
 
 pytestmark = pytest.mark.browser
+
+# Screenshots a reader of the issue can look at; `make test` keeps the folder (var/ is ignored).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 LAST_MONTH = current_period(datetime.now(timezone.utc)).previous()
 
@@ -192,3 +197,36 @@ async def test_a_lost_network_marks_the_line_unsaved_and_sends_it_when_back(page
     await expect(page.locator(f"#etat-{lines[0].id}")).to_contain_text("Enregistré à")
     await expect(page.locator("#alerte-enregistrement")).to_be_empty()
     assert await stored(lines[0]) == (Decimal("2.50"), None, False)
+
+
+async def test_at_1280x768_the_form_shows_8_lines_with_headers_and_totals_in_view(page, live_server):
+    _, lines = await open_form(page, live_server, plan_count=25)
+    # Lines wholly on screen at load, above the totals bar stuck to the bottom.
+    visible = await page.evaluate("""() => {
+        const floor = document.querySelector('.bf-footer').getBoundingClientRect().top;
+        return [...document.querySelectorAll('#formulaire tbody tr:not([hidden])')]
+          .filter(row => { const box = row.getBoundingClientRect(); return box.top >= 0 && box.bottom <= floor; })
+          .length; }""")
+    assert visible >= 8, f"only {visible} lines of the form are visible without scrolling"
+    await page.screenshot(path=str(SCREENSHOTS / "formulaire-en-ligne.png"))
+    # Scrolled down to line 18: the column headers and the totals stay on screen.
+    await weekday(page, 18).focus()
+    header = page.get_by_role("columnheader", name=re.compile("^Heures en semaine"))
+    await expect(header).to_be_in_viewport()
+    await expect(page.locator("#totaux")).to_be_in_viewport()
+    # A status appearing moves nothing; an error adds one line under its own line only.
+    above, below = page.locator(f"#ligne-{lines[15].id}"), page.locator(f"#ligne-{lines[17].id}")
+    field_below = weekday(page, 18)
+    before = [await above.bounding_box(), await below.bounding_box(), await field_below.bounding_box()]
+    await weekday(page, 17).fill("2")
+    await weekday(page, 17).press("Tab")
+    await expect(page.locator(f"#etat-{lines[16].id}")).to_contain_text("Enregistré à")
+    saved = [await above.bounding_box(), await below.bounding_box(), await field_below.bounding_box()]
+    assert saved == before
+    await weekday(page, 17).fill("999")
+    await weekday(page, 17).press("Tab")
+    await expect(page.get_by_role("alert").filter(has_text="Ligne 17 :")).to_be_visible()
+    after = [await above.bounding_box(), await below.bounding_box(), await field_below.bounding_box()]
+    assert after[0] == before[0] and after[2]["x"] == before[2]["x"]
+    assert 0 < after[1]["y"] - before[1]["y"] <= 40, (before[1], after[1])
+    await expect(weekday(page, 17)).to_have_attribute("aria-invalid", "true")
