@@ -177,17 +177,22 @@ def estimate(schema: GraphQLSchema, document, variables: dict[str, Any] | None,
     return Estimate(total, walk.refused)
 
 
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", "\u202f")  # French thousands separator
+
+
 def refusals(found: Estimate, limits: Limits) -> list[GraphQLError]:
     """The errors a client gets for an estimate, none when the document may run."""
     errors = [GraphQLError(
         f"Le champ {path.rsplit('.', 1)[-1]} ne peut pas être demandé à l'intérieur d'une liste "
         f"(chemin : {path}) : demandez-le pour un seul élément, par exemple par billingForm(id: …) "
         "ou billingFormLine(id: …).",
-        extensions={"code": NOT_IN_LISTS, "path": path}) for path in found.refused_paths]
+        extensions={"code": NOT_IN_LISTS, "path": path})
+        for path in dict.fromkeys(found.refused_paths)]  # once a path, however many aliases
     if found.cost > limits.budget:
         errors.append(GraphQLError(
-            f"Requête trop coûteuse : elle peut produire environ {found.cost} valeurs, pour un "
-            f"maximum de {limits.budget}. Réduisez la taille des pages (limit), les listes "
+            f"Requête trop coûteuse : elle peut produire environ {_number(found.cost)} valeurs, "
+            f"pour un maximum de {_number(limits.budget)}. Réduisez la taille des pages (limit), les listes "
             "imbriquées ou le nombre d'alias, ou découpez-la en plusieurs requêtes.",
             extensions={"code": TOO_COSTLY, "cost": found.cost, "budget": limits.budget}))
     return errors
