@@ -32,6 +32,9 @@ class Settings:
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
+    # The estimated number of values a document may produce (ppas/schema/extensions/
+    # document_cost.py): the UI's largest page at the largest page size stays below it.
+    graphql_max_cost: int = 10000
     password_policy: str = "legacy"
     temporary_password_hours: int = 24
     smtp_host: str = ""
@@ -85,4 +88,5 @@ class Settings:
             mail_from=os.environ.get("PPAS_MAIL_FROM", "ne-pas-repondre@ppas.invalid"),
             public_url=os.environ.get("PPAS_PUBLIC_URL", "http://127.0.0.1:8000"),
             max_upload_bytes=_env_int("PPAS_MAX_UPLOAD_BYTES", 64 * 1024 * 1024),
+            graphql_max_cost=_env_int("PPAS_GRAPHQL_MAX_COST", 10000),
         )

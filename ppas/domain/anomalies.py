@@ -132,10 +132,16 @@ _KINDS = (
     ),
     _line(
         "L01",
-        "Bénéficiaire inconnu",
-        "Le numéro de dossier indiqué sur la ligne ne correspond à aucun bénéficiaire connu de la caisse.",
-        "Contrôlez le numéro de dossier (10 chiffres) sur la notification de prise en charge, "
-        "corrigez-le, " + _REBILL,
+        "Dossier sans prise en charge de votre structure",
+        # The same answer whether the caisse knows the file number or not: telling the two
+        # apart would let any partner probe which file numbers exist at the caisse.
+        "Le numéro de dossier indiqué sur la ligne ne correspond à aucun bénéficiaire pour lequel "
+        "la caisse a notifié une prise en charge à votre structure, au titre de la convention "
+        "du fichier. Le portail ne dit pas si ce numéro existe par ailleurs.",
+        "Contrôlez le numéro de dossier (10 chiffres) sur la notification de prise en charge "
+        "reçue de la caisse et la convention de l'en-tête ; sans notification pour ce "
+        "bénéficiaire, contactez votre caisse. Une fois la ligne corrigée, "
+        + _REBILL,
     ),
     _line(
         "L02",

@@ -131,8 +131,9 @@ def check_line(
 ) -> tuple[PlanFacts | None, list[tuple[str, str]]]:
     """Return the plan the line bills (if found) and its anomalies as (code, message) pairs.
 
-    `plans` is None when the partner has no care plan at all for this file number: the
-    caller tells L01 (unknown beneficiary) from L02 (known, but no plan) with one query.
+    `plans` is None when the partner has no care plan at all for this file number: L01,
+    whether or not the caisse knows the number (a partner must not learn which file numbers
+    exist elsewhere).
     `billed` maps billed_key(plan, month) to the earlier record; `crossed_out` holds the
     billed_key of every (plan, month) crossed out on an online form.
     """
@@ -147,7 +148,8 @@ def check_line(
             "L04", f"{month.label_fr} est antérieur à {oldest.label_fr}"))]
     if plans is None:
         return None, [("L01", line_message(
-            "L01", f"le n° de dossier {line.file_number} n'est pas connu de la caisse"))]
+            "L01", f"votre structure n'a aucune prise en charge pour le dossier {line.file_number} "
+                   "au titre de cette convention"))]
     plan = _covering_plan(plans, line)
     if plan is None:
         return None, [("L02", line_message(

@@ -14,6 +14,7 @@ from ppas.schema.billing_files.mutations import BillingFileMutations
 from ppas.schema.billing_files.queries import BillingFileQueries
 from ppas.schema.billing_forms.mutations import BillingFormMutations
 from ppas.schema.billing_forms.queries import BillingFormQueries
+from ppas.schema.extensions.document_cost import Limits, document_cost
 from ppas.schema.extensions.document_limits import document_limits
 from ppas.schema.extensions.masking import masked_errors
 from ppas.schema.partner_admin.mutations import PartnerAdminMutations
@@ -39,6 +40,12 @@ class Mutation(AccountMutations, BillingFormMutations, BillingFileMutations, Par
     """Every mutation of the portal; each returns a union of success and error types."""
 
 
+def cost_limits(settings: Settings) -> Limits:
+    """The budget and page sizes the cost of a document is estimated with."""
+    return Limits(budget=settings.graphql_max_cost, page_size=settings.page_size,
+                  max_page_size=settings.max_page_size)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with its security extensions sized from the settings."""
     return strawberry.Schema(
@@ -49,6 +56,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=[
             document_limits(settings.graphql_max_depth, settings.graphql_max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            document_cost(cost_limits(settings)),
             masked_errors,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -5,8 +5,11 @@ runs in one transaction. Money stays Decimal from the database to the PDF.
 """
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -649,10 +652,65 @@ def _paris():
     return PARIS
 
 
+# Layouts run in this thread, one at a time: one takes seconds of CPU that must not hold
+# the event loop, and xhtml2pdf and reportlab keep module-level state (fonts, styles) that
+# two layouts at once would share.
+_PDF_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ppas-pdf")
+RECAP_CACHE_SIZE = 32
+
+
+class _Recaps:
+    """Recent recaps by (form id, version, validated_at), laid out or being laid out.
+
+    A validated form never changes, and validating or cancelling raises its version, so a
+    key never names two contents. Futures, so that two requests for the same recap share
+    one layout. Used from the event loop's thread only.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._futures: OrderedDict[Hashable, Future] = OrderedDict()
+
+    def get(self, key: Hashable) -> Future | None:
+        future = self._futures.get(key)
+        if future is not None:
+            self._futures.move_to_end(key)
+        return future
+
+    def put(self, key: Hashable, future: Future) -> None:
+        self._futures[key] = future
+        while len(self._futures) > self.size:
+            self._futures.popitem(last=False)
+
+    def forget(self, key: Hashable, future: Future) -> None:
+        if self._futures.get(key) is future:
+            del self._futures[key]
+
+
+_RECAPS = _Recaps(RECAP_CACHE_SIZE)
+
+
+def _lay_out(context: dict) -> bytes:
+    return html_to_pdf(render_recap_html(context))
+
+
 async def recap_pdf(user: User | None, form_id: int) -> bytes:
-    """The PDF recap of a validated form of the user's partner."""
+    """The PDF recap of a validated form of the user's partner, laid out once per version."""
     partner_id = partner_id_of(user)
     form = await _own_form(form_id, partner_id)
     if form.status == FormStatus.OPEN:
         raise ServiceError("Le récapitulatif est disponible une fois le formulaire validé.")
-    return html_to_pdf(render_recap_html(await recap_context(form)))
+    key = (form.id, form.version, form.validated_at)
+    future = _RECAPS.get(key)
+    if future is None:
+        context = await recap_context(form)
+        future = _RECAPS.get(key)  # started by another request while this one read
+        if future is None:
+            future = _PDF_THREAD.submit(_lay_out, context)
+            _RECAPS.put(key, future)
+    try:
+        # Shielded: a client that goes away does not cancel a layout others may await.
+        return await asyncio.shield(asyncio.wrap_future(future))
+    except Exception:
+        _RECAPS.forget(key, future)  # a failed layout is tried again next time
+        raise

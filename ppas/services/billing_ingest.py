@@ -701,16 +701,18 @@ def _where_truncated(source: IO[bytes]) -> _Refused:
 @dataclass
 class _BatchFacts:
     plans: dict[str, list[PlanFacts]]
-    known_numbers: set[str]  # file numbers of the caisse without a plan of this partner
     billed: dict[int, BilledBefore]
     crossed: set[int]
     seen: set[str] = field(default_factory=set)  # file numbers already queried
 
 
-async def batch_facts(partner_id: int, caisse_id: int, convention_id: int,
+async def batch_facts(partner_id: int, convention_id: int,
                        file_numbers: Iterable[str], *, file_id: int | None = None,
                        known: _BatchFacts | None = None) -> _BatchFacts:
-    """What the checks of one batch need: at most 4 queries whatever the batch size.
+    """What the checks of one batch need: at most 3 queries whatever the batch size.
+
+    Only this partner's care plans are read: a file number without one gets L01 whether
+    or not the caisse knows it.
 
     With `known` (the facts of the previous batches of the same file), only file numbers not
     seen yet are queried, and the result is merged into `known`.
@@ -720,10 +722,9 @@ async def batch_facts(partner_id: int, caisse_id: int, convention_id: int,
         numbers = [n for n in numbers if n not in known.plans and n not in known.seen]
         if not numbers:
             return known
-        fresh = await batch_facts(partner_id, caisse_id, convention_id, numbers,
+        fresh = await batch_facts(partner_id, convention_id, numbers,
                                    file_id=file_id)
         known.plans.update(fresh.plans)
-        known.known_numbers |= fresh.known_numbers
         known.billed.update(fresh.billed)
         known.crossed |= fresh.crossed
         known.seen.update(numbers)
@@ -750,14 +751,6 @@ async def batch_facts(partner_id: int, caisse_id: int, convention_id: int,
         plans.setdefault(number, []).append(PlanFacts(
             pid, _day(start), _day(end), bool(notified), paris_date(closed) if closed else None,
             _dec(hours), _dec(rate), _dec(part), _dec(sunday)))
-    missing = [n for n in numbers if n not in plans]
-    known: set[str] = set()
-    if missing:
-        _, rows = await conn.execute_query(
-            f'SELECT file_number FROM "beneficiary" WHERE caisse_id = {marks[0]} '
-            f"AND file_number {_in_sql(postgres, 2, missing)}",
-            [caisse_id, missing] if postgres else [caisse_id, *missing])
-        known = {row[0] for row in rows}
     plan_ids = [p.id for group in plans.values() for p in group]
     billed: dict[int, BilledBefore] = {}
     crossed: set[int] = set()
@@ -788,7 +781,7 @@ async def batch_facts(partner_id: int, caisse_id: int, convention_id: int,
                 billed.setdefault(billed_key(pid, month_index(month)), BilledBefore(
                     f"{position} du formulaire en ligne de {month.label_fr}",
                     f"le formulaire en ligne de {month.label_fr}"))
-    return _BatchFacts(plans, known, billed, crossed, set(numbers))
+    return _BatchFacts(plans, billed, crossed, set(numbers))
 
 
 def _in_sql(postgres: bool, index: int, values: Sequence) -> str:
@@ -847,10 +840,6 @@ def check_batch(lines: Iterable[LineFacts], facts: _BatchFacts, *, file_id: int 
         plan, found = check_line(
             line, group, today=today, last_month=last_month, billed=billed,
             crossed_out=crossed_view)
-        if group is None and found and found[0][0] == "L01" and line.file_number in facts.known_numbers:
-            found = [("L02", line_message(
-                "L02", f"votre structure n'a aucune prise en charge notifiée pour le dossier "
-                       f"{line.file_number}"))]
         if plan is not None:
             key = billed_key(plan.id, month_index(line.start))
             earlier = in_file.get(key)
@@ -1063,10 +1052,10 @@ async def _consume(worker: _Worker, report: IngestReport, uploader: _Uploader, c
         elif kind == "lines":
             payload = payload[0]
             if facts is None:
-                facts = _BatchFacts({}, set(), {}, set())
-            facts = await batch_facts(uploader.partner.id, uploader.partner.caisse_id,
-                                       header.convention_id, (texts[1] for texts in payload),
-                                       file_id=file_id, known=facts)
+                facts = _BatchFacts({}, {}, set())
+            facts = await batch_facts(uploader.partner.id, header.convention_id,
+                                      (texts[1] for texts in payload), file_id=file_id,
+                                      known=facts)
             checked = await asyncio.to_thread(
                 check_batch, _typed_lines(payload), facts, file_id=file_id, today=today,
                 last_month=last_month, in_file=in_file,

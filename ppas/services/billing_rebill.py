@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from ppas.domain.anomalies import CATALOG
 from ppas.domain.billing_lines import LineFacts
 from ppas.domain.periods import Period, paris_date
-from ppas.models import Anomaly, BillingFile, BillingLine, Partner, User
+from ppas.models import Anomaly, BillingFile, BillingLine, User
 from ppas.models.billing_file import FileStatus, LineStatus
 from ppas.services import audit, billing_ingest
 from ppas.services.access import partner_id_of
@@ -94,9 +94,8 @@ async def rebill_line(user: User | None, line_id: int, values: RebillInput, *, n
             rate=_decimal(values.rate, "Taux horaire", "rate"),
             participation=_decimal(values.participation, "Participation", "participation"),
             amount=_decimal(values.amount, "Montant", "amount"))
-        partner = await Partner.get(id=partner_id).using_db(conn)
-        batch = await billing_ingest.batch_facts(partner_id, partner.caisse_id, line.file.convention_id,
-                                   [facts.file_number])
+        batch = await billing_ingest.batch_facts(partner_id, line.file.convention_id,
+                                                 [facts.file_number])
         last_month = Period.parse(line.file.period) if line.file.period else None
         checked = billing_ingest.check_batch([facts], batch, file_id=line.file_id, today=paris_date(now),
                                last_month=last_month, in_file={})

@@ -1,6 +1,7 @@
 """Use cases of the online billing form, on the real database."""
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from datetime import datetime, timedelta, timezone
@@ -267,3 +268,38 @@ async def test_pdf_recap_shows_every_line_and_the_totals(db):
     assert provider.partner.name in flat and provider.convention.number in flat and "mai 2025" in flat
     assert "NOM000" in flat and "NOM001" in flat and "NOM002" in flat and "ligne barrée" in flat
     assert "18/06/2025" in flat and provider.user.login in flat
+
+
+async def test_pdf_recap_is_laid_out_once_per_version_and_off_the_event_loop(db, monkeypatch):
+    """Asked again, a validated form's recap is the same document; a new validation, a new one.
+
+    Each layout stamps its own /ID and date, so equal bytes mean no second layout.
+    """
+    import threading
+
+    provider = await make_provider(2, now=NOW)
+    form, lines = await opened(provider)
+    for line in lines:
+        await billing_forms.save_line(provider.user, line.id, "5", "", line.version, NOW)
+    await billing_forms.validate_form(provider.user, form.id, NOW)
+    threads = []
+    real_layout = billing_forms.html_to_pdf
+
+    def spied_layout(html: str) -> bytes:  # the real layout, noting where it runs
+        threads.append(threading.current_thread())
+        return real_layout(html)
+
+    monkeypatch.setattr(billing_forms, "html_to_pdf", spied_layout)
+    first = await billing_forms.recap_pdf(provider.user, form.id)
+    again = await asyncio.gather(*(billing_forms.recap_pdf(provider.user, form.id)
+                                   for _ in range(5)))
+    assert all(pdf == first for pdf in again)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    await billing_forms.cancel_validation(provider.user, form.id, NOW)
+    line = await FormLine.get(id=lines[0].id)
+    await billing_forms.save_line(provider.user, line.id, "7", "", line.version, NOW)
+    await billing_forms.validate_form(provider.user, form.id, NOW)
+    revised = await billing_forms.recap_pdf(provider.user, form.id)
+    assert revised != first and len(threads) == 2
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(revised)).pages)
+    assert re.search(r"Heures[^:]* : 12 h", re.sub(r"\s+", " ", text.replace("\u202f", " ")))

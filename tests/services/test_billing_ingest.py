@@ -29,6 +29,7 @@ from tests.billing_file_support import (
 from ppas.domain.periods import Period
 from ppas.models import (
     Anomaly,
+    Beneficiary,
     BillingFile,
     BillingForm,
     BillingLine,
@@ -399,7 +400,7 @@ async def test_every_line_anomaly_is_found_and_cited_by_record_number(provider):
     lines = [
         ligne(1, p[0]),                                       # accepted
         ligne(2, "0999999999"),                               # L01 unknown beneficiary
-        ligne(3, "0300020001"),                               # L02 known, plan of another partner
+        ligne(3, "0300020001"),                               # L01 known, plan of another partner
         ligne(4, p[3]),                                       # L02 plan not notified
         ligne(5, p[1], hours="25.00"),                        # L03 above 20 h
         ligne(6, p[2], old),                                  # L04 older than 12 months
@@ -411,7 +412,7 @@ async def test_every_line_anomaly_is_found_and_cited_by_record_number(provider):
         ligne(11, p[4]),                                      # L08 closed plan
     ]
     found = await line_codes(provider, lines)
-    assert found == {2: ["L01"], 3: ["L02"], 4: ["L02"], 5: ["L03"], 6: ["L04"], 7: ["L05"],
+    assert found == {2: ["L01"], 3: ["L01"], 4: ["L02"], 5: ["L03"], 6: ["L04"], 7: ["L05"],
                      8: ["L06"], 9: ["L06"], 10: ["L07"], 11: ["L08"]}
     report = (await billing_file_reports.list_files(provider.user, 0, 1))[0][0]
     assert (report.line_count, report.accepted_count) == (11, 1)
@@ -465,6 +466,25 @@ async def test_an_open_form_does_not_count_as_billed(provider):
     await FormLine.create(form=form, care_plan=provider.plans[0], position=1,
                           hours=Decimal("10.00"), amount=Decimal("181.00"))
     assert await line_codes(provider, [ligne(1, provider.numbers[0])]) == {}
+
+
+async def test_a_dry_run_tells_nothing_of_another_partners_beneficiaries(provider):
+    """A file number with no plan of the uploader gets the same answer, known to the caisse or not.
+
+    Told apart, any partner could probe which file numbers exist at the caisse with dry runs.
+    """
+    other = await make_provider(plan_count=1)
+    orphan = await Beneficiary.create(caisse_id=provider.partner.caisse_id,
+                                      file_number=f"07{provider.structure_id}", last_name="SEUL",
+                                      first_name="Sans-Prise")
+    unknown = "0999999990"
+    numbers = [other.numbers[0], orphan.file_number, unknown]
+    data = billing_xml(provider, [ligne(i + 1, n) for i, n in enumerate(numbers)])
+    report = await submit(provider, data, dry_run=True)
+    answers = {(a.code, a.message.replace(n, "N"), a.title)
+               for a, n in zip(sorted(report.anomalies, key=lambda a: a.record_number), numbers,
+                               strict=True)}
+    assert len(answers) == 1 and next(iter(answers))[0] == "L01", answers
 
 
 # --------------------------------------------------------------------------- storage rules

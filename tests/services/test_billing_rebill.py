@@ -74,3 +74,17 @@ async def test_another_partner_cannot_rebill(provider, make_user):
     with pytest.raises(ServiceError):
         await billing_rebill.rebill_line(stranger, report.anomalies[0].line_id,
                                          corrected(provider.numbers[0]), now=now())
+
+
+async def test_rebilling_tells_nothing_of_another_partners_beneficiaries(provider):
+    """Typing another partner's file number answers like a number the caisse does not know."""
+    other = await make_provider(plan_count=1)
+    report = await submit(provider, billing_xml(provider, [ligne(1, "0999999999"),
+                                                           ligne(2, provider.numbers[1])]))
+    line_id = report.anomalies[0].line_id
+    messages = []
+    for number in (other.numbers[0], "0999999991"):
+        with pytest.raises(ServiceError) as refused:
+            await billing_rebill.rebill_line(provider.user, line_id, corrected(number), now=now())
+        messages.append(refused.value.message.replace(number, "N"))
+    assert messages[0] == messages[1], messages

@@ -7,7 +7,10 @@ from typing import Annotated
 import strawberry
 
 from ppas.domain.anomalies import CATALOG
-from ppas.services.billing_ingest import AnomalyItem, IngestReport
+from ppas.schema.extensions.document_cost import cost
+from ppas.services.billing_ingest import MAX_REPORTED_ANOMALIES, AnomalyItem, IngestReport
+
+_LINE_CODES = sum(1 for kind in CATALOG.values() if kind.level == "line")
 
 
 @strawberry.type(description="Une anomalie trouvée au dépôt d'un fichier de facturation.")
@@ -65,11 +68,13 @@ class BillingFileReport:
     accepted_amount: str
     anomaly_count: int
     anomalies: list[BillingFileAnomaly] = strawberry.field(
-        description="Les anomalies (les 1 000 premières ; anomalyCount les compte toutes).")
+        description="Les anomalies (les 1 000 premières ; anomalyCount les compte toutes).",
+        metadata=cost(size=MAX_REPORTED_ANOMALIES))
     uploaded_at: str | None
     anomaly_groups: list[BillingFileAnomalyGroup] = strawberry.field(
         default_factory=list,
-        description="Le nombre d'anomalies de chaque code, avec l'explication du catalogue.")
+        description="Le nombre d'anomalies de chaque code, avec l'explication du catalogue.",
+        metadata=cost(size=len(CATALOG)))
 
     @classmethod
     def from_report(cls, report: IngestReport) -> BillingFileReport:
@@ -136,7 +141,7 @@ class BillingFileLine:
     hourly_rate: str
     participation: str
     amount: str
-    anomalies: list[BillingFileAnomaly]
+    anomalies: list[BillingFileAnomaly] = strawberry.field(metadata=cost(size=_LINE_CODES))
     rebillable: bool
     rebill_refusal: str | None = strawberry.field(
         description="Pourquoi la ligne ne peut pas être refacturée par le portail ; null sinon.")

@@ -17,9 +17,15 @@ from ppas.schema.beneficiaries.types import CarePlan
 from ppas.schema.billing_forms.loaders import care_plan_loader
 from ppas.schema.context import Info
 from ppas.schema.errors import UserError
+from ppas.schema.extensions.document_cost import cost
 from ppas.schema.pagination import Page, checked_window
 from ppas.schema.partners.types import Convention
 from ppas.services import billing_forms
+
+
+# The cost of one PDF recap in a document's budget (see document_cost): half the default
+# budget, so a request lays out one at most.
+PDF_WEIGHT = 5000
 
 
 @strawberry.type(description="Comptes et totaux d'un formulaire ou d'une page (montants en euros).")
@@ -73,7 +79,10 @@ class FormLine:
                    version=row.version, saved_at=row.saved_at, care_plan_id=row.care_plan_id,
                    row=row)
 
-    @strawberry.field(description="Le formulaire de la ligne.")
+    # Outside lists only: under `lines` it is the form the list was read from, and it let
+    # billingForm → lines → form → lines … multiply the rows at every level.
+    @strawberry.field(description="Le formulaire de la ligne (hors d'une liste de lignes).",
+                      metadata=cost(outside_lists=True))
     async def form(self) -> BillingForm:
         form = self.row.form if isinstance(self.row.form, models.BillingForm) else None
         if form is None or not isinstance(getattr(form, "convention", None), models.Convention):
@@ -163,13 +172,18 @@ class BillingForm:
         return billing_forms.cancel_problem_of(self.row, info.context.now())
 
     @strawberry.field(description="Les lignes ni remplies ni barrées, qui empêchent la validation "
-                                  "(les 10 premières par position ; totals.remainingCount les compte).")
+                                  "(les 10 premières par position ; totals.remainingCount les compte).",
+                      metadata=cost(size=LISTED_UNFILLED))
     async def unfilled_lines(self) -> list[UnfilledFormLine]:
         unfilled = await billing_forms.unfilled_of(self.row.id)
         return [UnfilledFormLine(line_id=strawberry.ID(str(u.line_id)), position=u.position,
                                  label=u.label) for u in unfilled[:LISTED_UNFILLED]]
 
-    @strawberry.field(description="Le récapitulatif PDF en base64, une fois le formulaire validé.")
+    # A layout takes seconds of CPU: never one per row of a list, and a weight that lets a
+    # request ask for a few at most (each is laid out in the PDF thread and kept per version).
+    @strawberry.field(description="Le récapitulatif PDF en base64, une fois le formulaire validé "
+                                  "(un formulaire à la fois, hors d'une liste).",
+                      metadata=cost(outside_lists=True, weight=PDF_WEIGHT))
     async def recap_pdf(self, info: Info) -> str | None:
         if self.row.status == models.FormStatus.OPEN:
             return None
