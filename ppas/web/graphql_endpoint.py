@@ -18,6 +18,8 @@ NOT_AN_OBJECT = ("Requête refusée : le corps doit être un objet JSON, par exe
 BAD_FILE_MAP = ("Requête refusée : le champ « map » de l'envoi de fichiers doit être un objet "
                 'JSON qui associe chaque fichier à ses variables, par exemple '
                 '{"0": ["variables.file"]}.')
+BAD_MULTIPART = ("Requête refusée : le corps multipart/form-data est illisible ; envoyez les "
+                 "champs « operations », « map » et les fichiers.")
 COMPRESSED = ("Requête refusée : les corps compressés (Content-Encoding) ne sont pas acceptés ; "
               "envoyez le JSON ou le formulaire sans compression.")
 
@@ -76,7 +78,7 @@ class PortalGraphQL(GraphQL):
         try:
             form = (await request.get_form_data()).form
         except ValueError as error:
-            raise HTTPException(400, "Unable to parse the multipart body") from error
+            raise HTTPException(400, BAD_MULTIPART) from error
         files_map = form.get("map", "{}")
         if isinstance(files_map, (bytes, str)):
             # Strawberry walks the map without looking: a string of paths is read letter by
