@@ -35,6 +35,10 @@ serve: install
 ## make run: install, migrate var/ppas.sqlite3, load the demo, serve http://127.0.0.1:8000
 run: demo serve
 
+# The portal runs in production unless told otherwise; these targets serve the demo over
+# plain http on the loopback, so they say development (cookies without Secure, the mail page).
+run demo serve migrate: export PPAS_DEVELOPMENT = 1
+
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@

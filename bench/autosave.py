@@ -234,6 +234,7 @@ async def main() -> int:
     database_url = f"sqlite://{folder / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = database_url
     os.environ["PPAS_PAGE_SIZE"] = str(args.lines)
+    os.environ["PPAS_DEVELOPMENT"] = "1"  # served over plain http: cookies without Secure
     login, password, form_id = await seed(database_url, args.lines)
     from ppas.db import close_database, open_database
     from ppas.models import FormLine

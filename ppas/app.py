@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
     ]
     middleware = [
-        Middleware(SecurityHeadersMiddleware),
+        Middleware(SecurityHeadersMiddleware, production=not settings.development),
         Middleware(BodySizeLimit, max_bytes=body_cap(settings)),
         Middleware(IdentityMiddleware, clock=clock, secure=settings.secure_cookies,
                    limits=SessionLimits(idle=timedelta(minutes=settings.session_idle_minutes),

@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     args = parser.parse_args(argv)
 
+    if args.command == "export-schema":
+        # Reads no setting: it works anywhere, with or without PPAS_SECRET_KEY.
+        _export_schema(args.output)
+        return
     settings = Settings.from_env()
     if args.command == "serve":
         _serve(settings, args.host, args.port)
@@ -126,8 +130,6 @@ def main(argv: list[str] | None = None) -> None:
         _send_mail(settings)
     elif args.command == "token" and args.token_command == "create":
         _create_token(settings, args.login, args.name)
-    elif args.command == "export-schema":
-        _export_schema(args.output)
     else:  # pragma: no cover - argparse refuses unknown commands
         parser.print_help()
         sys.exit(2)

@@ -24,7 +24,9 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    development: bool = True
+    # Production unless said otherwise: a deployment that forgets the variable gets Secure
+    # cookies, a required secret key and no mail page, never the reverse.
+    development: bool = False
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     page_size: int = 20
@@ -68,7 +70,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         """Read the settings from `PPAS_*` variables and `DATABASE_URL`."""
-        development = _env_bool("PPAS_DEVELOPMENT", True)
+        development = _env_bool("PPAS_DEVELOPMENT", False)
         secret_key = os.environ.get("PPAS_SECRET_KEY", "")
         if not secret_key and not development:
             # A key drawn at start-up would differ between instances and restarts, breaking

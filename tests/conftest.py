@@ -154,7 +154,9 @@ def sign_in():
 def live_server(database_url: str, db) -> Iterator[str]:
     """The real server (uvicorn, subprocess) on the test database."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "PPAS_SECRET_KEY": "test-secret"}
+    # Development: the server speaks plain http, where Secure cookies would never come back.
+    env = {**os.environ, "DATABASE_URL": database_url, "PPAS_SECRET_KEY": "test-secret",
+           "PPAS_DEVELOPMENT": "1"}
     process = subprocess.Popen([sys.executable, "-m", "ppas", "serve", "--port", str(port)],
                                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

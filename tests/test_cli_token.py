@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def ppas_token_create(database_url: str, login: str, name: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, "PPAS_DEVELOPMENT": "1"}
     return subprocess.run([sys.executable, "-m", "ppas", "token", "create", "--login", login,
                            "--name", name], env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=60)

@@ -44,7 +44,7 @@ def test_models_have_no_change_missing_from_the_migrations(tmp_path):
 @pytest.mark.skipif(BACKEND != "sqlite", reason="the CLI check runs on the embedded default")
 def test_cli_migrates_and_loads_the_demo_twice(tmp_path):
     database = tmp_path / "cli.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite://{database}"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{database}", "PPAS_DEVELOPMENT": "1"}
     for command in (["migrate"], ["migrate"], ["demo"], ["demo"]):
         done = subprocess.run([sys.executable, "-m", "ppas", *command], env=env,
                               capture_output=True, text=True, timeout=120)

@@ -6,9 +6,16 @@ import pytest
 from ppas.settings import Settings
 
 
-def test_development_defaults(monkeypatch):
+def test_production_by_default_needs_a_secret_key(monkeypatch):
     monkeypatch.delenv("PPAS_SECRET_KEY", raising=False)
     monkeypatch.delenv("PPAS_DEVELOPMENT", raising=False)
+    with pytest.raises(RuntimeError, match="PPAS_SECRET_KEY"):
+        Settings.from_env()
+
+
+def test_development_is_said_explicitly(monkeypatch):
+    monkeypatch.delenv("PPAS_SECRET_KEY", raising=False)
+    monkeypatch.setenv("PPAS_DEVELOPMENT", "1")
     settings = Settings.from_env()
     assert settings.development and not settings.secure_cookies
     assert len(settings.secret_key) >= 32
@@ -25,5 +32,6 @@ def test_production_needs_a_secret_key_and_sets_secure_cookies(monkeypatch):
 
 
 def test_nist_preset_is_one_setting_away(monkeypatch):
+    monkeypatch.setenv("PPAS_DEVELOPMENT", "1")
     monkeypatch.setenv("PPAS_PASSWORD_POLICY", "nist")
     assert Settings.from_env().password_rules.min_length == 12

@@ -1,9 +1,6 @@
 """Object ids as the schema receives them."""
 from __future__ import annotations
 
-import strawberry
+from ppas.domain.ids import MAX_ID, parse_id
 
-
-def parse_id(value: strawberry.ID | None) -> int | None:
-    """An integer id, or None for anything else (an unknown id finds nothing)."""
-    return int(value) if value is not None and str(value).isdigit() else None
+__all__ = ["MAX_ID", "parse_id"]

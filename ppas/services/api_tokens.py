@@ -9,6 +9,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from ppas.domain.text import invisible_characters
 from ppas.models import ApiToken, Role, User
 from ppas.services import audit
 from ppas.services.errors import AccessDenied, ServiceError
@@ -38,6 +39,11 @@ class CreatedToken:
 
 
 def _checked_name(name: str) -> str:
+    hidden = invisible_characters(name or "")
+    if hidden:
+        raise InvalidInput({"name": "Le nom du jeton contient des caractères de contrôle ou "
+                                    f"invisibles ({', '.join(hidden[:5])}) : retapez-le avec "
+                                    "des lettres, des chiffres et des espaces."})
     name = " ".join((name or "").split())
     if not name:
         raise InvalidInput({"name": "Donnez un nom au jeton, par exemple celui du logiciel "

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from ppas.domain.ids import parse_id
 from ppas.domain.logins import login_problems
 from ppas.models import (
     Caisse,
@@ -306,10 +307,9 @@ async def list_pending(user: User | None) -> list[PendingRegistration]:
 
 async def _take_pending(user: User, registration_id: int | str, connection) -> Registration:
     """The pending registration of the agent's caisse, locked for this decision."""
-    try:
-        key = int(registration_id)
-    except (TypeError, ValueError):
-        raise ServiceError(NOT_FOUND) from None
+    key = parse_id(registration_id)
+    if key is None:
+        raise ServiceError(NOT_FOUND)
     registration = await Registration.get_or_none(
         id=key, caisse_id=user.caisse_id).using_db(connection)
     if registration is None:

@@ -1,6 +1,7 @@
 """Sign-in, sign-out and password pages; each runs one of the schema's mutations."""
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -23,9 +24,15 @@ FORM_FIELDS = {"login": "login", "oldPassword": "old_password", "newPassword": "
                "confirmation": "confirmation", "email": "email"}
 
 
+# A same-site path: "/" not followed by "/" or a backslash (browsers read "/<backslash>evil.com"
+# as "//evil.com"), no backslash, control character or space anywhere (browsers drop tabs and
+# newlines, so "/<tab>/evil.com" would become "//evil.com" too).
+_SAME_SITE_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only same-site paths: never an open redirect (it also lands raw in HX-Redirect)."""
+    if target and _SAME_SITE_PATH.fullmatch(target):
         return target
     return "/espace"
 

@@ -22,6 +22,7 @@ from ppas.domain.format_documentation import (
     describe_format,
     xsd_bytes,
 )
+from ppas.domain.ids import parse_id
 from ppas.domain.periods import PARIS, Period
 from ppas.settings import Settings
 from ppas.web.body_limit import BodyTooLarge, body_cap
@@ -171,8 +172,7 @@ async def report_page(request: Request) -> Response:
         return render(request, "pages/not_found.html", status_code=404)
     return render(request, "pages/billing_files_report.html",
                   report=_report_view(data["billingFile"]),
-                  rebilled=request.query_params.get("refacturee", "") if
-                  request.query_params.get("refacturee", "").isdigit() else "")
+                  rebilled=parse_id(request.query_params.get("refacturee")) or "")
 
 
 @signed_in

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppas.domain.billing_form import page_count, page_of_position
+from ppas.domain.ids import MAX_ID, parse_id, plain_number
 from ppas.web.guards import page_number, redirect, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import is_htmx, render
@@ -129,8 +130,7 @@ async def form_page(request: Request) -> Response:
 def _typed(data: Any, line_id: str) -> tuple[str | None, str | None, int]:
     hours = data.get(f"h-{line_id}")
     sunday = data.get(f"s-{line_id}")
-    version = str(data.get(f"v-{line_id}", "0"))
-    return hours, sunday, int(version) if version.isdigit() else 0
+    return hours, sunday, plain_number(data.get(f"v-{line_id}"), MAX_ID) or 0
 
 
 def _state_of(result: dict, hours: str | None, sunday: str | None) -> dict:
@@ -154,7 +154,7 @@ async def save_all(request: Request) -> Response:
     offset, limit = _window(request, page)
     states: dict[str, dict] = {}
     saved = 0
-    line_ids = [key[2:] for key in data.keys() if key.startswith("h-") and key[2:].isdigit()]
+    line_ids = [key[2:] for key in data.keys() if key.startswith("h-") and parse_id(key[2:])]
     try:
         for line_id in line_ids:
             hours, sunday, version = _typed(data, line_id)
@@ -208,9 +208,9 @@ async def save_line(request: Request) -> Response:
     page = _page(request, data)
     offset, limit = _window(request, page)
     hours, sunday, version = _typed(data, line_id)
-    confirm = str(data.get("confirm", ""))
-    if confirm.isdigit():  # « Confirmer ma saisie » after a conflict: overwrite knowingly
-        version = int(confirm)
+    confirm = plain_number(data.get("confirm"), MAX_ID)
+    if confirm is not None:  # « Confirmer ma saisie » after a conflict: overwrite knowingly
+        version = confirm
     try:
         result = (await run_operation(request, "SaveFormLine", lineId=line_id, hours=hours,
                                       sundayHours=sunday, version=version, offset=offset,

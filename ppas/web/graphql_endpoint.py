@@ -1,6 +1,9 @@
 """The /graphql endpoint: typed context, GraphiQL for caisse admins only."""
 from __future__ import annotations
 
+import json
+
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
@@ -9,9 +12,24 @@ from ppas.domain.roles import Role
 from ppas.schema.context import Context
 from ppas.web.templating import render
 
+NOT_UTF8 = "Requête refusée : le corps doit être du JSON encodé en UTF-8."
+NOT_AN_OBJECT = ("Requête refusée : le corps doit être un objet JSON, par exemple "
+                 '{"query": "{ partner { name } }", "variables": {}}.')
+BAD_FILE_MAP = ("Requête refusée : le champ « map » de l'envoi de fichiers doit être un objet "
+                'JSON qui associe chaque fichier à ses variables, par exemple '
+                '{"0": ["variables.file"]}.')
+BAD_MULTIPART = ("Requête refusée : le corps multipart/form-data est illisible ; envoyez les "
+                 "champs « operations », « map » et les fichiers.")
+COMPRESSED = ("Requête refusée : les corps compressés (Content-Encoding) ne sont pas acceptés ; "
+              "envoyez le JSON ou le formulaire sans compression.")
+
 
 class PortalGraphQL(GraphQL):
-    """Strawberry's ASGI view with the PPAS context; GET never runs a mutation."""
+    """Strawberry's ASGI view with the PPAS context; GET never runs a mutation.
+
+    What a client sends that is not a GraphQL request gets a 400 (or 415) in words, never
+    an exception: Strawberry assumes a UTF-8 JSON object and a well-formed file map.
+    """
 
     def __init__(self, schema, *, settings, clock) -> None:
         # Uploads (billing files): bearer requests, or cookie requests with the CSRF token
@@ -36,3 +54,41 @@ class PortalGraphQL(GraphQL):
             return render(request, "pages/refused.html", status_code=403, messages=[
                 "L'explorateur GraphQL est réservé aux administrateurs de la caisse."])
         return await super().render_graphql_ide(request)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Every JSON this view reads is an object: the body, a multipart request's
+        # `operations` and `map`, a GET request's `variables` and `extensions`.
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")  # json.loads would guess UTF-16/32 and crash
+            except UnicodeDecodeError:
+                raise HTTPException(400, NOT_UTF8) from None
+        value = json.loads(data)
+        if not isinstance(value, dict):
+            raise HTTPException(400, NOT_AN_OBJECT)
+        return value
+
+    async def parse_http_body(self, request):
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise HTTPException(415, COMPRESSED)
+        return await super().parse_http_body(request)
+
+    async def parse_multipart(self, request) -> dict[str, str]:
+        try:
+            form = (await request.get_form_data()).form
+        except ValueError as error:
+            raise HTTPException(400, BAD_MULTIPART) from error
+        files_map = form.get("map", "{}")
+        if isinstance(files_map, (bytes, str)):
+            # Strawberry walks the map without looking: a string of paths is read letter by
+            # letter, a number is not iterable.
+            files_map = self.parse_json(files_map)
+            if not all(isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+                       for paths in files_map.values()):
+                raise HTTPException(400, BAD_FILE_MAP)
+        try:
+            return await super().parse_multipart(request)  # the form is read once, cached
+        except (LookupError, TypeError, ValueError) as error:
+            # A path of the map that leads nowhere in `operations` ("variables.x.y").
+            raise HTTPException(400, BAD_FILE_MAP) from error

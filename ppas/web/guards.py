@@ -9,6 +9,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from ppas.domain.ids import plain_number
 from ppas.schema.context import Context
 from ppas.web.csrf import SESSION_EXPIRED
 from ppas.web.operations import OperationFailed
@@ -17,10 +18,14 @@ from ppas.web.templating import is_htmx, render
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+# Far past any list's end, and small enough that (page - 1) × page size stays a GraphQL Int
+# (a bigger offset would fail the operation's variable coercion instead of showing a page).
+MAX_PAGE = 100_000
+
+
 def page_number(value: object) -> int:
     """A 1-based page number from a query or form value; anything else is page 1."""
-    text = str(value)
-    return max(int(text), 1) if text.isdigit() else 1
+    return max(plain_number(value, MAX_PAGE) or 1, 1)
 
 
 def redirect(request: Request, url: str) -> Response:

@@ -31,7 +31,9 @@ TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
 async def user_for_token(token: str, now: datetime | None = None) -> User | None:
     """The user behind a live API token (issued by a partner admin); notes its last use."""
     digest = hashlib.sha256(token.encode()).hexdigest()
-    row = await ApiToken.get_or_none(token_hash=digest, revoked_at=None).select_related("created_by")
+    # The caisse too, as for a session: an HTML page asked with a token names it in its header.
+    row = await ApiToken.get_or_none(token_hash=digest, revoked_at=None).select_related(
+        "created_by__caisse")
     if row is None or not row.created_by.active:
         return None
     if now is not None and (row.last_used_at is None

@@ -15,18 +15,32 @@ PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
 )
+# Production is served over https only: browsers must never try plain http again (a year).
+# No includeSubDomains: the caisse's other hosts are not the portal's to decide.
+STRICT_TRANSPORT = "max-age=31536000"
+# Shared assets, the same for everyone: they may be cached even when a user asks for them.
+PUBLIC_ASSETS = ("/static/", "/sw.js")
 
 
 class SecurityHeadersMiddleware:
-    """Adds nosniff, frame and referrer policies, and a CSP on portal pages."""
+    """Adds nosniff, frame and referrer policies, and a CSP on portal pages.
 
-    def __init__(self, app: ASGIApp) -> None:
+    In production, HSTS on every response. Whatever the mode, a response to a signed-in
+    user or an API token (page, fragment, GraphQL answer, CSV or PDF download) is
+    `Cache-Control: no-store`: it holds personal data that no shared or back-button cache
+    may keep after the session ends.
+    """
+
+    def __init__(self, app: ASGIApp, *, production: bool = False) -> None:
         self.app = app
+        self.production = production
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # IdentityMiddleware, further in, puts the user on this same state mapping.
+        state = scope.setdefault("state", {})
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -35,6 +49,10 @@ class SecurityHeadersMiddleware:
                     headers.setdefault(name, value)
                 if not scope["path"].startswith("/graphql"):
                     headers.setdefault("content-security-policy", PAGE_POLICY)
+                if self.production:
+                    headers.setdefault("strict-transport-security", STRICT_TRANSPORT)
+                if state.get("user") is not None and not scope["path"].startswith(PUBLIC_ASSETS):
+                    headers["cache-control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

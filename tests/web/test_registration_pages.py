@@ -299,7 +299,12 @@ async def test_partners_and_visitors_do_not_get_the_desk(client, sign_in, conven
 # --- development mail page --------------------------------------------------------------
 
 
-async def test_the_mail_page_shows_the_outbox_newest_first_to_the_caisse_admin(client, sign_in):
+async def test_the_mail_page_shows_the_outbox_newest_first_to_the_caisse_admin(client, sign_in,
+                                                                               make_user):
+    for address in ("ancien@example.org", "recent@example.org"):  # people of caisse 03
+        user = await make_user()
+        user.email = address
+        await user.save(update_fields=["email"])
     older = await OutboxMessage.create(recipient="ancien@example.org", subject="Plus ancien",
                                        body="Premier message")
     newer = await OutboxMessage.create(recipient="recent@example.org", subject="Plus récent",

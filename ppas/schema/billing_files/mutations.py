@@ -15,6 +15,7 @@ from ppas.schema.billing_files.types import (
     SubmitBillingFileResult,
 )
 from ppas.schema.context import Info
+from ppas.schema.ids import parse_id
 from ppas.services import billing_file_lines, billing_ingest, billing_rebill
 from ppas.services.errors import AccessDenied
 from ppas.services.errors import ServiceError
@@ -50,14 +51,15 @@ class BillingFileMutations:
         "contrôles (L01–L08). Impossible pour les motifs L04 et L05."))
     async def rebill_billing_line(self, info: Info, line_id: strawberry.ID,
                                   input: RebillLineInput) -> RebillLineResult:
-        if not str(line_id).isdigit():
+        key = parse_id(line_id)
+        if key is None:
             return RebillLineError(message=billing_rebill.LINE_NOT_YOURS)
         values = billing_rebill.RebillInput(
             file_number=input.file_number, start=input.period_start, end=input.period_end,
             hours=input.hours, sunday_hours=input.sunday_hours, rate=input.hourly_rate,
             participation=input.participation, amount=input.amount)
         try:
-            line = await billing_rebill.rebill_line(info.context.user, int(line_id), values,
+            line = await billing_rebill.rebill_line(info.context.user, key, values,
                                                     now=info.context.now(),
                                                     ip=info.context.client_ip)
         except AccessDenied:

@@ -10,9 +10,14 @@ GENERIC_MESSAGE = "Une erreur inattendue s'est produite. Réessayez ; si elle pe
 
 
 def should_mask(error: GraphQLError) -> bool:
-    """Validation errors and ServiceErrors stay readable; anything else is hidden."""
+    """Only unexpected exceptions are hidden.
+
+    Validation errors carry no original error; a variable that fails coercion (`Int!` given
+    "x") carries graphql-core's own GraphQLError, which says which variable and why: the
+    client must read it to fix its request. ServiceErrors are the refusals written for users.
+    """
     original = error.original_error
-    return original is not None and not isinstance(original, ServiceError)
+    return original is not None and not isinstance(original, (ServiceError, GraphQLError))
 
 
 def masked_errors() -> MaskErrors:

@@ -22,8 +22,9 @@ class OutboxMessage:
 
 @strawberry.type
 class OutboxQueries:
-    @strawberry.field(description="Derniers courriels, du plus récent au plus ancien "
-                                  "(développement, administrateurs de la caisse).")
+    @strawberry.field(description="Derniers courriels adressés aux comptes et aux "
+                                  "préinscriptions de votre caisse, du plus récent au plus "
+                                  "ancien (développement, administrateurs de la caisse).")
     async def development_outbox(self, info: Info, limit: int = 100) -> list[OutboxMessage]:
         rows = await dev_mail.recent_messages(info.context.user, info.context.settings, limit)
         return [OutboxMessage(id=strawberry.ID(str(r.id)), recipient=r.recipient,

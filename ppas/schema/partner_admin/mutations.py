@@ -27,6 +27,7 @@ from ppas.schema.partner_admin.types import (
     UpdatePartnerSuccess,
     UpdatePartnerUserInput,
 )
+from ppas.schema.ids import parse_id
 from ppas.schema.partners.types import Convention, Partner
 from ppas.services import api_tokens, partner_admin
 from ppas.services.errors import AccessDenied, ServiceError
@@ -36,9 +37,10 @@ UNKNOWN_ID = "Cet élément n'existe pas ou ne vous est pas accessible."
 
 
 def _id(value: strawberry.ID) -> int:
-    if not str(value).isdigit():
+    key = parse_id(value)
+    if key is None:
         raise AccessDenied(UNKNOWN_ID)
-    return int(value)
+    return key
 
 
 def _user_data(data: CreatePartnerUserInput | UpdatePartnerUserInput) -> UserData:
