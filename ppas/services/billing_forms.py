@@ -601,8 +601,10 @@ def _pdf_environment():
 
     env = Environment(loader=FileSystemLoader(ROOT / "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.filters["euros"] = format_euros
-    env.filters["hours"] = format_hours
+    # ReportLab breaks lines at a narrow no-break space (U+202F, the French thousands
+    # separator) but not at a no-break space: « 1 234 567,89 € » must never split.
+    env.filters["euros"] = lambda value: format_euros(value).replace("\u202f", "\u00a0")
+    env.filters["hours"] = lambda value: format_hours(value).replace("\u202f", "\u00a0")
     return env
 
 

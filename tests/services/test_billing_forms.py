@@ -263,7 +263,7 @@ async def test_pdf_recap_shows_every_line_and_the_totals(db):
                 + Decimal("4.5") * Decimal("18.95"))
     assert f"Montant total : {str(expected.quantize(Decimal('0.01'))).replace('.', ',')} €" in flat
     # Sunday hours are on top of the weekday hours, and the total says so.
-    assert "Heures en semaine : 14,5 h" in flat and "Dimanches et fériés : 1 h" in flat
+    assert "Heures en semaine : 14,5 h" in flat and "Heures dimanches et fériés : 1 h" in flat
     assert "Total des heures : 15,5 h" in flat
     assert provider.partner.name in flat and provider.convention.number in flat and "mai 2025" in flat
     assert "NOM000" in flat and "NOM001" in flat and "NOM002" in flat and "ligne barrée" in flat
@@ -303,3 +303,32 @@ async def test_pdf_recap_is_laid_out_once_per_version_and_off_the_event_loop(db,
     assert revised != first and len(threads) == 2
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(revised)).pages)
     assert re.search(r"Heures[^:]* : 12 h", re.sub(r"\s+", " ", text.replace("\u202f", " ")))
+
+
+def test_pdf_recap_keeps_a_total_on_one_line_and_long_names_whole():
+    """A seven-figure total used to break at its thousands separator, and a long name ran
+    over the next column; the layout itself is checked, read back from the PDF."""
+    from types import SimpleNamespace as NS
+
+    from ppas.services.billing_forms import Summary, chunked, html_to_pdf, render_recap_html
+
+    def plan(i: int) -> NS:
+        person = NS(file_number=f"03000{10001 + i}",
+                    last_name="DE LA ROCHEFOUCAULD-MONTMORENCY" if i == 0 else f"NOM{i}",
+                    first_name="Marie-Antoinette")
+        return NS(beneficiary=person, hourly_rate=Decimal("21.30"), participation=Decimal("1.50"))
+
+    lines = [NS(position=i + 1, care_plan=plan(i), crossed_out=False, hours=Decimal("151.67"),
+                sunday_hours=Decimal("12.5"), amount=Decimal("12345.67")) for i in range(3)]
+    summary = Summary(line_count=3, filled_count=3, hours=Decimal("455.01"),
+                      sunday_hours=Decimal("37.5"), amount=Decimal("1234567.89"))
+    html = render_recap_html(dict(
+        partner=NS(name="Essai", structure_id="21231300"),
+        convention=NS(number="C03-0001", prestation_code="001"), form=NS(period="2026-10"),
+        period_label="octobre 2026", chunks=chunked(lines, 40), summary=summary, sunday=True,
+        validated_at=None, validated_by=None))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(html_to_pdf(html))).pages)
+    total = next(line for line in text.splitlines() if "567,89" in line)
+    assert re.search(r"1\s234\s567,89\s€", total), total  # the whole amount on one line
+    assert "ROCHEFOUCAULD-MONTMORENCY" in text
+    assert re.search(r"Total des heures :\s*492,51\sh", text)
