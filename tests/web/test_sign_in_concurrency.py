@@ -80,8 +80,9 @@ async def test_a_temporary_password_sent_six_times_at_once_opens_one_session(cli
         for _ in range(6)))
     assert sorted(a.status_code for a in answers) == [303] + [400] * 5
     assert await Session.filter(user_id=user.id).count() == 1
-    refused = next(a for a in answers if a.status_code == 400)
-    assert "mot de passe temporaire n'est plus valable" in refused.text
+    # The others: already spent, or refused before any check (the slots of the lockout are
+    # taken by the sends still running); none of them opened anything.
+    assert any("il a expiré ou a déjà servi" in a.text for a in answers)
 
 
 async def test_concurrent_wrong_old_passwords_on_the_change_form_check_three(client, make_user,
