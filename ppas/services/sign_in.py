@@ -183,11 +183,14 @@ async def _sign_in_to_change(user: User, new_hash: str | None, *, now: datetime,
             return SignInResult(error=WRONG_CREDENTIALS)
         if expires is not None:
             # Single use, spent by a conditional update: of several sign-ins sent at once with
-            # it, one only finds it unspent. The hash in the condition: a newer temporary
-            # password (another reset meanwhile) is not spent by the older one.
-            spent = await User.filter(id=user.id, password_hash=user.password_hash,
-                                      temporary_password_expires_at__gt=now,
-                                      ).update(temporary_password_expires_at=now)
+            # it, one only finds the expiry it read still there. (Not "expiry > now": each
+            # request has its own now, and one that read the clock earlier would find the
+            # winner's now still ahead of its own.) The hash in the condition: a newer
+            # temporary password (another reset meanwhile) is not spent by the older one.
+            spent = now < expires and await User.filter(
+                id=user.id, password_hash=user.password_hash,
+                temporary_password_expires_at=expires,
+            ).update(temporary_password_expires_at=now)
             if not spent:
                 await audit.record("sign_in_refused_temporary_expired", actor=user, ip=ip)
                 return SignInResult(error=TEMPORARY_EXPIRED)
