@@ -16,7 +16,9 @@ from starlette.staticfiles import StaticFiles
 from ppas.db import close_database, open_database
 from ppas.domain.clock import Clock, SystemClock
 from ppas.schema import build_schema
+from ppas.services import hashing
 from ppas.services.mail_sender import deliver_pending
+from ppas.services.rate_limits import RateLimits
 from ppas.services.sessions import SessionLimits
 from ppas.settings import Settings
 from ppas.web import auth_routes, partner_pages, public_pages
@@ -113,6 +115,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={404: not_found})
     app.state.settings = settings
+    app.state.rate_limits = RateLimits(settings)
+    hashing.configure(settings.hash_workers)
     app.state.clock = clock
     app.state.schema = schema
     app.state.operations = OperationRunner(schema, operations)

@@ -44,6 +44,12 @@ class Settings:
     mail_from: str = "ne-pas-repondre@ppas.invalid"
     public_url: str = "http://127.0.0.1:8000"
     max_upload_bytes: int = 64 * 1024 * 1024  # billing files above this are refused (F08)
+    # Threads that run argon2 (each hash holds 64 MiB): the event loop never waits for one.
+    hash_workers: int = 2
+    # Per client address, in the `limits` notation ("N/minute;M/hour"); kept in memory.
+    rate_limit_sign_in: str = "20/minute;200/hour"
+    rate_limit_password_reset: str = "5/minute;30/hour"
+    rate_limit_registration: str = "5/minute;30/hour"
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
     sw_dir: Path = ROOT / "sw"
@@ -91,4 +97,10 @@ class Settings:
             public_url=os.environ.get("PPAS_PUBLIC_URL", "http://127.0.0.1:8000"),
             max_upload_bytes=_env_int("PPAS_MAX_UPLOAD_BYTES", 64 * 1024 * 1024),
             graphql_max_cost=_env_int("PPAS_GRAPHQL_MAX_COST", 10000),
+            hash_workers=_env_int("PPAS_HASH_WORKERS", cls.hash_workers),
+            rate_limit_sign_in=os.environ.get("PPAS_RATE_LIMIT_SIGN_IN", cls.rate_limit_sign_in),
+            rate_limit_password_reset=os.environ.get("PPAS_RATE_LIMIT_PASSWORD_RESET",
+                                                     cls.rate_limit_password_reset),
+            rate_limit_registration=os.environ.get("PPAS_RATE_LIMIT_REGISTRATION",
+                                                   cls.rate_limit_registration),
         )

@@ -98,10 +98,19 @@ def database_url() -> str:
     return _database_url()
 
 
+# The suite signs in (and resets, and registers) hundreds of times from one address: its own
+# traffic must not meet the per-address limits. tests/web/test_rate_limits.py uses low ones.
+UNTHROTTLED = "100000/minute"
+UNTHROTTLED_ENV = {"PPAS_RATE_LIMIT_SIGN_IN": UNTHROTTLED,
+                   "PPAS_RATE_LIMIT_PASSWORD_RESET": UNTHROTTLED,
+                   "PPAS_RATE_LIMIT_REGISTRATION": UNTHROTTLED}
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return replace(Settings(), database_url=database_url, secret_key="test-secret",
-                   development=True)
+                   development=True, rate_limit_sign_in=UNTHROTTLED,
+                   rate_limit_password_reset=UNTHROTTLED, rate_limit_registration=UNTHROTTLED)
 
 
 @pytest.fixture(scope="session")
@@ -156,7 +165,7 @@ def live_server(database_url: str, db) -> Iterator[str]:
     port = free_port()
     # Development: the server speaks plain http, where Secure cookies would never come back.
     env = {**os.environ, "DATABASE_URL": database_url, "PPAS_SECRET_KEY": "test-secret",
-           "PPAS_DEVELOPMENT": "1"}
+           "PPAS_DEVELOPMENT": "1", **UNTHROTTLED_ENV}
     process = subprocess.Popen([sys.executable, "-m", "ppas", "serve", "--port", str(port)],
                                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -35,3 +35,11 @@ def test_nist_preset_is_one_setting_away(monkeypatch):
     monkeypatch.setenv("PPAS_DEVELOPMENT", "1")
     monkeypatch.setenv("PPAS_PASSWORD_POLICY", "nist")
     assert Settings.from_env().password_rules.min_length == 12
+
+
+def test_rate_limits_and_hash_workers_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PPAS_RATE_LIMIT_SIGN_IN", "7/minute")
+    monkeypatch.setenv("PPAS_HASH_WORKERS", "3")
+    settings = Settings.from_env()
+    assert settings.rate_limit_sign_in == "7/minute" and settings.hash_workers == 3
+    assert settings.rate_limit_password_reset == Settings.rate_limit_password_reset

@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 from ppas.domain.clock import Clock, SystemClock
 from ppas.models import User
 from ppas.schema.loaders import Loaders
+from ppas.services.rate_limits import TooManyRequests
 from ppas.settings import Settings
 
 
@@ -30,6 +31,23 @@ class Context:
         """The caller's address, for the audit log."""
         client = self.request.client if self.request else None
         return client.host if client else ""
+
+    async def limit(self, action: str) -> None:
+        """Count one `action` (see services/rate_limits.py) for the caller's address.
+
+        Past the limit: TooManyRequests, and the HTTP answer becomes 429 with Retry-After.
+        Without a request (a call from Python) nothing is counted.
+        """
+        limits = getattr(self.request.app.state, "rate_limits", None) if self.request else None
+        if limits is None:
+            return
+        try:
+            await limits.hit(action, self.client_ip)
+        except TooManyRequests as refused:
+            if self.response is not None:
+                self.response.status_code = 429
+                self.response.headers["Retry-After"] = str(refused.retry_after)
+            raise
 
     def now(self) -> datetime:
         """The current instant, from the clock tests can move."""

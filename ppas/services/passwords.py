@@ -1,25 +1,26 @@
 """Password lifecycle: change, temporary passwords and « Mot de passe oublié »."""
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from ppas.domain.password_hashing import (
-    generate_temporary_password,
-    hash_password,
-    verify_password,
-)
+from ppas.domain.password_hashing import generate_temporary_password, hash_password
 from ppas.domain.passwords import PasswordPolicy, password_problems
 from ppas.models import AuditEvent, PasswordHistory, Session, User
-from ppas.services import audit
+from ppas.services import audit, hashing
 from ppas.services.errors import AccessDenied, ServiceError
 from ppas.services.mail import queue_mail
 from ppas.services.sessions import close_all_sessions
-from ppas.services.sign_in import LOCKED, is_temporary, record_failure
+from ppas.services.sign_in import (
+    LOCKED,
+    clear_attempts,
+    is_temporary,
+    login_too_long,
+    record_failure,
+    take_attempt,
+)
 from ppas.settings import Settings
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -44,6 +45,10 @@ WRONG_OLD = (
 MISMATCH = (
     "La confirmation est différente du nouveau mot de passe : saisissez deux fois le même."
 )
+BUSY = (
+    "D'autres essais de votre mot de passe sont en cours : attendez leur réponse, puis "
+    "réessayez."
+)
 
 
 class PasswordRefused(ServiceError):
@@ -59,19 +64,22 @@ def reset_answer(settings: Settings) -> str:
     return RESET_ANSWER.format(hours=settings.temporary_password_hours)
 
 
-async def recent_passwords(user: User, policy: PasswordPolicy) -> Callable[[str], bool]:
-    """A check "is this one of the last `history_size` passwords?", the current one included.
+async def is_recent_password(user: User, policy: PasswordPolicy, candidate: str) -> bool:
+    """Is `candidate` one of the last `history_size` passwords, the current one included?
 
     A temporary password does not take one of the slots: the user never chose it.
     """
     if policy.history_size == 0:
-        return lambda _candidate: False
+        return False
     earlier = policy.history_size if is_temporary(user) else policy.history_size - 1
     hashes = [user.password_hash]
     if earlier > 0:
         hashes += await (PasswordHistory.filter(user_id=user.id).order_by("-id")
                          .limit(earlier).values_list("password_hash", flat=True))
-    return lambda candidate: any(verify_password(h, candidate) for h in hashes)
+    for old_hash in hashes:
+        if await hashing.verify_password(old_hash, candidate):
+            return True
+    return False
 
 
 async def _remember(user: User) -> None:
@@ -102,22 +110,30 @@ async def change_password(user: User | None, login: str, old_password: str, new_
         raise ServiceError("Saisissez votre ancien mot de passe.", field="oldPassword")
     if user.locked_at is not None:
         raise ServiceError(LOCKED, field="oldPassword")
-    if not verify_password(user.password_hash, old_password):
-        # Another way to guess a password: it counts towards the same lockout.
-        failure = await record_failure(user, now=now, ip=ip, way="password_change")
-        if failure.error == LOCKED:
+    # Another way to guess a password: it takes a slot of the same lockout as sign-in.
+    if not await take_attempt(user.id):
+        if await User.filter(id=user.id).exclude(locked_at=None).exists():
+            await close_all_sessions(user.id)
+            raise ServiceError(LOCKED, field="oldPassword")
+        raise ServiceError(BUSY, field="oldPassword")
+    if not await hashing.verify_password(user.password_hash, old_password):
+        if await record_failure(user, now=now, ip=ip, way="password_change"):
             await close_all_sessions(user.id)
             raise ServiceError(LOCKED, field="oldPassword")
         raise ServiceError(WRONG_OLD, field="oldPassword")
+    if not await clear_attempts(user.id):  # locked meanwhile by wrong passwords sent with it
+        await close_all_sessions(user.id)
+        raise ServiceError(LOCKED, field="oldPassword")
     if not new_password:
         raise ServiceError("Saisissez votre nouveau mot de passe.", field="newPassword")
     if new_password != confirmation:
         raise ServiceError(MISMATCH, field="confirmation")
+    recent = await is_recent_password(user, policy, new_password)
     problems = password_problems(policy, new_password, login=user.login,
-                                 matches_recent=await recent_passwords(user, policy))
+                                 matches_recent=lambda _candidate: recent)
     if problems:
         raise PasswordRefused(problems)
-    new_hash = hash_password(new_password)
+    new_hash = await hashing.hash_password(new_password)
     was_temporary = user.must_change_password
     async with in_transaction():
         if not is_temporary(user):
@@ -140,24 +156,33 @@ async def change_password(user: User | None, login: str, old_password: str, new_
     return CHANGED
 
 
-def temporary_credentials(settings: Settings, now: datetime) -> tuple[str, dict[str, object]]:
-    """A fresh temporary password (in clear, to e-mail) and the User fields that hold it.
-
-    Hashing takes a while: call it before opening the use case's transaction.
-    """
-    password = generate_temporary_password(settings.password_rules)
-    return password, {
-        "password_hash": hash_password(password),
+def _temporary_fields(password_hash: str, settings: Settings,
+                     now: datetime) -> dict[str, object]:
+    return {
+        "password_hash": password_hash,
         "must_change_password": True,
         "temporary_password_expires_at": now + timedelta(hours=settings.temporary_password_hours),
         "password_changed_at": now,
     }
 
 
-async def issue_temporary_password(user: User, *, settings: Settings, now: datetime) -> str:
-    """Give `user` a fresh temporary password (returned in clear, to e-mail); call it inside
-    the caller's transaction. The account is unlocked and must change it at first sign-in."""
-    password, fields = temporary_credentials(settings, now)
+def temporary_credentials(settings: Settings, now: datetime) -> tuple[str, dict[str, object]]:
+    """A fresh temporary password (in clear, to e-mail) and the User fields that hold it.
+
+    Hashing takes a while: call it before opening the use case's transaction.
+    """
+    password = generate_temporary_password(settings.password_rules)
+    return password, _temporary_fields(hash_password(password), settings, now)
+
+
+async def new_temporary_credentials(settings: Settings,
+                                    now: datetime) -> tuple[str, dict[str, object]]:
+    """temporary_credentials, hashed in the argon2 pool (see services/hashing.py)."""
+    password = generate_temporary_password(settings.password_rules)
+    return password, _temporary_fields(await hashing.hash_password(password), settings, now)
+
+
+async def _store_temporary(user: User, fields: dict[str, object]) -> None:
     for name, value in fields.items():
         setattr(user, name, value)
     user.grace_logins_used = 0
@@ -166,6 +191,13 @@ async def issue_temporary_password(user: User, *, settings: Settings, now: datet
     await user.save(update_fields=[
         "password_hash", "must_change_password", "temporary_password_expires_at",
         "password_changed_at", "grace_logins_used", "failed_attempts", "locked_at"])
+
+
+async def issue_temporary_password(user: User, *, settings: Settings, now: datetime) -> str:
+    """Give `user` a fresh temporary password (returned in clear, to e-mail); call it inside
+    the caller's transaction. The account is unlocked and must change it at first sign-in."""
+    password, fields = await new_temporary_credentials(settings, now)
+    await _store_temporary(user, fields)
     return password
 
 
@@ -181,21 +213,26 @@ async def request_password_reset(login: str, email: str, *, settings: Settings, 
     if not login or not email:
         raise ServiceError("Saisissez votre identifiant et l'adresse électronique de votre compte.",
                            field="login" if not login else "email")
+    too_long = login_too_long(login)
+    if too_long:
+        raise ServiceError(too_long, field="login")
     user = await User.get_or_none(login=login)
     if user is None or not user.active or not _same_address(user.email, email):
-        hash_password(secrets.token_urlsafe(12))  # the cost of a real reset: same timing
+        await hashing.spend_one_hash()  # the cost of a real reset: same timing
         await audit.record("password_reset_unmatched", login=login, ip=ip)
         return reset_answer(settings)
+    # Hashed before the transaction, so that it holds no lock while argon2 works; a throttled
+    # request spends the same time.
+    password, fields = await new_temporary_credentials(settings, now)
     async with in_transaction():
         recent = await AuditEvent.filter(actor_id=user.id, action="password_reset",
                                          at__gte=now - timedelta(hours=1)).count()
         if recent >= RESETS_PER_HOUR:
-            hash_password(secrets.token_urlsafe(12))
             await audit.record("password_reset_throttled", actor=user, ip=ip)
             return reset_answer(settings)
         if not is_temporary(user):
             await _remember(user)
-        password = await issue_temporary_password(user, settings=settings, now=now)
+        await _store_temporary(user, fields)
         await close_all_sessions(user.id)
         expires = user.temporary_password_expires_at.astimezone(PARIS)
         await queue_mail(user.email, "password_reset", login=user.login, password=password,

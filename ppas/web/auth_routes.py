@@ -78,7 +78,11 @@ async def sign_in_submit(request: Request) -> Response:
                       forgot_path=FORGOT_PASSWORD_PATH,
                       error="Saisissez votre identifiant et votre mot de passe.")
     cookies = Response()
-    data = await run_operation(request, "SignIn", response=cookies, login=login, password=password)
+    try:
+        data = await run_operation(request, "SignIn", response=cookies, login=login,
+                                   password=password)
+    except OperationFailed as failure:  # past the rate limit: 429
+        return refusal_page(request, failure)
     result = data["signIn"]
     if result["__typename"] == "SignInError":
         return render(request, "pages/sign_in.html", status_code=400, login=login, next=target,
@@ -172,7 +176,10 @@ async def forgot_password_submit(request: Request) -> Response:
     form = await request.form()
     login = str(form.get("login", "")).strip()
     email = str(form.get("email", "")).strip()
-    data = await run_operation(request, "RequestPasswordReset", login=login, email=email)
+    try:
+        data = await run_operation(request, "RequestPasswordReset", login=login, email=email)
+    except OperationFailed as failure:  # past the rate limit: 429
+        return refusal_page(request, failure)
     result = data["requestPasswordReset"]
     if result["__typename"] == "RequestPasswordResetError":
         return render(request, "pages/forgot_password.html", status_code=400, login=login,

@@ -80,6 +80,11 @@ def carry_cookies(source: Response, target: Response) -> Response:
 
 
 def refusal_page(request: Request, failure: OperationFailed) -> Response:
-    """The page shown when the schema refused an operation."""
+    """The page shown when the schema refused an operation (429 past a rate limit)."""
+    if failure.retry_after is not None:
+        response = render(request, "pages/refused.html", status_code=429,
+                          heading="Trop de demandes", messages=failure.messages)
+        response.headers["Retry-After"] = str(failure.retry_after)
+        return response
     return render(request, "pages/refused.html", status_code=403 if failure.denied else 400,
                   messages=failure.messages)

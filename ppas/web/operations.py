@@ -24,6 +24,7 @@ from strawberry.execution import optimized_is_awaitable
 
 from ppas.schema.context import Context
 from ppas.services.errors import AccessDenied, ServiceError
+from ppas.services.rate_limits import TooManyRequests
 
 
 class InvalidOperation(Exception):
@@ -33,10 +34,12 @@ class InvalidOperation(Exception):
 class OperationFailed(Exception):
     """A named operation returned errors; `messages` are safe to show."""
 
-    def __init__(self, messages: list[str], *, denied: bool) -> None:
+    def __init__(self, messages: list[str], *, denied: bool,
+                 retry_after: int | None = None) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
         self.denied = denied
+        self.retry_after = retry_after  # seconds, when a rate limit refused the request
 
 
 @dataclass(frozen=True)
@@ -145,5 +148,8 @@ class OperationRunner:
                     raise unexpected[0].original_error
                 raise RuntimeError(f"{name}: " + "; ".join(e.message for e in unexpected))
             denied = any(isinstance(e.original_error, AccessDenied) for e in result.errors)
-            raise OperationFailed([e.message for e in result.errors], denied=denied)
+            waits = [e.original_error.retry_after for e in result.errors
+                     if isinstance(e.original_error, TooManyRequests)]
+            raise OperationFailed([e.message for e in result.errors], denied=denied,
+                                  retry_after=max(waits) if waits else None)
         return result.data or {}

@@ -9,7 +9,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ppas.services import captcha
-from ppas.web.guards import redirect, run_operation
+from ppas.web.guards import redirect, refusal_page, run_operation
+from ppas.web.operations import OperationFailed
 from ppas.web.templating import render
 
 CONDITIONS_VERSION = "2026-1"
@@ -65,11 +66,14 @@ async def submit_registration(request: Request) -> Response:
         return redirect(request, CONDITIONS_PATH)
     form = await request.form()
     values = {name: str(form.get(name, "")) for name in FIELDS}
-    data = await run_operation(
-        request, "SubmitRegistration",
-        input={**values, "acceptConditions": True},
-        captcha=str(form.get("captcha", "")),
-    )
+    try:
+        data = await run_operation(
+            request, "SubmitRegistration",
+            input={**values, "acceptConditions": True},
+            captcha=str(form.get("captcha", "")),
+        )
+    except OperationFailed as failure:  # past the rate limit: 429
+        return refusal_page(request, failure)
     result = data["submitRegistration"]
     if result["__typename"] == "SubmitRegistrationSuccess":
         return redirect(request, DONE_PATH)

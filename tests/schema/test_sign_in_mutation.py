@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ppas.models import User
-from ppas.services.sign_in import LOCKED, WRONG_CREDENTIALS
+from ppas.services.sign_in import WRONG_CREDENTIALS
 
 
 async def _anonymous_token(client) -> str:
@@ -21,9 +21,9 @@ async def test_four_aliased_guesses_in_one_document_get_three_tries(client, make
     response = await client.post("/graphql", json={"query": f"mutation {{ {guesses} }}"},
                                  headers={"X-CSRF-Token": token})
     data = response.json()["data"]
-    assert [data[f"g{i}"]["message"] for i in range(3)] == [WRONG_CREDENTIALS] * 2 + [LOCKED]
+    assert [data[f"g{i}"]["message"] for i in range(3)] == [WRONG_CREDENTIALS] * 3
     # The right password, fourth in the same document, is refused: the account is locked.
-    assert data["g3"] == {"__typename": "SignInError", "message": LOCKED}
+    assert data["g3"] == {"__typename": "SignInError", "message": WRONG_CREDENTIALS}
     await user.refresh_from_db()
     assert user.locked_at is not None
 
@@ -51,3 +51,26 @@ async def test_wrong_password_comes_back_as_data_not_as_an_error(client, make_us
                               headers={"X-CSRF-Token": token})).json()
     assert "errors" not in body
     assert body["data"]["signIn"]["message"] == WRONG_CREDENTIALS
+
+
+async def test_a_login_longer_than_30_characters_is_refused_as_data(client):
+    token = await _anonymous_token(client)
+    query = ('mutation { signIn(login: "%s", password: "Secret2026") '
+             "{ __typename ... on SignInError { message } } }" % ("x" * 40))
+    body = (await client.post("/graphql", json={"query": query},
+                              headers={"X-CSRF-Token": token})).json()
+    assert "errors" not in body, body
+    assert body["data"]["signIn"]["__typename"] == "SignInError"
+    assert "trop long" in body["data"]["signIn"]["message"]
+
+
+async def test_a_reset_for_a_login_longer_than_30_characters_is_refused_as_data(client):
+    token = await _anonymous_token(client)
+    query = ('mutation { requestPasswordReset(login: "%s", email: "a@example.org") '
+             "{ __typename ... on RequestPasswordResetError { message field } } }" % ("x" * 40))
+    body = (await client.post("/graphql", json={"query": query},
+                              headers={"X-CSRF-Token": token})).json()
+    assert "errors" not in body, body
+    answer = body["data"]["requestPasswordReset"]
+    assert answer["__typename"] == "RequestPasswordResetError" and answer["field"] == "login"
+    assert "trop long" in answer["message"]

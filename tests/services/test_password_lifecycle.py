@@ -113,7 +113,7 @@ async def test_three_wrong_old_passwords_lock_the_account_like_sign_in(make_user
     await user.refresh_from_db()
     assert user.locked_at is not None
     assert not await Session.filter(user_id=user.id).exists()
-    assert (await sign_in(user.login, "Secret2026", now=T0)).error == LOCKED
+    assert (await sign_in(user.login, "Secret2026", now=T0)).error == WRONG_CREDENTIALS
 
 
 @pytest.mark.parametrize(("new", "message"), [

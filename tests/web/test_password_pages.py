@@ -31,13 +31,14 @@ async def test_sign_in_page_links_to_forgot_password(client):
     assert '<a href="/mot-de-passe-oublie">Mot de passe oublié</a>' in page.text
 
 
-async def test_locked_account_message_links_to_a_new_password(client, make_user):
+async def test_the_answer_after_three_failures_links_to_a_new_password(client, make_user):
     user = await make_user("Secret2026")
     for i in range(3):
         response = await form_sign_in(client, user.login, f"Faux{i}2026")
     assert response.status_code == 400
     alert = re.search(r'<div class="error-summary" role="alert".*?</div>', response.text, re.S).group(0)
-    assert "Votre compte est bloqué" in alert
+    # The same answer as for an unknown login; it says what to do when the account is locked.
+    assert "ou compte bloqué" in alert
     assert 'href="/mot-de-passe-oublie"' in alert
 
 

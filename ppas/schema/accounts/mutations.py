@@ -19,6 +19,7 @@ from ppas.schema.viewer import Viewer
 from ppas.services import sessions
 from ppas.services.errors import AccessDenied, ServiceError
 from ppas.services.passwords import PasswordRefused, change_password, request_password_reset
+from ppas.services.rate_limits import PASSWORD_RESET, SIGN_IN
 from ppas.services.sessions import SESSION_COOKIE
 from ppas.services.sign_in import sign_in
 
@@ -28,6 +29,8 @@ class AccountMutations:
     @strawberry.mutation(description="Se connecter : chaque essai compte pour le blocage du compte.")
     async def sign_in(self, info: Info, login: str, password: str) -> SignInResult:
         context = info.context
+        # Counted per field: each alias of a document is one more try (and one more argon2).
+        await context.limit(SIGN_IN)
         result = await sign_in(login.strip(), password, now=context.now(), ip=context.client_ip,
                                policy=context.settings.password_rules)
         if result.user is None:
@@ -88,6 +91,7 @@ class AccountMutations:
     async def request_password_reset(self, info: Info, login: str,
                                      email: str) -> RequestPasswordResetResult:
         context = info.context
+        await context.limit(PASSWORD_RESET)  # a GraphQL error (429), not a refusal as data
         try:
             message = await request_password_reset(login, email, settings=context.settings,
                                                    now=context.now(), ip=context.client_ip)

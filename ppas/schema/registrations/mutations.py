@@ -18,6 +18,7 @@ from ppas.schema.registrations.types import (
 )
 from ppas.services import registration
 from ppas.services.errors import ServiceError
+from ppas.services.rate_limits import REGISTRATION
 
 SUBMITTED = ("Votre préinscription est terminée. La caisse va vérifier vos informations ; "
              "vous recevrez un courriel dès qu'elle l'aura validée, avec votre identifiant "
@@ -30,6 +31,7 @@ class RegistrationMutations:
     async def submit_registration(self, info: Info, input: RegistrationInput,
                                   captcha: str) -> SubmitRegistrationResult:
         context = info.context
+        await context.limit(REGISTRATION)  # a GraphQL error (429), not a refusal as data
         try:
             await registration.submit_registration(
                 input.to_form(), captcha, settings=context.settings, now=context.now(),
