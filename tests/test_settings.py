@@ -38,6 +38,7 @@ def test_nist_preset_is_one_setting_away(monkeypatch):
 
 
 def test_rate_limits_and_hash_workers_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PPAS_DEVELOPMENT", "1")  # no secret key needed for this check
     monkeypatch.setenv("PPAS_RATE_LIMIT_SIGN_IN", "7/minute")
     monkeypatch.setenv("PPAS_HASH_WORKERS", "3")
     settings = Settings.from_env()

@@ -137,7 +137,8 @@ async def change_password_page(request: Request) -> Response:
 @signed_in
 async def change_password_submit(request: Request) -> Response:
     form = await request.form()
-    login = str(form.get("login", ""))
+    # Signed in: the account is the session's, never typed again.
+    login = request.state.user.login
     forced = request.state.user.must_change_password
     try:
         data = await run_operation(
@@ -157,11 +158,8 @@ async def change_password_submit(request: Request) -> Response:
         field = FORM_FIELDS.get(result["field"] or "", "")
         return _change_page(request, status_code=400, login=login, error_field=field,
                             problems=result["problems"] or [result["message"]])
-    if forced:
-        # As the real portal does: success, then back to the sign-in page with the new password.
-        cookies = Response()
-        await run_operation(request, "SignOut", response=cookies)
-        return carry_cookies(cookies, redirect(request, "/connexion?mot-de-passe=modifie"))
+    # The session that just proved the old password stays open (the others were closed):
+    # the real portal sent the user back to sign in again, which only cost a step.
     return redirect(request, f"{VOLUNTARY_CHANGE_PATH}?modifie=1")
 
 

@@ -34,11 +34,13 @@ async def test_lockout_then_reset_by_mail_then_forced_change(page, live_server, 
     # Three wrong passwords through the page: the third locks the account.
     for attempt in range(3):
         await submit_sign_in(page, live_server, user.login, f"Faux{attempt}2026")
+    # The answer is the one an unknown login gets (no account enumeration), and says the way out.
     alert = page.get_by_role("alert")
-    await expect(alert).to_contain_text("Votre compte est bloqué")
-    # Even the right password is refused now; the message offers the way out.
+    await expect(alert).to_contain_text("Identifiant ou mot de passe incorrect, ou compte bloqué")
+    # Even the right password is refused now.
     await submit_sign_in(page, live_server, user.login, "Secret2026")
-    await expect(page.get_by_role("alert")).to_contain_text("Votre compte est bloqué")
+    await expect(page.get_by_role("alert")).to_contain_text("ou compte bloqué")
+    await expect(page.get_by_role("banner")).not_to_contain_text("Connecté")
     await page.get_by_role("alert").get_by_role("link", name=re.compile("Mot de passe oublié")).click()
 
     await expect(page).to_have_url(live_server + "/mot-de-passe-oublie")
@@ -67,7 +69,7 @@ async def test_lockout_then_reset_by_mail_then_forced_change(page, live_server, 
     await expect(page).to_have_url(live_server + "/mot-de-passe/nouveau")
 
     # A first try that breaks a rule: the alert says what to fix, the field is marked.
-    await page.get_by_label("Nom utilisateur", exact=True).fill(user.login)
+    await expect(page.get_by_role("main")).to_contain_text(f"Compte : {user.login}")
     await page.get_by_label("Ancien mot de passe", exact=True).fill(temporary)
     await page.get_by_label("Nouveau mot de passe", exact=True).fill("SansChiffre")
     await page.get_by_label("Confirmer", exact=True).fill("SansChiffre")
@@ -83,9 +85,10 @@ async def test_lockout_then_reset_by_mail_then_forced_change(page, live_server, 
     await page.get_by_label("Confirmer", exact=True).fill("Choisi2026x")
     await page.get_by_label("Confirmer", exact=True).press("Enter")
 
-    await expect(page).to_have_url(live_server + "/connexion?mot-de-passe=modifie")
+    # Changed: still signed in, the portal open again; the new password signs in later.
     await expect(page.get_by_role("status").filter(
-        has_text="Votre nouveau mot de passe est enregistré")).to_be_visible()
+        has_text="Votre nouveau mot de passe est enregistré")).to_be_focused()
+    await expect(page.get_by_role("banner")).to_contain_text(f"({user.login})")
+    await page.get_by_role("button", name="Se déconnecter").click()
     await submit_sign_in(page, live_server, user.login, "Choisi2026x")
     await expect(page).to_have_url(live_server + "/espace")
-    await expect(page.get_by_role("banner")).to_contain_text(f"({user.login})")

@@ -155,7 +155,7 @@ async def test_wrong_credentials_show_a_french_alert_and_mark_the_field(page, li
 
     await expect(page).to_have_url(live_server + "/connexion")
     alert = page.get_by_role("alert")
-    await expect(alert).to_contain_text("Identifiant ou mot de passe incorrect.")
+    await expect(alert).to_contain_text("Identifiant ou mot de passe incorrect, ou compte bloqué.")
     password_field = page.get_by_label("Mot de passe", exact=True)
     await expect(password_field).to_have_attribute("aria-invalid", "true")
     await expect(password_field).to_have_accessible_description(re.compile(

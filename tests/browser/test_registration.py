@@ -135,17 +135,14 @@ async def test_register_then_validation_then_mail_then_forced_change_then_sign_i
     await page.get_by_label("Mot de passe", exact=True).fill(temporary)
     await page.get_by_label("Mot de passe", exact=True).press("Enter")
     await expect(page).to_have_url(live_server + "/mot-de-passe/nouveau")
-    await page.get_by_label("Nom utilisateur", exact=True).fill(login)
+    # The account is known: only the passwords are asked, and no sign-in follows.
     await page.get_by_label("Ancien mot de passe", exact=True).fill(temporary)
     await page.get_by_label("Nouveau mot de passe", exact=True).fill("Premier2026")
     await page.get_by_label("Confirmer", exact=True).fill("Premier2026")
     await page.get_by_label("Confirmer", exact=True).press("Enter")
-    await expect(page.get_by_role("status").filter(
-        has_text="Votre nouveau mot de passe est enregistré")).to_be_visible()
-
-    await page.get_by_label("Identifiant", exact=True).fill(login)
-    await page.get_by_label("Mot de passe", exact=True).fill("Premier2026")
-    await page.get_by_label("Mot de passe", exact=True).press("Enter")
+    done = page.get_by_role("status").filter(has_text="Votre nouveau mot de passe est enregistré")
+    await expect(done).to_be_focused()
+    await done.get_by_role("link", name="Retour à mon espace").click()
     await expect(page).to_have_url(live_server + "/espace")
     await expect(page.get_by_role("heading", level=1)).to_contain_text(convention.partner.name)
     await expect(page.get_by_role("link", name="Administration")).to_be_visible()

@@ -380,11 +380,13 @@ async def test_a_temporary_password_opens_only_the_change_page(client, make_user
     changed = await client.post("/mot-de-passe/nouveau", data={
         "csrf_token": token, "login": user.login, "old_password": temporary,
         "new_password": "Perso2026ab", "confirmation": "Perso2026ab"})
-    assert changed.headers["location"] == "/connexion?mot-de-passe=modifie"
-    assert (await client.get("/espace")).headers["location"] == "/connexion?suivant=/espace"
+    # Changed: the same session goes on, the portal open (no second sign-in)…
+    assert changed.headers["location"] == "/mot-de-passe/changer?modifie=1"
+    assert (await client.get("/espace")).status_code == 200
+    # …and the new password is the one that signs in afterwards.
+    await client.post("/deconnexion", data={"csrf_token": token})
     again = await form_sign_in(client, user.login, "Perso2026ab")
     assert again.headers["location"] == "/espace"
-    assert (await client.get("/espace")).status_code == 200
 
 
 async def test_a_voluntary_change_keeps_this_browser_and_signs_out_the_others(app, make_user):

@@ -76,13 +76,15 @@ async def test_forgot_password_post_without_csrf_token_is_refused(client):
     assert response.status_code == 403
 
 
-async def test_change_page_has_the_four_fields_and_states_the_rules(client, make_user, sign_in):
+async def test_change_page_has_three_fields_and_states_the_rules(client, make_user, sign_in):
     user = await make_user("Secret2026")
     await sign_in(client, user.login, "Secret2026")
     page = await client.get("/mot-de-passe/changer")
     assert page.status_code == 200
     assert "<h1>Changer mon mot de passe</h1>" in page.text
-    for field_id, label in [("login", "Nom utilisateur"), ("old_password", "Ancien mot de passe"),
+    # The account is the signed-in one: shown, never asked for.
+    assert 'id="login"' not in page.text and f"Compte : <strong>{user.login}</strong>" in page.text
+    for field_id, label in [("old_password", "Ancien mot de passe"),
                             ("new_password", "Nouveau mot de passe"),
                             ("confirmation", "Confirmer")]:
         assert f'<label for="{field_id}">{label}</label>' in page.text
@@ -104,7 +106,6 @@ async def test_change_page_lists_each_problem_and_marks_the_field(client, make_u
     new = field_tag(response.text, "new_password")
     assert 'aria-invalid="true"' in new and "erreur-mot-de-passe" in new
     assert 'aria-invalid' not in field_tag(response.text, "old_password")
-    assert f'value="{user.login}"' in field_tag(response.text, "login")
 
     mismatch = await client.post("/mot-de-passe/changer", data={
         "csrf_token": token, "login": user.login, "old_password": "Secret2026",
@@ -120,7 +121,7 @@ async def test_voluntary_change_shows_success_and_keeps_the_session(client, make
         "csrf_token": token, "login": user.login, "old_password": "Secret2026",
         "new_password": "Changee2026", "confirmation": "Changee2026"})
     done = await client.get(response.headers["location"])
-    assert re.search(r'role="status">Votre nouveau mot de passe est enregistré', done.text)
+    assert re.search(r'role="status"[^>]*>Votre nouveau mot de passe est enregistré', done.text)
     assert (await client.get("/espace")).status_code == 200
 
 
@@ -138,7 +139,7 @@ async def test_three_wrong_old_passwords_on_the_change_page_lock_and_sign_out(cl
     assert (await client.get("/espace")).headers["location"] == "/connexion?suivant=/espace"
 
 
-async def test_forced_change_ends_on_the_sign_in_page_with_a_success_message(client, make_user,
+async def test_forced_change_keeps_the_session_and_never_asks_for_the_login(client, make_user,
                                                                             settings):
     user = await make_user("Secret2026")
     temporary = await issue_temporary_password(user, settings=settings,
@@ -148,12 +149,16 @@ async def test_forced_change_ends_on_the_sign_in_page_with_a_success_message(cli
     page = await client.get("/mot-de-passe/nouveau")
     assert "<h1>Nouveau mot de passe</h1>" in page.text
     assert 'role="status">Vous êtes connecté avec un mot de passe temporaire' in page.text
+    assert 'id="login"' not in page.text and f"Compte : <strong>{user.login}</strong>" in page.text
     response = await client.post("/mot-de-passe/nouveau", data={
-        "csrf_token": token_of(page), "login": user.login, "old_password": temporary,
+        "csrf_token": token_of(page), "old_password": temporary,
         "new_password": "Choisi2026", "confirmation": "Choisi2026"})
     landing = await client.get(response.headers["location"])
-    assert "<h1>Connexion</h1>" in landing.text
-    assert 'role="status">Votre nouveau mot de passe est enregistré' in landing.text
+    assert re.search(r'role="status"[^>]*>Votre nouveau mot de passe est enregistré', landing.text)
+    # Still signed in, with the new password in force: no sign-in right after.
+    assert (await client.get("/espace")).status_code == 200
+    await user.refresh_from_db()
+    assert not user.must_change_password
 
 
 async def test_grace_sign_in_shows_the_countdown_on_the_next_page(client, make_user):
@@ -163,7 +168,7 @@ async def test_grace_sign_in_shows_the_countdown_on_the_next_page(client, make_u
     signed = await form_sign_in(client, user.login, "Secret2026", "/beneficiaires")
     assert signed.headers["location"] == "/mot-de-passe/expiration?suivant=/beneficiaires"
     page = await client.get(signed.headers["location"])
-    assert re.search(r'role="status">Votre mot de passe arrive à expiration — il vous reste 3 '
+    assert re.search(r'role="status"[^>]*>Votre mot de passe arrive à expiration — il vous reste 3 '
                      r'authentifications', page.text)
     assert 'href="/mot-de-passe/changer"' in page.text and 'href="/beneficiaires"' in page.text
     # The change page repeats the countdown until the password is changed.

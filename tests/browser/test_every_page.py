@@ -1,0 +1,99 @@
+"""Every page a role can reach, in a real browser: no Content-Security-Policy violation in the
+console (inline styles or scripts included), no serious axe violation, and a screenshot at
+1280×768 of each role's « Mon espace » in var/screenshots/ (kept by `make test`)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from ppas.models import BillingForm, Convention
+from ppas.services.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+PUBLIC = ["/", "/faq", "/documentation", "/documentation/cahier-des-charges", "/contact",
+          "/connexion", "/inscription", "/mot-de-passe-oublie"]
+PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/administration",
+                 "/administration/utilisateurs", "/administration/utilisateurs/nouveau",
+                 "/administration/partenaire", "/administration/conventions",
+                 "/administration/jetons", "/mot-de-passe/changer"]
+EVALUATOR = ["/espace", "/mot-de-passe/changer"]
+CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions"]
+
+
+async def new_page(browser: Browser) -> tuple[Page, list[str]]:
+    """A page of a fresh context that records every CSP complaint the browser makes."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 768}, locale="fr-FR")
+    page = await context.new_page()
+    complaints: list[str] = []
+    page.on("console", lambda message: complaints.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None)
+    await page.add_init_script("""document.addEventListener('securitypolicyviolation', (event) =>
+        console.error('Refused to ' + event.violatedDirective + ' (Content Security Policy): '
+                      + event.blockedURI + ' ' + (event.sample || '')));""")
+    return page, complaints
+
+
+async def sign_in(page: Page, base_url: str, login: str) -> None:
+    await page.goto(base_url + "/connexion")
+    await page.get_by_label("Identifiant", exact=True).fill(login)
+    await page.get_by_label("Mot de passe", exact=True).fill(DEMO_PASSWORD)
+    await page.get_by_label("Mot de passe", exact=True).press("Enter")
+    await expect(page).to_have_url(re.compile(r"/espace$"))
+
+
+async def visit_all(page: Page, base_url: str, paths: list[str], assert_accessible) -> None:
+    for path in paths:
+        response = await page.goto(base_url + path)
+        assert response is not None and response.status == 200, (path, response and response.status)
+        await page.wait_for_load_state("networkidle")
+        await assert_accessible(page)
+
+
+async def test_public_pages_break_no_policy(browser, live_server, assert_accessible):
+    page, complaints = await new_page(browser)
+    await visit_all(page, live_server, PUBLIC, assert_accessible)
+    assert complaints == []
+    # The recorder hears a violation when there is one: an inline style, as a page might add.
+    await page.evaluate("""() => { const style = document.createElement('style');
+        style.textContent = 'body { color: red; }'; document.head.append(style); }""")
+    for _ in range(50):
+        if complaints:
+            break
+        await page.wait_for_timeout(100)
+    assert complaints, "the CSP recorder heard nothing: the check above would prove nothing"
+    await page.context.close()
+
+
+@pytest.mark.parametrize(("login", "paths", "shot"), [
+    ("demoadmin", PARTNER_ADMIN, "mon-espace-administrateur-partenaire.png"),
+    ("demouser", ["/espace", "/facturation", "/fichiers", "/beneficiaires"],
+     "mon-espace-utilisateur-partenaire.png"),
+    ("demoeval", EVALUATOR, "mon-espace-evaluateur.png"),
+    ("caisseagent", CAISSE_AGENT, "mon-espace-agent-caisse.png"),
+])
+async def test_each_roles_pages_break_no_policy(browser, live_server, assert_accessible, login,
+                                               paths, shot):
+    page, complaints = await new_page(browser)
+    await sign_in(page, live_server, login)
+    await page.screenshot(path=str(SCREENSHOTS / shot))
+    await visit_all(page, live_server, paths, assert_accessible)
+    if login == "demoadmin":  # the pages behind a list: an open form and its confirmation
+        convention = await Convention.get(number="C03-0001")
+        await page.goto(live_server + "/facturation")
+        opener = page.get_by_role("button", name=re.compile(r"^Ouvrir le formulaire de"))
+        if await opener.count():
+            await opener.first.click()
+            await expect(page.get_by_role("heading", level=1)).to_contain_text("Formulaire")
+        form = await BillingForm.filter(convention_id=convention.id).order_by("-period").first()
+        await visit_all(page, live_server, [f"/facturation/{form.id}",
+                                            f"/facturation/{form.id}/valider"], assert_accessible)
+    assert complaints == []
+    await page.context.close()
