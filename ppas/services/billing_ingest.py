@@ -387,6 +387,7 @@ class _Violation:
     message: str
     name: str | None = None
     rank: int = 0  # 0 for the first start tag of that name on the line
+    duplicate: bool = False  # the XSD's uniqueness of n-enregistrement
 
 
 def _locate_schema_error(source: IO[bytes], first_message: str) -> _Refused:
@@ -414,9 +415,10 @@ def _locate_schema_error(source: IO[bytes], first_message: str) -> _Refused:
             in_window += 1
             record = (element.findtext(NS + "n-enregistrement") or "").strip()
             if record in seen:
-                # An earlier violation comes first.
+                # An earlier violation comes first; the XSD's own word for this duplicate
+                # says neither which number's first line nor points at the number.
                 violation = _first_violation(schema, _window_copy(element), deleted)
-                if violation is None:
+                if violation is None or violation.duplicate:
                     number = element.find(NS + "n-enregistrement")
                     violation = _Violation(
                         number.sourceline or element.sourceline,
@@ -479,11 +481,13 @@ def _first_violation(schema: etree.XMLSchema, root, deleted: _DeletedOnLine) -> 
     # name and rank of its start tag on its line, which the raw bytes of that line place.
     found = root.getroottree().xpath(path) if path else []
     if not found or not isinstance(found[0], etree._Element):
-        return _Violation(line, schema_message(message, line))
+        return _Violation(line, schema_message(message, line),
+                          duplicate="Duplicate key-sequence" in message)
     node = found[0]
     line = node.sourceline or line
     return _Violation(line, schema_message(message, line), etree.QName(node).localname,
-                      _rank_on_line(root, node, deleted))
+                      _rank_on_line(root, node, deleted),
+                      duplicate="Duplicate key-sequence" in message)
 
 
 def _rank_on_line(root, node, deleted: _DeletedOnLine) -> int:
