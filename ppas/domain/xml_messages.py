@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ppas.domain.plural import plural
+
 __all__ = ["EXPECTED", "known_syntax_message", "schema_message", "syntax_message"]
 
 _HOURS = ("un nombre d'heures positif ou nul avec au plus 2 décimales et un point comme "
@@ -93,10 +95,6 @@ def _value(text: str) -> str:
     return f"« {text} »"
 
 
-def _plural(count: str, singular: str, plural_form: str) -> str:
-    return singular if count in ("0", "1") else plural_form
-
-
 @dataclass(frozen=True)
 class _Rule:
     pattern: re.Pattern[str]
@@ -135,7 +133,7 @@ _SCHEMA_RULES: tuple[_Rule, ...] = (
                      r"this underruns the allowed minimum length of '(?P<limit>[^']*)'",
           lambda g: (f"l'élément {_tag(g['element'])} est vide" if g["length"] == "0" else
                      f"l'élément {_tag(g['element'])} compte {g['length']} "
-                     f"{_plural(g['length'], 'caractère', 'caractères')}, il en faut au moins "
+                     f"{plural(int(g['length']), 'caractère', 'caractères')}, il en faut au moins "
                      f"{g['limit']}") + _expected(g["element"])),
     _rule(_ELEMENT + r": \[facet 'maxLength'\] The value has a length of '(?P<length>[^']*)'; "
                      r"this exceeds the allowed maximum length of '(?P<limit>[^']*)'",
