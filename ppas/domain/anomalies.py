@@ -13,6 +13,7 @@ __all__ = [
     "Phase",
     "anomaly",
     "format_message",
+    "heading",
 ]
 
 Phase = Literal["billing", "report"]
@@ -30,6 +31,16 @@ class AnomalyKind:
     explanation: str
     what_to_do: str
     rebillable: bool
+    # The title without placeholders, for every place that names the kind rather than one
+    # anomaly (report group headings, the CSV's « Intitulé », the documentation): the title
+    # keeps the placeholders that format_message fills for one anomaly's message.
+    heading: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.heading:
+            object.__setattr__(self, "heading", self.title)
+        if "{" in self.heading or "}" in self.heading:
+            raise ValueError(f"anomaly {self.code}: the heading must not hold placeholders")
 
     @property
     def params(self) -> frozenset[str]:
@@ -44,16 +55,20 @@ _REBILL = "puis facturez de nouveau la ligne depuis le portail."
 _REPORT_NOT_REBILLABLE = "Une ligne en anomalie de report ne peut pas être refacturée par le portail."
 
 
-def _file(code: str, title: str, explanation: str, what_to_do: str) -> AnomalyKind:
+def _file(code: str, title: str, explanation: str, what_to_do: str, *,
+          heading: str = "") -> AnomalyKind:
     """Build a file-level anomaly found at upload: the whole file is refused."""
-    return AnomalyKind(code, "billing", "file", title, explanation, what_to_do, rebillable=False)
+    return AnomalyKind(code, "billing", "file", title, explanation, what_to_do, rebillable=False,
+                       heading=heading)
 
 
 def _line(
-    code: str, title: str, explanation: str, what_to_do: str, *, rebillable: bool = True
+    code: str, title: str, explanation: str, what_to_do: str, *, rebillable: bool = True,
+    heading: str = "",
 ) -> AnomalyKind:
     """Build a line-level anomaly found at upload."""
-    return AnomalyKind(code, "billing", "line", title, explanation, what_to_do, rebillable)
+    return AnomalyKind(code, "billing", "line", title, explanation, what_to_do, rebillable,
+                       heading=heading)
 
 
 def _report(code: str, title: str, explanation: str, what_to_do: str) -> AnomalyKind:
@@ -104,6 +119,7 @@ _KINDS = (
         "2 décimales…) ou numéro d'enregistrement présent sur deux lignes.",
         "Comparez l'endroit indiqué avec le cahier des charges du fichier de facturation, "
         "corrigez-le (ou faites-le corriger par l'éditeur de votre logiciel), " + _RESEND,
+        heading="Fichier non conforme au cahier des charges",
     ),
     _file(
         "F06",
@@ -175,6 +191,7 @@ _KINDS = (
         "adressez cette facturation par courrier à votre caisse pour un traitement manuel : "
         "cette ligne ne peut jamais être refacturée par le portail.",
         rebillable=False,
+        heading="Ligne déjà envoyée ou période déjà facturée",
     ),
     _line(
         "L06",
@@ -254,3 +271,9 @@ def format_message(code: str, **params: object) -> str:
     if missing:
         raise ValueError(f"anomaly {code} needs parameter(s): {', '.join(sorted(missing))}")
     return kind.title.format(**params)
+
+
+def heading(code: str) -> str:
+    """The heading of `code` (no placeholders), or the code itself when it is unknown."""
+    kind = CATALOG.get(code)
+    return kind.heading if kind else code

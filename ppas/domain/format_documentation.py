@@ -274,6 +274,5 @@ def describe_format() -> FormatDescription:
 
 
 def anomaly_title(kind: AnomalyKind) -> str:
-    """The catalog title with its placeholders shown generically (n°x, ligne L…)."""
-    return kind.title.format(**{name: {"record": "x", "line": "L", "column": "C"}.get(name, "…")
-                                for name in kind.params})
+    """The kind's heading: a catalogue names the motive, each anomaly's message gives the values."""
+    return kind.heading

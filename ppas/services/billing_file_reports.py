@@ -57,7 +57,7 @@ async def anomalies_csv(user: User | None, file_id: int) -> Iterable[str] | None
             kind = CATALOG.get(code)
             phase = getattr(phase, "value", phase)
             writer.writerow([code, phases.get(phase, phase),
-                             "" if record is None else record, kind.title if kind else "",
+                             "" if record is None else record, kind.heading if kind else "",
                              message, kind.what_to_do if kind else ""])
         if len(chunk) < batch:
             break

@@ -92,8 +92,8 @@ def stream_file(reader: IO[bytes], batch_size: int, put: Callable[[tuple], None]
                 continue
             if element.tag == NS + "ligne":
                 if not header_seen:  # the schema puts the header first; be safe anyway
-                    raise StreamRefused("F05", "l'en-tête doit précéder les lignes",
-                                        line=element.sourceline, column=1)
+                    # Located by the caller's second reading, like any XSD violation.
+                    raise _Invalid("l'en-tête doit précéder les lignes")
                 texts = line_texts(element)
                 if texts[0] in records:
                     raise _Invalid(f"le numéro d'enregistrement {texts[0]} figure deux fois")

@@ -53,7 +53,7 @@ from tortoise import connections
 from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
-from ppas.domain.anomalies import CATALOG, format_message
+from ppas.domain.anomalies import format_message, heading
 from ppas.domain.billing_lines import (
     BilledBefore,
     LineFacts,
@@ -70,6 +70,8 @@ from ppas.domain.file_names import (
     parse_file_name,
 )
 from ppas.domain.periods import Period, paris_date
+from ppas.domain.plural import count_of
+from ppas.domain.xml_messages import known_syntax_message, schema_message
 from ppas.domain.xml_safety import (
     _VALIDATION_LOCK,
     SCHEMA_NAMESPACE,
@@ -137,7 +139,8 @@ class AnomalyItem:
 
     @property
     def title(self) -> str:
-        return CATALOG[self.code].title if self.code in CATALOG else self.code
+        """The kind's heading (no placeholders: the message holds the filled values)."""
+        return heading(self.code)
 
 
 @dataclass
@@ -303,7 +306,12 @@ def _syntax_message(error: etree.XMLSyntaxError, at_end: bool = False) -> str:
         reason = "le contenu n'est pas du XML"
     else:
         reason = "le document XML est mal formé"
-    return line_message("F04", f"{reason}, ligne {line}, colonne {column} ({text})")
+    # libxml2's parser reports where it stopped (a real column, unlike the XSD validation).
+    where = f"ligne {line}, colonne {column}" if line and column else \
+        f"ligne {line}" if line else ""
+    detail = known_syntax_message(text) or f"message technique de l'analyseur XML : {text}"
+    return line_message("F04", f"{reason} ; {where} : {detail}" if where else
+                        f"{reason} : {detail}")
 
 
 _ENTITY_RE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)[A-Za-z_][\w.-]*;")
@@ -347,6 +355,41 @@ def _has_entity_reference(source: IO[bytes]) -> bool:
     return False
 
 
+class _DeletedOnLine:
+    """How many elements of each name the locating pass deleted on the last line it deleted from.
+
+    The pass deletes the lines already validated to keep memory bounded; when several <ligne>
+    share one line of the file (a file written on one line), the position of a bad element
+    among the start tags of its line must still count the deleted ones before it.
+    """
+
+    def __init__(self) -> None:
+        self.line = 0
+        self.counts: Counter[str] = Counter()
+
+    def forget(self, subtree) -> None:
+        for node in subtree.iter(etree.Element):
+            line = node.sourceline or 0
+            if line > self.line:
+                self.line, self.counts = line, Counter()
+            if line == self.line:
+                self.counts[etree.QName(node).localname] += 1
+
+    def before(self, line: int, name: str) -> int:
+        return self.counts[name] if line == self.line else 0
+
+
+@dataclass(frozen=True)
+class _Violation:
+    """An XSD violation and the element it is about: its name and rank among its line's tags."""
+
+    line: int
+    message: str
+    name: str | None = None
+    rank: int = 0  # 0 for the first start tag of that name on the line
+    duplicate: bool = False  # the XSD's uniqueness of n-enregistrement
+
+
 def _locate_schema_error(source: IO[bytes], first_message: str) -> _Refused:
     """Find line and column of an XSD violation seen while streaming (libxml2 loses them there).
 
@@ -358,43 +401,64 @@ def _locate_schema_error(source: IO[bytes], first_message: str) -> _Refused:
     schema = load_schema()
     source.seek(0)
     seen: dict[str, int] = {}
+    deleted = _DeletedOnLine()
     in_window = last_line = 0
+    violation: _Violation | None = None
     try:
         for _, element in safe_iterparse(
                 source, events=("end",), tag=(NS + "ligne", NS + "facturation"),
                 remove_comments=True, remove_pis=True, encoding="utf-8"):
             if element.tag == NS + "facturation":  # the whole document is parsed, nothing ahead
-                errors = _tree_errors(schema, element)
-                if errors:
-                    return _schema_refusal(errors)
+                violation = _first_violation(schema, element, deleted)
                 break
             last_line = element.sourceline or last_line
             in_window += 1
             record = (element.findtext(NS + "n-enregistrement") or "").strip()
             if record in seen:
-                errors = _window_errors(schema, element)  # an earlier violation comes first
-                if errors:
-                    return _schema_refusal(errors)
-                return _refusal("F05", f"le numéro d'enregistrement {record} figure déjà "
-                                       f"ligne {seen[record]} du fichier",
-                                line=element.sourceline, column=1)
+                # An earlier violation comes first; the XSD's own word for this duplicate
+                # says neither which number's first line nor points at the number.
+                violation = _first_violation(schema, _window_copy(element), deleted)
+                if violation is None or violation.duplicate:
+                    number = element.find(NS + "n-enregistrement")
+                    violation = _Violation(
+                        number.sourceline or element.sourceline,
+                        f"le numéro d'enregistrement {record} figure déjà ligne {seen[record]} "
+                        "du fichier ; chaque ligne doit avoir son propre numéro",
+                        "n-enregistrement", _rank_on_line(element.getroottree().getroot(),
+                                                          number, deleted))
+                break
             seen[record] = element.sourceline
             if in_window >= _LOCATE_WINDOW:
-                errors = _window_errors(schema, element)
-                if errors:
-                    return _schema_refusal(errors)
+                violation = _first_violation(schema, _window_copy(element), deleted)
+                if violation is not None:
+                    break
                 # The current line stays: <lignes> is never empty when the document ends.
                 while element.getprevious() is not None:
+                    deleted.forget(element.getparent()[0])
                     del element.getparent()[0]
                 in_window = 1
     except etree.XMLSyntaxError:
         pass
-    return _refusal("F05", f"{first_message} (après la ligne {last_line} du fichier)",
-                    line=last_line, column=0)
+    if violation is not None:
+        column = _start_tag_column(source, violation.line, violation.name, violation.rank) \
+            if violation.name else None
+        return _located_refusal("F05", violation.message, violation.line, column)
+    if first_message.startswith("Element "):  # libxml2's English: said in French
+        first_message = schema_message(first_message)
+    return _located_refusal("F05", f"{first_message}, après la ligne {last_line} du fichier",
+                            None, None)
 
 
-def _window_errors(schema: etree.XMLSchema, line) -> list:
-    """XSD errors of a copy of the tree parsed so far, cut after `line`."""
+def _located_refusal(code: str, detail: str, line: int | None, column: int | None) -> _Refused:
+    """The refusal with « (ligne L, colonne C) », or « (ligne L) » when the column is unknown."""
+    if line and column:
+        return _refusal(code, detail, line=line, column=column)
+    where = f" (ligne {line})" if line else ""
+    return _Refused(code, f"{heading(code)}{where} : {detail}")
+
+
+def _window_copy(line):
+    """A copy of the tree parsed so far, cut after `line`."""
     # The parser may have started the elements after `line` already: they are cut from the
     # copy (the tree itself must not change ahead of the parser).
     lines = line.getparent()
@@ -403,24 +467,81 @@ def _window_errors(schema: etree.XMLSchema, line) -> list:
     del copied_lines[lines.index(line) + 1:]
     while copied_lines.getnext() is not None:
         document.remove(copied_lines.getnext())
-    return _tree_errors(schema, document)
+    return document
 
 
-def _tree_errors(schema: etree.XMLSchema, root) -> list:
+def _first_violation(schema: etree.XMLSchema, root, deleted: _DeletedOnLine) -> _Violation | None:
+    """The first XSD violation of `root`'s tree, in French, with the element it is about."""
     with _VALIDATION_LOCK:  # the shared schema object keeps its error log between calls
         if schema.validate(root):
-            return []
-        return [(e.line, e.column, e.message) for e in schema.error_log]
+            return None
+        error = schema.error_log[0]
+        line, message, path = error.line, error.message, error.path
+    # Validation errors of a tree carry column 0: the element, found by its path, gives the
+    # name and rank of its start tag on its line, which the raw bytes of that line place.
+    found = root.getroottree().xpath(path) if path else []
+    if not found or not isinstance(found[0], etree._Element):
+        return _Violation(line, schema_message(message, line),
+                          duplicate="Duplicate key-sequence" in message)
+    node = found[0]
+    line = node.sourceline or line
+    return _Violation(line, schema_message(message, line), etree.QName(node).localname,
+                      _rank_on_line(root, node, deleted),
+                      duplicate="Duplicate key-sequence" in message)
 
 
-def _schema_refusal(errors: list) -> _Refused:
-    line, column, message = errors[0]
-    return _refusal("F05", _french_schema_message(message), line=line, column=column)
+def _rank_on_line(root, node, deleted: _DeletedOnLine) -> int:
+    """How many start tags of `node`'s name come before it on its line (deleted ones included)."""
+    rank = deleted.before(node.sourceline, etree.QName(node).localname)
+    for other in root.iter(node.tag):
+        if other is node:
+            break
+        if other.sourceline == node.sourceline:
+            rank += 1
+    return rank
 
 
-def _french_schema_message(message: str) -> str:
-    text = message.replace(NS, "")
-    return f"le schéma facturation-1.xsd n'est pas respecté : {text}"
+_COLUMN_LINE_CAP = 1024 * 1024  # a longer line gives « ligne N » without a column
+_HIDDEN_RE = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
+
+
+def _line_bytes(source: IO[bytes], number: int) -> bytes | None:
+    """The raw bytes of line `number` (1-based) of `source`, read in chunks; None beyond the cap."""
+    source.seek(0)
+    current, parts, size = 1, [], 0
+    while chunk := source.read(_READ_CHUNK):
+        start = 0
+        if current < number:
+            newlines = chunk.count(b"\n")
+            if current + newlines < number:
+                current += newlines
+                continue
+            while current < number:
+                start = chunk.index(b"\n", start) + 1
+                current += 1
+        end = chunk.find(b"\n", start)
+        piece = chunk[start:] if end < 0 else chunk[start:end]
+        size += len(piece)
+        if size > _COLUMN_LINE_CAP:
+            return None
+        parts.append(piece)
+        if end >= 0:
+            break
+    return b"".join(parts) if current == number else None
+
+
+def _start_tag_column(source: IO[bytes], line: int, name: str, rank: int) -> int | None:
+    """The column (1-based, in characters) of the `rank`-th start tag `<name` on `line`, or None."""
+    raw = _line_bytes(source, line) if line > 0 else None
+    if raw is None:
+        return None
+    # Comments, CDATA and processing instructions may quote a tag: blanked (same length).
+    visible = _HIDDEN_RE.sub(lambda match: b" " * len(match.group()), raw)
+    tag = re.compile(rb"<(?:[^\s<>/!?:]+:)?" + re.escape(name.encode()) + rb"(?=[\s/>])")
+    starts = [match.start() for match in tag.finditer(visible)]
+    if rank >= len(starts):
+        return None
+    return len(raw[:starts[rank]].decode("utf-8", "replace").lstrip("\ufeff")) + 1
 
 
 # --------------------------------------------------------------------------- parse workers
@@ -1084,7 +1205,8 @@ async def _consume(worker: _Worker, report: IngestReport, uploader: _Uploader, c
             report.sha256, report.size = worker.reader.hash.hexdigest(), worker.reader.size
             report.total_amount = total
             if header.declared_lines != line_count:
-                raise _refusal("F08", f"l'en-tête annonce {header.declared_lines} ligne(s), "
+                raise _refusal("F08", "l'en-tête annonce "
+                                      f"{count_of(header.declared_lines, 'ligne', 'lignes')}, "
                                       f"le fichier en contient {line_count}")
             if header.declared_total != total:
                 raise _refusal("F08", f"l'en-tête annonce un montant total de "

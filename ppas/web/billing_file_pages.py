@@ -23,6 +23,7 @@ from ppas.domain.format_documentation import (
     xsd_bytes,
 )
 from ppas.domain.ids import parse_id
+from ppas.domain.plural import count_of, plural
 from ppas.domain.periods import PARIS, Period
 from ppas.settings import Settings
 from ppas.web.body_limit import BodyTooLarge, body_cap
@@ -75,15 +76,17 @@ def _report_view(report: dict) -> dict:
              and a["lineId"] not in blocked and not report["dryRun"]} for a in shown],
             "shown": len(shown), "file_level": group["code"].startswith("F")})
     refused = report["status"] == "refused"
+    accepted = report["acceptedCount"]
     if refused:
         summary = f"Fichier {report['name']} refusé en entier"
     elif report["dryRun"]:
         summary = (f"Contrôle sans enregistrement de {report['name']} : "
-                   f"{report['acceptedCount']} ligne(s) sur {report['lineCount']} seraient acceptées")
+                   f"{count_of(accepted, 'ligne', 'lignes')} sur {report['lineCount']} "
+                   f"{plural(accepted, 'serait acceptée', 'seraient acceptées')}")
     else:
-        summary = (f"Fichier {report['name']} accepté : {report['acceptedCount']} ligne(s) "
-                   f"acceptée(s) sur {report['lineCount']}")
-    summary += f", {report['anomalyCount']} anomalie(s)."
+        summary = (f"Fichier {report['name']} accepté : {count_of(accepted, 'ligne', 'lignes')} "
+                   f"{plural(accepted, 'acceptée', 'acceptées')} sur {report['lineCount']}")
+    summary += f", {count_of(report['anomalyCount'], 'anomalie', 'anomalies')}."
     return {**report, "groups": groups, "refused": refused, "summary": summary,
             "uploaded_label": _paris(report["uploadedAt"]),
             "period_label": _period_label(report["period"])}

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from ppas.domain.amounts import format_euros, format_hours
 from ppas.domain.periods import PARIS
+from ppas.domain.plural import count_of, plural
 from ppas.domain.roles import menu_for
 
 
@@ -42,6 +43,9 @@ def make_environment(templates_dir) -> Environment:
     env.filters["isodatetime"] = datetime.fromisoformat
     env.filters["paris_hm"] = lambda v: paris_time(v, "%H:%M")
     env.filters["paris_datetime"] = lambda v: paris_time(v, "%d/%m/%Y à %H:%M")
+    # French agreement: {{ n | plural("ligne", "lignes") }}, {{ n | count_of("ligne", "lignes") }}.
+    env.filters["plural"] = plural
+    env.filters["count_of"] = count_of
     return env
 
 

@@ -53,7 +53,7 @@ async def test_upload_valid_and_faulty_files_and_read_the_reports(page, live_ser
     await expect(heading).to_be_focused()
     await expect(progress).to_be_hidden()
     await expect(page.locator("#compte-rendu")).to_contain_text(
-        "2 ligne(s) acceptée(s) sur 2, 0 anomalie(s)")
+        "2 lignes acceptées sur 2, 0 anomalie")
     await expect(page.locator("#etat-envoi")).to_contain_text("accepté")
     await expect(page.locator("#historique")).to_contain_text(provider.amd_name())
     await page.unroute("**/fichiers/envoyer")
@@ -71,7 +71,7 @@ async def test_upload_valid_and_faulty_files_and_read_the_reports(page, live_ser
     await expect(heading).to_have_text(f"Compte rendu — {name}")
     await expect(heading).to_be_focused()
     report = page.locator("#compte-rendu")
-    await expect(report).to_contain_text("1 ligne(s) acceptée(s) sur 3, 2 anomalie(s)")
+    await expect(report).to_contain_text("1 ligne acceptée sur 3, 2 anomalies")
     await expect(page.get_by_role("heading", name=f"L01 — {CATALOG['L01'].title} (1)")).to_be_visible()
     await expect(report).to_contain_text(CATALOG["L06"].what_to_do)
     await expect(report.get_by_role("link", name="Corriger et refacturer l'enregistrement 3")).to_be_visible()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from ppas.domain.anomalies import CATALOG, AnomalyKind, anomaly, format_message
+from ppas.domain.anomalies import CATALOG, AnomalyKind, anomaly, format_message, heading
 
 FILE_CODES = [f"F0{n}" for n in range(1, 9)]
 LINE_CODES = [f"L0{n}" for n in range(1, 9)]
@@ -136,4 +136,37 @@ def test_kinds_are_frozen():
         "explanation",
         "what_to_do",
         "rebillable",
+        "heading",
     ]
+
+
+# --------------------------------------------------------------------------- headings
+
+
+@pytest.mark.parametrize("code", ALL_CODES)
+def test_headings_hold_no_placeholder_and_name_the_kind(code):
+    kind = anomaly(code)
+    assert "{" not in kind.heading and "}" not in kind.heading, kind.heading
+    assert kind.heading[0].isupper() and not kind.heading.endswith(".")
+    if not kind.params:
+        assert kind.heading == kind.title  # only the titles with values differ
+
+
+def test_f05_and_l05_headings_leave_the_values_to_the_message():
+    assert anomaly("F05").heading == "Fichier non conforme au cahier des charges"
+    assert anomaly("L05").heading == "Ligne déjà envoyée ou période déjà facturée"
+    assert heading("L05") == anomaly("L05").heading and heading("X99") == "X99"
+    # The message of one anomaly still carries its values.
+    assert format_message("F05", line=4, column=221) == (
+        "Fichier non conforme au cahier des charges (ligne 4, colonne 221)")
+
+
+def test_headings_are_distinct():
+    headings = [kind.heading for kind in CATALOG.values()]
+    assert len(set(headings)) == len(headings)
+
+
+def test_a_kind_with_placeholders_and_no_heading_is_refused():
+    with pytest.raises(ValueError, match="heading"):
+        AnomalyKind("L99", "billing", "line", "Titre n°{record}", "Explication.", "Que faire.",
+                    True)

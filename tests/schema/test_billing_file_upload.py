@@ -116,3 +116,20 @@ async def test_another_partner_cannot_read_the_file(client, vendor, db):
 async def test_anonymous_upload_is_refused(client, db):
     response = await client.post("/graphql", **multipart(b"<x/>", "x.xml"))
     assert response.status_code == 403
+
+
+async def test_titles_name_the_motive_and_messages_carry_the_values(client, vendor):
+    provider, headers = vendor
+    query = SUBMIT.replace("anomalies { code phase recordNumber message }",
+                           "anomalies { code title message } anomalyGroups { code title }")
+    lines = [ligne(1, provider.numbers[0]), ligne(2, provider.numbers[0])]  # 2 repeats 1: L05
+    operations = json.dumps({"query": query, "variables": {"file": None, "dryRun": False}})
+    response = await client.post("/graphql", headers=headers, data={
+        "operations": operations, "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": (provider.amd_name(), billing_xml(provider, lines), "text/xml")})
+    result = response.json()["data"]["submitBillingFile"]
+    heading = "Ligne déjà envoyée ou période déjà facturée"
+    assert result["anomalyGroups"] == [{"code": "L05", "title": heading}]
+    [anomaly] = result["anomalies"]
+    assert anomaly["title"] == heading
+    assert anomaly["message"].startswith(f"{heading} (enregistrement n°1)")

@@ -296,7 +296,7 @@ async def test_no_active_convention_is_refused_f07(provider):
 async def test_header_totals_must_match_the_lines_f08(provider):
     lines = [ligne(1, provider.numbers[0]), ligne(2, provider.numbers[1])]
     report = await submit(provider, billing_xml(provider, lines, nb=3))
-    assert codes(report) == ["F08"] and "annonce 3 ligne(s)" in report.anomalies[0].message
+    assert codes(report) == ["F08"] and "annonce 3 lignes, le fichier en contient 2" in report.anomalies[0].message
     report = await submit(provider, billing_xml(provider, lines, total="999.99"))
     assert codes(report) == ["F08"] and "montant total" in report.anomalies[0].message
     report = await submit(provider, b"")
@@ -742,3 +742,96 @@ async def test_only_partner_accounts_upload_and_see_their_files(provider, make_u
     stranger = await make_user(role="partner_admin")
     assert await billing_file_reports.file_report(stranger, report.file_id) is None
     assert (await billing_file_reports.file_report(provider.user, report.file_id)).line_count == 1
+
+
+# --------------------------------------------------------------------------- where, in French
+
+
+def column_of(data: bytes, line_number: int, needle: str, occurrence: int = 0) -> int:
+    """The 1-based column (in characters) of the `occurrence`-th `needle` on a line of `data`."""
+    line = data.decode().split("\n")[line_number - 1]
+    position = -1
+    for _ in range(occurrence + 1):
+        position = line.index(needle, position + 1)
+    return position + 1
+
+
+async def test_an_indented_bad_element_gets_its_real_column_and_a_french_detail(provider):
+    # Indented, in the middle of its line, after a comment quoting the same tag.
+    bad = ("    " + ligne(2, provider.numbers[1])
+           .replace("<nom>", "<!-- ancienne <nb-heures>é --><nom>")
+           .replace("<nb-heures>12.50", "<nb-heures>12.505"))
+    data = billing_xml(provider, [ligne(1, provider.numbers[0]), bad])
+    report = await submit(provider, data)
+    assert codes(report) == ["F05"], report.anomalies
+    line_number = data.decode().splitlines().index(bad.rstrip("\n")) + 1
+    column = column_of(data, line_number, "<nb-heures>", occurrence=1)
+    assert column > 100
+    assert report.anomalies[0].message == (
+        f"Fichier non conforme au cahier des charges (ligne {line_number}, colonne {column}) : "
+        "l'élément <nb-heures> contient « 12.505 », qui a plus de 2 décimales ; attendu : un "
+        "nombre d'heures positif ou nul avec au plus 2 décimales et un point comme séparateur, "
+        "ex. 12.50 (moins de 10000)")
+    assert report.anomalies[0].title == "Fichier non conforme au cahier des charges"
+
+
+async def test_a_missing_element_points_at_the_one_found_in_its_place(provider):
+    bad = "\t" + ligne(2, provider.numbers[1]).replace("<nom>DUPONT</nom>", "")
+    data = billing_xml(provider, [ligne(1, provider.numbers[0]), bad])
+    report = await submit(provider, data)
+    message = report.anomalies[0].message
+    line_number = data.decode().splitlines().index(bad.rstrip("\n")) + 1
+    assert f"(ligne {line_number}, colonne {column_of(data, line_number, '<prenom>')}) : " \
+           "l'élément <prenom> n'est pas à sa place : l'élément attendu à cet endroit est <nom>" \
+           in message, message
+
+
+async def test_a_file_on_one_line_counts_the_tags_before_the_bad_one(provider):
+    # 1,200 lines on one line of the file: the locating pass validates 1,000 at a time and
+    # drops them; the bad <nb-heures> is the 1,150th of its line.
+    lines = [ligne(n, provider.numbers[n % 6]) for n in range(1, 1201)]
+    lines[1149] = lines[1149].replace("<nb-heures>12.50", "<nb-heures>douze")
+    data = billing_xml(provider, lines).replace(b"\n", b"")
+    report = await submit(provider, data)
+    assert codes(report) == ["F05"], report.anomalies
+    column = column_of(data, 1, "<nb-heures>", occurrence=1149)
+    assert report.anomalies[0].message.startswith(
+        f"Fichier non conforme au cahier des charges (ligne 1, colonne {column}) : "
+        "l'élément <nb-heures> contient « douze »"), report.anomalies[0].message
+
+
+async def test_without_a_real_column_the_line_alone_is_given(provider, monkeypatch):
+    monkeypatch.setattr(billing_ingest, "_COLUMN_LINE_CAP", 100)  # the bad line is longer
+    bad = ligne(2, provider.numbers[1]).replace("<nb-heures>12.50", "<nb-heures>12.505")
+    data = billing_xml(provider, [ligne(1, provider.numbers[0]), bad])
+    report = await submit(provider, data)
+    line_number = data.decode().splitlines().index(bad.rstrip("\n")) + 1
+    message = report.anomalies[0].message
+    assert message.startswith(f"Fichier non conforme au cahier des charges (ligne {line_number}) "
+                              ": l'élément <nb-heures>"), message
+    assert "colonne" not in message
+
+
+async def test_a_duplicate_record_points_at_its_number(provider):
+    second = "  " + ligne(1, provider.numbers[1])
+    data = billing_xml(provider, [ligne(1, provider.numbers[0]), second])
+    report = await submit(provider, data)
+    line_number = data.decode().splitlines().index(second.rstrip("\n")) + 1
+    column = column_of(data, line_number, "<n-enregistrement>")
+    assert column == 10
+    assert report.anomalies[0].message.startswith(
+        f"Fichier non conforme au cahier des charges (ligne {line_number}, colonne {column}) : "
+        "le numéro d'enregistrement 1 figure déjà ligne"), report.anomalies[0].message
+
+
+async def test_a_syntax_error_is_said_in_french_with_its_column(provider):
+    bad = "  " + ligne(2, provider.numbers[1]).replace("</prenom>", "</prenon>")
+    data = billing_xml(provider, [ligne(1, provider.numbers[0]), bad])
+    report = await submit(provider, data)
+    assert codes(report) == ["F04"], report.anomalies
+    line_number = data.decode().splitlines().index(bad.rstrip("\n")) + 1
+    message = report.anomalies[0].message
+    assert f"ligne {line_number}, colonne " in message and "colonne 0" not in message
+    assert message.endswith(f"la balise <prenom> ouverte ligne {line_number} est fermée par "
+                            "</prenon> ; chaque balise doit être fermée par la balise de même nom")
+    assert "mismatch" not in message

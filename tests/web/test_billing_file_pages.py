@@ -52,7 +52,7 @@ async def test_a_valid_file_is_accepted_and_listed_in_the_history(client, signed
     response = await upload(client, csrf, data, provider.amd_name())
     assert response.status_code == 200
     text = text_of(response)
-    assert f"Fichier {provider.amd_name()} accepté : 2 ligne(s) acceptée(s) sur 2" in text
+    assert f"Fichier {provider.amd_name()} accepté : 2 lignes acceptées sur 2" in text
     assert 'id="titre-compte-rendu"' in response.text
     # The history is refreshed out of band with the new send.
     assert 'id="historique" aria-labelledby="titre-historique" hx-swap-oob="true"' in response.text
@@ -70,7 +70,7 @@ async def test_a_file_with_anomalies_reports_them_grouped_with_what_to_do(client
                                                                 amount="999.00")])
     response = await upload(client, csrf, data, provider.amd_name())
     text = text_of(response)
-    assert "1 ligne(s) acceptée(s) sur 4, 3 anomalie(s)" in text
+    assert "1 ligne acceptée sur 4, 3 anomalies" in text
     for code in ("L01", "L06"):
         kind = CATALOG[code]
         assert f"{code} — {kind.title}" in text
@@ -113,7 +113,7 @@ async def test_dry_run_stores_nothing(client, signed_provider):
     data = billing_xml(provider, [ligne(1, provider.numbers[0]), ligne(2, "0999999999")])
     response = await upload(client, csrf, data, provider.amd_name(), dry_run=True)
     text = text_of(response)
-    assert "Contrôle sans enregistrement" in text and "1 ligne(s) sur 2 seraient acceptées" in text
+    assert "Contrôle sans enregistrement" in text and "1 ligne sur 2 serait acceptée" in text
     assert "Corriger et refacturer" not in text and "anomalies.csv" not in response.text
     assert await BillingFile.filter(partner_id=provider.partner.id).count() == 0
     assert "accepté" in text_of(await upload(client, csrf, data, provider.amd_name()))
@@ -140,7 +140,7 @@ async def test_without_javascript_the_file_form_sends_its_token_as_first_field(c
     # A plain browser submission: no htmx header, the hidden field first, then the file.
     sent = await client.post("/fichiers/envoyer", data={"csrf_token": csrf}, files=file)
     assert sent.status_code == 200
-    assert f"Fichier {provider.amd_name()} accepté : 1 ligne(s) acceptée(s)" in text_of(sent)
+    assert f"Fichier {provider.amd_name()} accepté : 1 ligne acceptée" in text_of(sent)
     assert await BillingFile.filter(partner_id=provider.partner.id).count() == 1
     wrong = await client.post("/fichiers/envoyer", data={"csrf_token": "x" * len(csrf)},
                               files=file)
@@ -262,3 +262,56 @@ async def test_xsd_download_is_the_packaged_file(client, db):
 async def test_files_page_needs_sign_in(client, db):
     response = await client.get("/fichiers")
     assert response.status_code == 303 and "/connexion" in response.headers["location"]
+
+
+def headings_of(response) -> list[str]:
+    return [re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", h)))
+            for h in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", response.text, re.DOTALL)]
+
+
+async def test_a_refused_file_says_in_french_where_and_what_with_a_clean_heading(client,
+                                                                                signed_provider):
+    provider, csrf = signed_provider
+    # The bad element is indented and far from the start of its line.
+    bad = "    " + ligne(2, provider.numbers[1]).replace("<nb-heures>12.50", "<nb-heures>12,5")
+    data = billing_xml(provider, [ligne(1, provider.numbers[0]), bad])
+    response = await upload(client, csrf, data, provider.amd_name())
+    line_number = data.decode().splitlines().index(bad.rstrip("\n")) + 1
+    column = data.decode().splitlines()[line_number - 1].index("<nb-heures>") + 1
+    text = text_of(response)
+    assert "F05 — Fichier non conforme au cahier des charges (1)" in headings_of(response)
+    assert all("{" not in h and "}" not in h for h in headings_of(response)), headings_of(response)
+    assert (f"(ligne {line_number}, colonne {column}) : l'élément <nb-heures> contient « 12,5 », "
+            "qui n'est pas une valeur acceptée ; attendu : un nombre d'heures positif ou nul avec "
+            "au plus 2 décimales et un point comme séparateur, ex. 12.50") in text
+    assert "not a valid value" not in text and "{urn:" not in text
+
+
+async def test_headings_and_csv_titles_hold_no_placeholder(client, signed_provider):
+    provider, csrf = signed_provider
+    lines = [ligne(1, provider.numbers[0]), ligne(2, provider.numbers[0])]  # 2 repeats 1: L05
+    response = await upload(client, csrf, billing_xml(provider, lines), provider.amd_name())
+    assert "L05 — Ligne déjà envoyée ou période déjà facturée (1)" in headings_of(response)
+    assert all("{" not in h for h in headings_of(response)), headings_of(response)
+    assert "(enregistrement n°1)" in text_of(response)  # the anomaly's own message
+    stored = await BillingFile.get(partner_id=provider.partner.id, name=provider.amd_name())
+    download = await client.get(f"/fichiers/{stored.id}/anomalies.csv")
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig")), delimiter=";"))
+    assert [(r[0], r[3]) for r in rows[1:]] == [
+        ("L05", "Ligne déjà envoyée ou période déjà facturée")]
+    assert "(enregistrement n°1)" in rows[1][4]
+    documentation = await client.get("/documentation/cahier-des-charges")
+    assert documentation.status_code == 200
+    catalogue = text_of(documentation).split("Codes d'anomalie", 1)[1]
+    assert "Fichier non conforme au cahier des charges " in catalogue
+    assert "{" not in catalogue and "colonne C" not in catalogue and "n°x" not in catalogue
+
+
+async def test_a_capped_group_says_how_many_are_shown_in_plain_french(client, signed_provider):
+    provider, csrf = signed_provider
+    lines = [ligne(n, f"09999{n:05d}") for n in range(1, 52)]  # 51 unknown file numbers: L01
+    response = await upload(client, csrf, billing_xml(provider, lines), provider.amd_name())
+    text = text_of(response)
+    assert "0 ligne acceptée sur 51, 51 anomalies." in text
+    assert "50 anomalies affichées sur 51 : le fichier CSV les contient toutes." in text
+    assert "(CSV, 51 lignes)" in text

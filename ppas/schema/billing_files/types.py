@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from ppas.domain.anomalies import CATALOG
+from ppas.domain.anomalies import CATALOG, heading
 from ppas.schema.extensions.document_cost import cost
 from ppas.services.billing_ingest import MAX_REPORTED_ANOMALIES, AnomalyItem, IngestReport
 
@@ -20,7 +20,9 @@ class BillingFileAnomaly:
     record_number: int | None = strawberry.field(
         description="n-enregistrement de la ligne en cause ; null pour une anomalie du fichier.")
     message: str
-    title: str
+    title: str = strawberry.field(
+        description="Intitulé du motif, sans valeurs propres à cette anomalie (elles sont dans "
+                    "message).")
     line_id: strawberry.ID | None = strawberry.field(
         description="La ligne stockée (pour la refacturer depuis le portail), s'il y en a une.")
 
@@ -34,7 +36,9 @@ class BillingFileAnomaly:
 @strawberry.type(description="Les anomalies d'un même code dans un compte rendu, avec le texte du catalogue.")
 class BillingFileAnomalyGroup:
     code: str
-    title: str
+    title: str = strawberry.field(
+        description="Intitulé du motif, sans valeurs propres à une anomalie (numéro "
+                    "d'enregistrement, ligne, colonne : elles sont dans le message de chacune).")
     explanation: str
     what_to_do: str
     rebillable: bool = strawberry.field(
@@ -45,7 +49,7 @@ class BillingFileAnomalyGroup:
     @classmethod
     def of(cls, code: str, count: int) -> BillingFileAnomalyGroup:
         kind = CATALOG.get(code)
-        return cls(code=code, title=kind.title if kind else code,
+        return cls(code=code, title=heading(code),
                    explanation=kind.explanation if kind else "",
                    what_to_do=kind.what_to_do if kind else "",
                    rebillable=bool(kind and kind.rebillable), count=count)
@@ -160,7 +164,7 @@ class BillingFileLine:
             amount=f"{line.amount:.2f}",
             anomalies=[BillingFileAnomaly(code=code, phase="billing",
                                           record_number=line.record_number, message=message,
-                                          title=CATALOG[code].title if code in CATALOG else code,
+                                          title=heading(code),
                                           line_id=strawberry.ID(str(line.id)))
                        for code, message in detail.anomalies],
             rebillable=detail.rebillable, rebill_refusal=detail.refusal)
