@@ -37,6 +37,8 @@ class Settings:
     # The estimated number of values a document may produce (ppas/schema/extensions/
     # document_cost.py): the UI's largest page at the largest page size stays below it.
     graphql_max_cost: int = 10000
+    # What the pre-registration's end page promises: the caisse's usual processing time.
+    registration_processing_days: int = 10
     password_policy: str = "legacy"
     temporary_password_hours: int = 24
     smtp_host: str = ""
@@ -97,6 +99,8 @@ class Settings:
             public_url=os.environ.get("PPAS_PUBLIC_URL", "http://127.0.0.1:8000"),
             max_upload_bytes=_env_int("PPAS_MAX_UPLOAD_BYTES", 64 * 1024 * 1024),
             graphql_max_cost=_env_int("PPAS_GRAPHQL_MAX_COST", 10000),
+            registration_processing_days=_env_int("PPAS_REGISTRATION_PROCESSING_DAYS",
+                                                  cls.registration_processing_days),
             hash_workers=_env_int("PPAS_HASH_WORKERS", cls.hash_workers),
             rate_limit_sign_in=os.environ.get("PPAS_RATE_LIMIT_SIGN_IN", cls.rate_limit_sign_in),
             rate_limit_password_reset=os.environ.get("PPAS_RATE_LIMIT_PASSWORD_RESET",

@@ -301,7 +301,7 @@ async def list_pending(user: User | None) -> list[PendingRegistration]:
     """Pending registrations of the agent's caisse, oldest first, each with its convention."""
     caisse_id = _caisse_id_of(user)
     rows = await Registration.filter(caisse_id=caisse_id, status=RegistrationStatus.PENDING
-                                     ).order_by("created_at", "id")
+                                     ).select_related("caisse").order_by("created_at", "id")
     return [await _compare(row) for row in rows]
 
 

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ppas.services import captcha
+from ppas.web import receipts
 from ppas.web.guards import redirect, refusal_page, run_operation
 from ppas.web.operations import OperationFailed
 from ppas.web.templating import render
@@ -55,6 +56,11 @@ async def accept_conditions(request: Request) -> Response:
     return response
 
 
+RECEIPT_PURPOSE = "preinscription"
+RECEIPT_FIELDS = ("reference", "processingDays", "conventionNumber", "partnerName", "structureId",
+                  "adminName", "adminEmail", "adminLogin", "submittedAt")
+
+
 async def registration_form(request: Request) -> Response:
     if not has_accepted(request):
         return redirect(request, CONDITIONS_PATH)
@@ -76,14 +82,18 @@ async def submit_registration(request: Request) -> Response:
         return refusal_page(request, failure)
     result = data["submitRegistration"]
     if result["__typename"] == "SubmitRegistrationSuccess":
-        return redirect(request, DONE_PATH)
+        facts = {key: result[key] for key in RECEIPT_FIELDS}
+        receipt = receipts.sign(request.app.state.settings.secret_key, RECEIPT_PURPOSE, facts)
+        return redirect(request, f"{DONE_PATH}?recu={receipt}")
     problems = {p["field"]: p["message"] for p in result["problems"]}
     return render(request, "pages/sign_up_form.html", status_code=400, values=values,
                   problems=problems, summary=result["message"])
 
 
 async def registration_done(request: Request) -> Response:
-    return render(request, "pages/sign_up_done.html")
+    receipt = receipts.read(request.app.state.settings.secret_key, RECEIPT_PURPOSE,
+                            request.query_params.get("recu"))
+    return render(request, "pages/sign_up_done.html", receipt=receipt)
 
 
 async def captcha_challenge(request: Request) -> Response:

@@ -1,6 +1,7 @@
 """Pre-registration pages, the caisse's desk and the development mail page, through the app."""
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from dataclasses import replace
@@ -214,6 +215,16 @@ async def test_registration_then_validation_then_the_mail_arrives(app, client, c
     assert "Votre préinscription est terminée" in done.text
     assert "courriel" in done.text
     registration = await Registration.get(admin_login=fields["login"])
+    # The end page: a reference to quote, the usual delay, and a recap of what was sent.
+    reference = f"PRE-03-{registration.id:06d}"
+    text = html.unescape(re.sub(r"\s+", " ", done.text))
+    assert f"sous la référence <strong>{reference}</strong>" in text
+    assert f"en {settings.registration_processing_days} jours ouvrés" in text
+    for value in (convention.number, "Nom différent SAS", fields["login"], fields["email"]):
+        assert value in text
+    # A receipt altered in the address shows no recap (nobody can make the page say things).
+    forged = response.headers["location"].replace("recu=", "recu=x")
+    assert reference not in (await client.get(forged)).text
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as agent:
@@ -224,6 +235,7 @@ async def test_registration_then_validation_then_the_mail_arrives(app, client, c
         desk = await agent.get("/caisse/inscriptions")
         assert desk.status_code == 200
         block = desk.text.split(f'id="inscription-{registration.id}"')[1].split("</article>")[0]
+        assert f"Référence {reference}" in block  # what the partner quotes on the phone
         assert "Nom de structure différent" in block
         assert re.search(r'<tr class="mismatch">\s*<th scope="row">Nom de la structure</th>',
                          block)

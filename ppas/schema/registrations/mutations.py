@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import strawberry
 
+from ppas.domain.references import registration_reference
+
 from ppas.schema.context import Info
 from ppas.schema.registrations.types import (
     RegistrationFieldProblem,
@@ -33,7 +35,7 @@ class RegistrationMutations:
         context = info.context
         await context.limit(REGISTRATION)  # a GraphQL error (429), not a refusal as data
         try:
-            await registration.submit_registration(
+            row = await registration.submit_registration(
                 input.to_form(), captcha, settings=context.settings, now=context.now(),
                 ip=context.client_ip)
         except registration.RegistrationRefused as refused:
@@ -46,7 +48,15 @@ class RegistrationMutations:
                 message=error.message, field=error.field,
                 problems=[RegistrationFieldProblem(field=error.field, message=error.message)]
                 if error.field else [])
-        return SubmitRegistrationSuccess(message=SUBMITTED)
+        caisse = await row.caisse
+        return SubmitRegistrationSuccess(
+            message=SUBMITTED, reference=registration_reference(caisse.code, row.id),
+            processing_days=context.settings.registration_processing_days,
+            convention_number=row.convention_number, partner_name=row.partner_name,
+            structure_id=row.structure_id,
+            admin_name=f"{row.admin_first_name} {row.admin_last_name}",
+            admin_email=row.admin_email, admin_login=row.admin_login,
+            submitted_at=row.created_at)
 
     @strawberry.mutation(description="Valider une préinscription : crée l'administrateur du partenaire.")
     async def validate_registration(self, info: Info, id: strawberry.ID) -> ValidateRegistrationResult:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from ppas.domain.references import registration_reference
 from ppas.schema.errors import UserError
 from ppas.services.registration import PendingRegistration as PendingRow
 from ppas.services.registration import RegistrationForm
@@ -48,6 +49,17 @@ class RegistrationFieldProblem:
 @strawberry.type(description="Préinscription enregistrée : elle attend la validation de la caisse.")
 class SubmitRegistrationSuccess:
     message: str
+    reference: str = strawberry.field(
+        description="À rappeler à la caisse, ex. « PRE-03-000123 ».")
+    processing_days: int = strawberry.field(
+        description="Délai habituel de traitement par la caisse, en jours ouvrés.")
+    convention_number: str
+    partner_name: str
+    structure_id: str
+    admin_name: str
+    admin_email: str
+    admin_login: str
+    submitted_at: datetime
 
 
 @strawberry.type(description="Préinscription refusée : chaque problème dit quoi corriger.")
@@ -73,6 +85,8 @@ class ClaimedConvention:
 @strawberry.type(description="Préinscription en attente, à comparer avec la convention.")
 class PendingRegistration:
     id: strawberry.ID
+    reference: str = strawberry.field(
+        description="La référence donnée au partenaire à l'envoi, ex. « PRE-03-000123 ».")
     submitted_at: datetime
     convention_number: str
     structure_id: str
@@ -101,7 +115,8 @@ class PendingRegistration:
                 number=c.number, status=str(c.status), prestation_code=c.prestation_code,
                 partner_name=c.partner.name, structure_id=c.partner.structure_id)
         return cls(
-            id=strawberry.ID(str(r.id)), submitted_at=r.created_at,
+            id=strawberry.ID(str(r.id)), reference=registration_reference(r.caisse.code, r.id),
+            submitted_at=r.created_at,
             convention_number=r.convention_number, structure_id=r.structure_id,
             partner_name=r.partner_name, admin_last_name=r.admin_last_name,
             admin_first_name=r.admin_first_name, admin_email=r.admin_email,
