@@ -39,6 +39,7 @@ class Settings:
     mail_from: str = "ne-pas-repondre@ppas.invalid"
     public_url: str = "http://127.0.0.1:8000"
     max_upload_bytes: int = 64 * 1024 * 1024  # billing files above this are refused (F08)
+    contact_max_attachment_bytes: int = 5 * 1024 * 1024  # a « Contact » message's attachment
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
     sw_dir: Path = ROOT / "sw"
@@ -85,4 +86,6 @@ class Settings:
             mail_from=os.environ.get("PPAS_MAIL_FROM", "ne-pas-repondre@ppas.invalid"),
             public_url=os.environ.get("PPAS_PUBLIC_URL", "http://127.0.0.1:8000"),
             max_upload_bytes=_env_int("PPAS_MAX_UPLOAD_BYTES", 64 * 1024 * 1024),
+            contact_max_attachment_bytes=_env_int("PPAS_CONTACT_MAX_ATTACHMENT_BYTES",
+                                                  5 * 1024 * 1024),
         )
