@@ -112,9 +112,7 @@ def _static_file(static_dir: Path):
 
     def resolve(uri: str, rel: str) -> str:
         if uri.startswith("/static/"):
-            path = (root / uri.removeprefix("/static/")).resolve()
-            if path.is_relative_to(root):
-                return str(path)
+            return str(root / uri.removeprefix("/static/"))
         return uri
 
     return resolve
@@ -123,13 +121,17 @@ def _static_file(static_dir: Path):
 def render_guide_pdf(request: Request, guide: Guide) -> bytes:
     """The guide laid out as PDF by xhtml2pdf, from the template of its HTML page."""
     from xhtml2pdf import pisa
+    from xhtml2pdf.config.resources import ResourceAccessPolicy
 
     env = request.app.state.templates
     html = env.get_template(guide.template).render(
         request=request, htmx=False, user=None, **_guide_context(request, guide, pdf=True))
     out = io.BytesIO()
-    status = pisa.CreatePDF(html, dest=out, encoding="utf-8",
-                            link_callback=_static_file(request.app.state.settings.static_dir))
+    static_dir = request.app.state.settings.static_dir
+    # The guide reads its screenshots and nothing else, wherever the server was started from.
+    policy = ResourceAccessPolicy(base_dir=(static_dir / "guides").resolve(), allow_remote=False)
+    status = pisa.CreatePDF(html, dest=out, encoding="utf-8", resource_policy=policy,
+                            link_callback=_static_file(static_dir))
     if status.err:
         raise RuntimeError(f"PDF layout of guide {guide.slug} failed ({status.err} errors)")
     return out.getvalue()

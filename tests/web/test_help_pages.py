@@ -66,7 +66,8 @@ async def test_the_faq_covers_the_real_portals_topics_and_links_into_the_guides(
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda g: g.slug)
-async def test_each_guide_is_a_page_and_a_pdf_and_every_screenshot_exists(client, guide):
+async def test_each_guide_is_a_page_and_a_pdf_and_every_screenshot_exists(
+        client, app, guide, tmp_path, monkeypatch):
     page = await client.get(f"/documentation/guides/{guide.slug}")
     assert page.status_code == 200
     assert html.unescape(re.search(r"<h1>(.*?)</h1>", page.text).group(1)) == guide.title
@@ -75,6 +76,9 @@ async def test_each_guide_is_a_page_and_a_pdf_and_every_screenshot_exists(client
     missing = [name for name in shots if not (ROOT / "static" / "guides" / name).is_file()]
     assert not missing, f"run `make guides` to take the screenshots: {missing}"
 
+    # Laid out afresh, by a server started elsewhere than the project's folder.
+    app.state.guide_pdfs = {}
+    monkeypatch.chdir(tmp_path)
     pdf = await client.get(f"/documentation/guides/{guide.slug}.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert f'filename="ppas-{guide.slug}.pdf"' in pdf.headers["content-disposition"]
