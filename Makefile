@@ -7,7 +7,7 @@ PYTEST := $(VENV)/bin/pytest
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON ?= python3
 
-.PHONY: run test install install-test system-test-deps migrate demo serve test-sqlite test-postgres schema
+.PHONY: run test install install-test system-test-deps migrate demo serve test-sqlite test-postgres schema guides
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -72,3 +72,7 @@ test: install-test
 
 schema: install
 	$(PPAS) export-schema
+
+## make guides: retake the guides' screenshots from the real pages into static/guides/ (commit them)
+guides: install-test
+	@PPAS_GUIDES=1 PPAS_TEST_DATABASE=sqlite $(PYTEST) -m browser -q tests/browser/test_guide_screenshots.py

@@ -52,6 +52,7 @@ class Settings:
     rate_limit_sign_in: str = "20/minute;200/hour"
     rate_limit_password_reset: str = "5/minute;30/hour"
     rate_limit_registration: str = "5/minute;30/hour"
+    contact_max_attachment_bytes: int = 5 * 1024 * 1024  # a « Contact » message's attachment
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
     sw_dir: Path = ROOT / "sw"
@@ -107,4 +108,6 @@ class Settings:
                                                      cls.rate_limit_password_reset),
             rate_limit_registration=os.environ.get("PPAS_RATE_LIMIT_REGISTRATION",
                                                    cls.rate_limit_registration),
+            contact_max_attachment_bytes=_env_int("PPAS_CONTACT_MAX_ATTACHMENT_BYTES",
+                                                  5 * 1024 * 1024),
         )

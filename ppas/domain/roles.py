@@ -28,6 +28,7 @@ _MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("Bénéficiaires", "/beneficiaires", BILLING_ROLES),
     ("Demandes de convention", "/caisse/conventions", CAISSE_ROLES),
     ("Préinscriptions", "/caisse/inscriptions", CAISSE_ROLES),
+    ("Messages reçus", "/caisse/messages", CAISSE_ROLES),
     ("Documentation", "/documentation", None),
     ("Contact", "/contact", None),
 )

@@ -15,6 +15,8 @@ from ppas.schema.billing_files.queries import BillingFileQueries
 from ppas.schema.billing_forms.mutations import BillingFormMutations
 from ppas.schema.billing_forms.queries import BillingFormQueries
 from ppas.schema.extensions.document_cost import Limits, document_cost
+from ppas.schema.contact.mutations import ContactMutations
+from ppas.schema.contact.queries import ContactQueries
 from ppas.schema.extensions.document_limits import document_limits
 from ppas.schema.extensions.masking import masked_errors
 from ppas.schema.partner_admin.mutations import PartnerAdminMutations
@@ -30,13 +32,13 @@ from ppas.settings import Settings
 @strawberry.type
 class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, BillingFileQueries,
             PartnerAdminQueries,
-            RegistrationQueries, OutboxQueries):
+            RegistrationQueries, OutboxQueries, ContactQueries):
     """Every query of the portal."""
 
 
 @strawberry.type
 class Mutation(AccountMutations, BillingFormMutations, BillingFileMutations, PartnerAdminMutations,
-               RegistrationMutations):
+               RegistrationMutations, ContactMutations):
     """Every mutation of the portal; each returns a union of success and error types."""
 
 

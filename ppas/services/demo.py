@@ -103,6 +103,13 @@ async def load_demo(now: datetime | None = None) -> None:
     now = now or datetime.now(timezone.utc)
     async with in_transaction():
         caisse, _ = await Caisse.get_or_create(code="03", defaults={"name": "Carsat Sud-Est"})
+        if not caisse.assistance_email:  # a caisse whose desk was set before keeps its details
+            caisse.assistance_email = "assistance-ppas@carsat-sudest.demo.ppas.invalid"
+            caisse.assistance_phone = "04 91 00 12 34"
+            caisse.assistance_hours = "du lundi au vendredi, de 8 h 30 à 12 h et de 13 h 30 à 16 h 30"
+            caisse.assistance_address = ("Carsat Sud-Est, service action sociale, 35 rue George, "
+                                         "13386 Marseille Cedex 20")
+            await caisse.save()
         provider, _ = await Partner.get_or_create(
             caisse=caisse, structure_id="21231300",
             defaults={"name": "Aide et Domicile Provence", "kind": PartnerKind.PROVIDER,

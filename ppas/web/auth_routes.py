@@ -139,7 +139,6 @@ async def change_password_submit(request: Request) -> Response:
     form = await request.form()
     # Signed in: the account is the session's, never typed again.
     login = request.state.user.login
-    forced = request.state.user.must_change_password
     try:
         data = await run_operation(
             request, "ChangePassword", login=login,

@@ -24,7 +24,8 @@ async def dashboard(request: Request) -> Response:
             data = await run_operation(request, "CaisseHome")
             return render(request, "pages/caisse_home.html",
                           registrations=len(data["pendingRegistrations"]),
-                          convention_requests=len(data["conventionRequests"]))
+                          convention_requests=len(data["conventionRequests"]),
+                          messages=data["receivedContactMessages"]["totalCount"])
         data = await run_operation(request, "PartnerHome", billing=role in BILLING_ROLES)
     except OperationFailed as failure:
         return refusal_page(request, failure)

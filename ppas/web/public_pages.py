@@ -1,4 +1,5 @@
-"""Public pages: home, FAQ, documentation, contact (sign-up: registration_pages)."""
+"""Public pages: home, documentation (sign-up: registration_pages; contact: contact_pages;
+FAQ, guides and the anomaly procedure: help_pages)."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -12,16 +13,8 @@ async def home(request: Request) -> Response:
     return render(request, "pages/home.html")
 
 
-async def faq(request: Request) -> Response:
-    return render(request, "pages/faq.html")
-
-
 async def documentation(request: Request) -> Response:
     return render(request, "pages/documentation.html")
-
-
-async def contact(request: Request) -> Response:
-    return render(request, "pages/contact.html")
 
 
 async def schema_sdl(request: Request) -> Response:
@@ -32,7 +25,5 @@ async def schema_sdl(request: Request) -> Response:
 routes = [
     Route("/graphql/schema", schema_sdl, name="schema_sdl"),
     Route("/", home, name="home"),
-    Route("/faq", faq, name="faq"),
     Route("/documentation", documentation, name="documentation"),
-    Route("/contact", contact, name="contact"),
 ]

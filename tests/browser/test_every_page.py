@@ -17,14 +17,16 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-PUBLIC = ["/", "/faq", "/documentation", "/documentation/cahier-des-charges", "/contact",
+PUBLIC = ["/", "/faq", "/documentation", "/documentation/cahier-des-charges",
+          "/documentation/guides", "/documentation/guides/administrateur",
+          "/documentation/anomalies", "/contact",
           "/connexion", "/inscription", "/mot-de-passe-oublie"]
 PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/administration",
                  "/administration/utilisateurs", "/administration/utilisateurs/nouveau",
                  "/administration/partenaire", "/administration/conventions",
                  "/administration/jetons", "/mot-de-passe/changer"]
 EVALUATOR = ["/espace", "/mot-de-passe/changer"]
-CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions"]
+CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages"]
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:

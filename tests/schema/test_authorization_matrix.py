@@ -27,6 +27,7 @@ from ppas.models import (
     BillingForm,
     BillingLine,
     Caisse,
+    ContactMessage,
     Convention,
     ConventionStatus,
     FormLine,
@@ -115,14 +116,18 @@ async def world(db) -> World:
     w.upload_b = (files_b.amd_name(month_up), billing_xml(
         files_b, [ligne(1, "0999999999", month_up)], name=files_b.amd_name(month_up),
         echeance=str(month_up)))
-    w.ids = {"file_b": str(report_b.file_id), "file_line_b": str(file_line_b.id),
+    message_04 = await ContactMessage.create(
+        caisse=caisse04, sender_name="Anne LEROUX", sender_email="anne@example.org",
+        subject=f"Message à la caisse 04 n{n}", body="Question", attachment_name="note.txt",
+        attachment_type="text/plain", attachment_size=2, attachment=b"ok")
+    w.ids = {"message_04": str(message_04.id), "file_b": str(report_b.file_id), "file_line_b": str(file_line_b.id),
              "staff_b": str(staff_b.id), "token_b": str(token_b.id),
              "registration_04": str(registration_04.id), "request_04": str(request_04.id),
              "beneficiary_b": str(beneficiary_b.id), "form_b": str(form_b.id),
              "line_b": str(line_b.id), "convention_b": str(convention_b.id), "period": period}
     w.markers = [staff_b.login, token_b.name, registration_04.admin_login, request_04.number,
                  beneficiary_b.file_number, provider_b.name, "C03-0002",
-                 files_b.amd_name(month_b)]
+                 files_b.amd_name(month_b), message_04.subject]
     return w
 
 
@@ -240,6 +245,12 @@ TABLE: dict[str, Row] = {
         "addressLine": "1 quai", "postalCode": "44000", "city": "Nantes",
         "acceptConditions": True}}, public=True),
     "ValidateRegistration": Row(lambda w: {"id": w.ids["registration_04"]}, owners=CAISSE_04),
+    "ContactPage": Row(lambda w: {}, public=True),
+    "SendContactMessage": Row(lambda w: {"captcha": "forged", "attachment": None, "input": {
+        "caisseCode": "04", "name": "X", "email": "x@example.org", "subject": "matrice",
+        "message": "matrice"}}, public=True),
+    "CaisseContactMessages": Row(lambda w: {"offset": 0, "limit": 100}, owners=CAISSE_04),
+    "CaisseContactAttachment": Row(lambda w: {"id": w.ids["message_04"]}, owners=CAISSE_04),
 }
 
 
@@ -298,3 +309,8 @@ async def test_the_owner_does_reach_the_objects(app, settings, world):
     agent = Context(request=None, user=world.actors["agent_04"], settings=settings)
     pending = json.dumps(await runner.run("PendingRegistrations", agent), ensure_ascii=False)
     assert "mxreg04n" in pending
+    inbox = json.dumps(await runner.run("CaisseContactMessages", agent, offset=0, limit=100),
+                       ensure_ascii=False)
+    assert "Message à la caisse 04" in inbox
+    attachment = await runner.run("CaisseContactAttachment", agent, id=world.ids["message_04"])
+    assert attachment["contactAttachment"]["name"] == "note.txt"

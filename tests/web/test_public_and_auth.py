@@ -31,7 +31,8 @@ async def test_home_page_is_french_and_public(client):
     ("demouser", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Documentation",
                   "Contact"]),
     ("demoeval", ["Mon espace", "Documentation", "Contact"]),
-    ("caisseagent", ["Mon espace", "Demandes de convention", "Préinscriptions", "Documentation",
+    ("caisseagent", ["Mon espace", "Demandes de convention", "Préinscriptions", "Messages reçus",
+                     "Documentation",
                      "Contact"]),
 ])
 async def test_each_role_gets_only_the_menu_entries_it_can_use(app, sign_in, login, menu):

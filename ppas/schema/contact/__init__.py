@@ -1,0 +1,1 @@
+"""« Contact »: the caisses' assistance desks, sending a message, the desk's inbox."""
