@@ -7,7 +7,7 @@ PYTEST := $(VENV)/bin/pytest
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON ?= python3
 
-.PHONY: run test install install-test system-test-deps migrate demo serve test-sqlite test-postgres schema guides
+.PHONY: run test install install-test system-test-deps migrate demo serve test-sqlite test-postgres schema guides mutation
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -76,3 +76,12 @@ schema: install
 ## make guides: retake the guides' screenshots from the real pages into static/guides/ (commit them)
 guides: install-test
 	@PPAS_GUIDES=1 PPAS_TEST_DATABASE=sqlite $(PYTEST) -m browser -q tests/browser/test_guide_screenshots.py
+
+## make mutation: mutmut over ppas/domain against tests/domain, one module at a time, and the
+## score per module (not part of make test). MODULES=periods,file_names for a subset;
+## bench/mutation_equivalents.txt lists the survivors that no test can tell from the original.
+MODULES ?=
+MUTATION_CHILDREN ?= 2
+mutation: $(VENV)/.installed-test
+	rm -rf mutants
+	$(PY) bench/mutation_score.py --modules "$(MODULES)" --max-children $(MUTATION_CHILDREN)
