@@ -71,12 +71,14 @@ def offered_on_form(
 ) -> bool:
     """Tell whether a care plan gets a line on the form of `period`.
 
-    Notified, in progress during the month, not closed before the month began, and not
+    Notified, in progress during the month, not closed on or before its first day, and not
     crossed out on the form of an earlier month.
     """
     if not notified or crossed_out_earlier:
         return False
-    if closed_on is not None and closed_on < period.first_day:
+    # Closed on the 1st, the plan covers no day of the month: a file line of that month gets
+    # L08 for the same reason (billing_lines.check_line: closed_on <= the line's first day).
+    if closed_on is not None and closed_on <= period.first_day:
         return False
     return care_plan_in_progress(start, end, period)
 
