@@ -226,3 +226,91 @@ def test_all_mismatches_are_reported():
 def test_prestation_codes_must_not_be_a_single_string():
     with pytest.raises(TypeError):
         check(AMD, prestation_codes="001")
+
+
+# --- Edges (issue 17) -------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "period"), [
+    ("03_21231300_201001.xml", "2010-01"),  # January: the first month
+    ("03_21231300_201012.xml", "2010-12"),  # December: the last month
+    ("03_21231300_000101.xml", "0001-01"),  # year 0001 exists
+])
+def test_amd_echeance_january_december_and_year_one_are_months(name, period):
+    assert parse_file_name(name, today=TODAY).period == period
+
+
+def test_amd_echeance_year_0000_is_refused_naming_it():
+    assert "l'échéance « 000012 » désigne l'année 0000, qui n'existe pas" in refusal(
+        "03_21231300_000012.xml")
+
+
+@pytest.mark.parametrize(("name", "sent"), [
+    ("03_150110_014_21231300.xml", date(2010, 1, 15)),  # January
+    ("03_311210_014_21231300.xml", date(2010, 12, 31)),  # 31 December
+    ("03_010100_014_21231300.xml", date(2000, 1, 1)),  # « 00 » is the year 2000
+])
+def test_send_date_january_december_and_year_2000_are_dates(name, sent):
+    assert parse_file_name(name, today=TODAY).send_date == sent
+
+
+@pytest.mark.parametrize(("text", "month"), [("150010", "00"), ("151310", "13")])
+def test_send_date_impossible_month_is_named(text, month):
+    assert (f"la date d'envoi « {text} » désigne le mois {month}, qui n'existe pas (01 à 12)"
+            in refusal(f"03_{text}_014_21231300.xml"))
+
+
+def test_f01_message_quotes_the_name_and_the_amd_pattern_word_for_word():
+    assert refusal("3_21231300_201010.xml") == (
+        "Le nom de fichier « 3_21231300_201010.xml » n'est pas conforme : le code caisse « 3 » "
+        "doit comporter exactement 2 chiffres (par exemple 03). Modèle attendu : "
+        "CC_SSSSSSSS_AAAAMM.xml pour l'aide ménagère à domicile (par exemple "
+        "03_21231300_201010.xml).")
+
+
+def test_f01_message_of_an_other_prestation_name_lists_its_problems_with_semicolons():
+    assert refusal("03_171110_14_2123130.xml") == (
+        "Le nom de fichier « 03_171110_14_2123130.xml » n'est pas conforme : le code prestation "
+        "« 14 » doit comporter exactement 3 chiffres (par exemple 014) ; l'identifiant de "
+        "structure « 2123130 » doit comporter exactement 8 chiffres. Modèle attendu : "
+        "CC_JJMMAA_PPP_SSSSSSSS.xml pour les autres prestations (par exemple "
+        "03_171110_014_21231300.xml).")
+
+
+def test_f01_message_of_a_name_with_two_parts_offers_both_patterns():
+    assert refusal("03_21231300.xml") == (
+        "Le nom de fichier « 03_21231300.xml » n'est pas conforme : le nom doit comporter "
+        "3 parties séparées par « _ » (aide ménagère à domicile) ou 4 (autres prestations), "
+        "et non 2. Modèle attendu : CC_SSSSSSSS_AAAAMM.xml pour l'aide ménagère à domicile "
+        "(par exemple 03_21231300_201010.xml) ou CC_JJMMAA_PPP_SSSSSSSS.xml pour les autres "
+        "prestations (par exemple 03_171110_014_21231300.xml).")
+
+
+@pytest.mark.parametrize(("today", "kind"), [
+    (datetime(2026, 11, 28, tzinfo=timezone.utc), "datetime"), ("2026-11-28", "str")])
+@pytest.mark.parametrize("name", ["03_21231300_201010.xml", "03_171110_014_21231300.xml"])
+def test_today_must_be_a_plain_date(name, today, kind):
+    with pytest.raises(TypeError) as error:
+        parse_file_name(name, today=today)
+    assert str(error.value) == f"today must be a date, got {kind}"
+
+
+def test_name_must_be_text():
+    with pytest.raises(TypeError) as error:
+        parse_file_name(b"03_21231300_201010.xml", today=TODAY)  # type: ignore[arg-type]
+    assert str(error.value) == "name must be a str, got bytes"
+
+
+def test_f06_messages_word_for_word():
+    assert check(OTHER, caisse_code="04", structure_id="11111111", prestation_codes=()) == [
+        "Le code caisse 03 du nom du fichier n'est pas celui de votre caisse (04).",
+        "L'identifiant de structure 21231300 du nom du fichier n'est pas celui de votre "
+        "structure (11111111).",
+        "La prestation 014 facturée par ce fichier ne fait l'objet d'aucune de vos conventions "
+        "(prestations conventionnées : aucune).",
+    ]
+
+
+def test_f06_a_single_string_of_codes_is_refused_saying_why():
+    with pytest.raises(TypeError) as error:
+        check(AMD, prestation_codes="001")
+    assert str(error.value) == "prestation_codes must be a collection of codes, not a single str"

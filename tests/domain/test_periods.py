@@ -283,3 +283,166 @@ def test_the_last_online_billing_day_is_the_last_day_the_window_still_accepts_th
     assert len(offered) == 13
     assert all(online_billing_problem(p, datetime(2026, 3, 31, 10, tzinfo=timezone.utc)) is None
                for p in offered)
+
+
+# --- Edges (issue 17) ---------------------------------------------------------
+
+HINT = "Saisissez l'échéance au format AAAA-MM, par exemple 2010-10."
+
+
+def test_parse_december_is_a_month():
+    assert Period.parse("2010-12") == Period(2010, 12)
+
+
+@pytest.mark.parametrize(("text", "period"), [("0001-01", Period(1, 1)), ("9999-12", Period(9999, 12))])
+def test_parse_reads_the_first_and_last_representable_months(text, period):
+    assert Period.parse(text) == period and str(period) == text
+
+
+def test_parse_year_0000_is_refused_word_for_word():
+    with pytest.raises(ValueError) as error:
+        Period.parse("0000-05")
+    assert str(error.value) == f"Échéance « 0000-05 » : l'année 0000 n'existe pas. {HINT}"
+
+
+def test_parse_year_10000_has_five_digits_and_is_not_an_echeance():
+    with pytest.raises(ValueError) as error:
+        Period.parse("10000-01")
+    assert str(error.value) == f"Échéance « 10000-01 » non reconnue. {HINT}"
+
+
+def test_parse_refusals_word_for_word():
+    with pytest.raises(ValueError) as error:
+        Period.parse(" 2010-13 ")
+    assert str(error.value) == (
+        f"Échéance « 2010-13 » : le mois 13 n'existe pas, il doit être compris entre 01 et 12. {HINT}")
+    with pytest.raises(ValueError) as error:
+        Period.parse("")
+    assert str(error.value) == f"L'échéance est vide. {HINT}"
+    with pytest.raises(TypeError, match="^expected a str, got int$"):
+        Period.parse(201010)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("year", "month"), [(1, 1), (9999, 12), (2010, 1), (2010, 12)])
+def test_constructor_accepts_the_bounds(year, month):
+    assert (Period(year, month).year, Period(year, month).month) == (year, month)
+
+
+@pytest.mark.parametrize(("year", "month", "message"), [
+    (10000, 1, "Année 10000 invalide : elle doit être comprise entre 1 et 9999."),
+    (0, 1, "Année 0 invalide : elle doit être comprise entre 1 et 9999."),
+    (2010, 0, "Mois 0 invalide : il doit être compris entre 1 et 12."),
+    (2010, 13, "Mois 13 invalide : il doit être compris entre 1 et 12."),
+])
+def test_constructor_refuses_out_of_range_values_word_for_word(year, month, message):
+    with pytest.raises(ValueError) as error:
+        Period(year, month)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(("year", "month", "message"), [
+    (True, 1, "Period.year must be an int, got bool"),
+    (2010, "10", "Period.month must be an int, got str"),
+    (2010, False, "Period.month must be an int, got bool"),
+])
+def test_constructor_refuses_non_int_values(year, month, message):
+    with pytest.raises(TypeError) as error:
+        Period(year, month)
+    assert str(error.value) == message
+
+
+def test_label_fr_names_every_month():
+    assert [Period(2011, m).label_fr for m in range(1, 13)] == [
+        "janvier 2011", "février 2011", "mars 2011", "avril 2011", "mai 2011", "juin 2011",
+        "juillet 2011", "août 2011", "septembre 2011", "octobre 2011", "novembre 2011",
+        "décembre 2011"]
+
+
+def test_december_s_last_day_and_the_year_after():
+    assert Period(2010, 12).last_day == date(2010, 12, 31)
+    assert Period(2010, 12).plus_months(1) == Period(2011, 1)
+    assert Period(2010, 12).plus_months(0) == Period(2010, 12)
+    assert Period(9999, 11).next() == Period(9999, 12)
+    assert Period(1, 2).previous() == Period(1, 1)
+
+
+def test_plus_months_beyond_year_9999_is_refused():
+    with pytest.raises(ValueError, match="Année 10000"):
+        Period(9999, 12).next()
+
+
+@pytest.mark.parametrize("count", [True, 1.0, "1"])
+def test_plus_months_takes_an_int_only(count):
+    with pytest.raises(TypeError) as error:
+        Period(2010, 10).plus_months(count)
+    assert str(error.value) == f"expected an int, got {type(count).__name__}"
+
+
+def test_of_refuses_anything_but_a_date():
+    with pytest.raises(TypeError) as error:
+        Period.of("2010-10-01")  # type: ignore[arg-type]
+    assert str(error.value) == (
+        "Period.of expects a date, got str; use paris_date(now) for instants")
+
+
+def test_paris_date_refuses_anything_but_an_aware_datetime():
+    with pytest.raises(TypeError, match="^expected a datetime, got date$"):
+        paris_date(date(2010, 10, 1))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^now must be timezone-aware \(UTC\)$"):
+        paris_date(datetime(2010, 10, 1, 12))
+
+
+def test_months_between_refuses_anything_but_periods():
+    with pytest.raises(TypeError, match="^months_between expects two Period values$"):
+        months_between(Period(2010, 1), "2010-03")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        months_between("2010-01", Period(2010, 3))  # type: ignore[arg-type]
+
+
+def test_months_between_across_years():
+    assert months_between(Period(2009, 12), Period(2011, 1)) == 13
+
+
+def test_online_billing_refusals_word_for_word():
+    assert online_billing_problem(Period(2010, 12), NOW) == (
+        "L'échéance décembre 2010 n'est pas encore facturable : le mois le plus récent que "
+        "vous pouvez facturer est novembre 2010.")
+    assert online_billing_problem(Period(2009, 10), NOW) == (
+        "L'échéance octobre 2009 a plus de 12 mois et ne peut plus être facturée en ligne "
+        "(au plus tôt : novembre 2009). Envoyez une facture individuelle à la caisse, qui la "
+        "traitera manuellement.")
+    with pytest.raises(TypeError, match="^expected a Period, got str$"):
+        online_billing_problem("2010-10", NOW)  # type: ignore[arg-type]
+
+
+def test_online_billable_periods_are_the_current_month_and_the_12_before_newest_first():
+    from ppas.domain.periods import online_billable_periods
+
+    periods = online_billable_periods(NOW)
+    assert periods == [Period(2010, 11).plus_months(-back) for back in range(13)]
+    assert periods[1] == Period(2010, 10)
+
+
+def test_last_online_billing_day_of_december_is_the_end_of_the_next_december():
+    from ppas.domain.periods import last_online_billing_day
+
+    assert last_online_billing_day(Period(2010, 12)) == date(2011, 12, 31)
+
+
+def test_care_plan_ending_on_its_start_day_is_a_one_day_plan():
+    assert care_plan_in_progress(date(2010, 10, 31), date(2010, 10, 31), Period(2010, 10))
+    assert not care_plan_in_progress(date(2010, 9, 30), date(2010, 9, 30), Period(2010, 10))
+
+
+def test_care_plan_refusals_word_for_word():
+    with pytest.raises(ValueError) as error:
+        care_plan_in_progress(date(2010, 10, 20), date(2010, 10, 10), Period(2010, 10))
+    assert str(error.value) == (
+        "Prise en charge incohérente : la fin (10/10/2010) précède le début (20/10/2010). "
+        "Corrigez l'une des deux dates.")
+    with pytest.raises(TypeError, match="^start must be a date, got str$"):
+        care_plan_in_progress("2010-10-01", None, Period(2010, 10))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^end must be a date, got datetime$"):
+        care_plan_in_progress(date(2010, 10, 1), utc(2010, 10, 2), Period(2010, 10))
+    with pytest.raises(TypeError, match="^expected a Period, got str$"):
+        care_plan_in_progress(date(2010, 10, 1), None, "2010-10")  # type: ignore[arg-type]
