@@ -241,3 +241,57 @@ def test_formatting_refuses_float_and_non_decimal(value):
 def test_cent_is_a_decimal():
     assert type(CENT) is Decimal
     assert CENT == D("0.01")
+
+
+# --- Edges (issue 17) ----------------------------------------------------------
+
+def test_format_hours_rounds_values_with_more_decimals_half_up_to_two_places():
+    assert format_hours(D("2.345")) == f"2,35{NBSP}h"
+    assert format_hours(D("2.3449")) == f"2,34{NBSP}h"
+
+
+def test_format_number_rounds_to_two_places_by_default():
+    assert format_number(D("2.345")) == "2,35"
+    assert format_number(D("0.125"), keep_zeros=True) == "0,13"
+    assert format_number(D("7.10"), keep_zeros=True) == "7,10"
+
+
+@pytest.mark.parametrize("places", [-1, True, 1.5, "2"])
+def test_format_number_places_must_be_a_non_negative_int(places):
+    with pytest.raises(TypeError, match="^places must be a non-negative int$"):
+        format_number(D("1.5"), places)  # type: ignore[arg-type]
+
+
+def test_hours_above_the_plan_without_sunday_hours_have_no_sunday_detail():
+    assert hours_above_plan_problem(D("21"), D("0"), D("20")) == (
+        f"21{NBSP}h saisies dépassent les 20{NBSP}h par mois prévues par la prise en charge : "
+        f"ramenez le total à 20{NBSP}h au plus.")
+    assert hours_above_plan_problem(D("21"), None, D("20")) == hours_above_plan_problem(
+        D("21"), D("0"), D("20"))
+
+
+# Messages for developers: they name the argument that is wrong and why.
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda: line_amount(12.5, D("21.30"), D("3.20")), TypeError,
+     "hours is a float; money and hours must be Decimal, never float"),
+    (lambda: line_amount(D("12.5"), "21.30", D("3.20")), TypeError,
+     "rate must be a Decimal, got str"),
+    (lambda: line_amount(D("12.5"), D("21.30"), 3), TypeError,
+     "participation must be a Decimal, got int"),
+    (lambda: line_amount(D("NaN"), D("21.30"), D("3.20")), ValueError,
+     "hours must be a finite Decimal, got NaN"),
+    (lambda: hours_above_plan_problem(1, None, D("20")), TypeError,
+     "hours must be a Decimal, got int"),
+    (lambda: hours_above_plan_problem(D("1"), 2, D("20")), TypeError,
+     "sunday_hours must be a Decimal, got int"),
+    (lambda: hours_above_plan_problem(D("1"), None, "20"), TypeError,
+     "plan_hours must be a Decimal, got str"),
+    (lambda: format_number(1), TypeError, "value must be a Decimal, got int"),
+    (lambda: parse_hours(12.5), TypeError,
+     "parse_hours reads text; got a float, which is never accepted for hours"),
+    (lambda: parse_hours(12), TypeError, "parse_hours expects a str, got int"),
+])
+def test_argument_errors_name_the_argument(call, error, message):
+    with pytest.raises(error) as caught:
+        call()
+    assert str(caught.value) == message

@@ -347,3 +347,74 @@ def test_three_wrong_attempts_lock_the_account() -> None:
 def test_lockout_limit_can_be_tuned() -> None:
     assert is_locked_after(4, max_attempts=5) is False
     assert is_locked_after(5, max_attempts=5) is True
+
+
+# --- the policy's own consistency checks (issue 17) --------------------------------------
+
+
+def policy(**changes: object) -> PasswordPolicy:
+    """The legacy preset renamed "essai" with `changes`: a caisse's own tuning."""
+    return dataclasses.replace(LEGACY, name="essai", **changes)
+
+
+def test_a_policy_may_ask_for_one_exact_length() -> None:
+    exact = policy(min_length=10, max_length=10)
+    assert password_problems(exact, "abcdefghi1", login="x", matches_recent=never_used) == []
+
+
+def test_a_policy_may_accept_one_character_passwords_but_not_empty_ones() -> None:
+    assert policy(min_length=1, require_digit=False).min_length == 1
+    with pytest.raises(ValueError) as error:
+        policy(min_length=0)
+    assert str(error.value) == "invalid length bounds 0..12 for policy 'essai'"
+
+
+def test_a_policy_with_max_below_min_is_refused_naming_the_bounds() -> None:
+    with pytest.raises(ValueError) as error:
+        policy(min_length=9, max_length=8)
+    assert str(error.value) == "invalid length bounds 9..8 for policy 'essai'"
+
+
+@pytest.mark.parametrize("changes", [{"history_size": -1}, {"grace_logins": -1}])
+def test_a_negative_history_or_grace_count_is_refused_on_its_own(changes) -> None:
+    with pytest.raises(ValueError) as error:
+        policy(**changes)
+    assert str(error.value) == "history_size and grace_logins must be >= 0 in policy 'essai'"
+
+
+def test_no_history_and_no_grace_sign_in_make_a_valid_policy() -> None:
+    assert (policy(history_size=0, grace_logins=0).history_size,
+            policy(history_size=0, grace_logins=0).grace_logins) == (0, 0)
+
+
+@pytest.mark.parametrize("validity", [timedelta(0), timedelta(seconds=-1)])
+def test_a_zero_or_negative_validity_is_refused(validity: timedelta) -> None:
+    with pytest.raises(ValueError) as error:
+        policy(validity=validity)
+    assert str(error.value) == "validity must be positive or None in policy 'essai'"
+
+
+def test_a_validity_shorter_than_a_day_is_allowed() -> None:
+    assert policy(validity=timedelta(hours=1)).validity == timedelta(hours=1)
+    assert policy(validity=None).validity is None
+
+
+def test_a_policy_requiring_a_digit_may_not_forbid_exactly_all_digits() -> None:
+    with pytest.raises(ValueError) as error:
+        policy(forbidden_chars="0123456789")
+    assert str(error.value) == "policy 'essai' requires a digit but forbids them all"
+    assert policy(forbidden_chars="012345678").forbidden_chars == "012345678"
+    assert policy(forbidden_chars="0123456789", require_digit=False).require_digit is False
+
+
+@pytest.mark.parametrize("name", [None, 3])
+def test_policy_named_refuses_a_name_that_is_not_text(name) -> None:
+    with pytest.raises(ValueError) as error:
+        policy_named(name)  # type: ignore[arg-type]
+    assert str(error.value) == f"unknown password policy {name!r}: expected one of legacy, nist"
+
+
+def test_grace_warning_refuses_a_negative_count_naming_it() -> None:
+    with pytest.raises(ValueError) as error:
+        grace_warning(-1)
+    assert str(error.value) == "remaining must be >= 0, got -1"
