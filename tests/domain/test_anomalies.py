@@ -170,3 +170,39 @@ def test_a_kind_with_placeholders_and_no_heading_is_refused():
     with pytest.raises(ValueError, match="heading"):
         AnomalyKind("L99", "billing", "line", "Titre n°{record}", "Explication.", "Que faire.",
                     True)
+
+
+# --- The catalog as its builders make it (issue 17) --------------------------------------
+
+def test_the_builders_give_each_code_its_phase_level_rebilling_and_heading(fresh_import):
+    # A fresh import runs _file, _line, _report and AnomalyKind.__post_init__ again.
+    catalog = fresh_import("ppas.domain.anomalies").CATALOG
+    built = {code: (kind.phase, kind.level, kind.rebillable) for code, kind in catalog.items()}
+    assert built == (
+        {code: ("billing", "file", False) for code in FILE_CODES}
+        | {code: ("billing", "line", code not in {"L04", "L05"}) for code in LINE_CODES}
+        | {code: ("report", "line", False) for code in REPORT_CODES})
+    headings = {code: kind.heading for code, kind in catalog.items() if kind.heading != kind.title}
+    assert headings == {"F05": "Fichier non conforme au cahier des charges",
+                        "L05": "Ligne déjà envoyée ou période déjà facturée"}
+    assert catalog["L05"].title == (
+        "Ligne déjà envoyée ou période déjà facturée (enregistrement n°{record})")
+
+
+def test_a_kind_without_a_heading_is_headed_by_its_title():
+    kind = AnomalyKind("X01", "billing", "line", "Titre", "Explication.", "À faire.", True)
+    assert kind.heading == "Titre"
+    assert AnomalyKind("X02", "billing", "line", "Titre {n}", "E.", "F.", True,
+                       heading="Titre").heading == "Titre"
+
+
+@pytest.mark.parametrize("heading", ["Titre {n}", "Titre }", "Titre {"])
+def test_a_heading_holding_a_placeholder_is_refused(heading):
+    with pytest.raises(ValueError) as error:
+        AnomalyKind("X03", "billing", "line", "Titre {n}", "E.", "F.", True, heading=heading)
+    assert str(error.value) == "anomaly X03: the heading must not hold placeholders"
+
+
+def test_a_title_with_a_placeholder_needs_a_heading():
+    with pytest.raises(ValueError):
+        AnomalyKind("X04", "billing", "line", "Titre {n}", "E.", "F.", True)

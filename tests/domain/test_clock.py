@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 import pytest
 
@@ -58,3 +58,32 @@ def test_fixed_clock_refuses_naive_datetimes():
     with pytest.raises(TypeError):
         clock.advance(3600)  # type: ignore[arg-type]
     assert clock.now() == datetime(2010, 10, 1, tzinfo=timezone.utc)
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that knows no offset: the datetime is as naive as one without tzinfo."""
+
+    def utcoffset(self, dt):
+        return None
+
+
+def test_fixed_clock_keeps_utc_itself_not_a_local_zone_that_happens_to_be_utc():
+    clock = FixedClock(datetime(2010, 7, 1, 0, 30, tzinfo=PARIS))
+    assert clock.now().tzinfo is timezone.utc
+    assert clock.set(datetime(2010, 7, 1, 0, 30, tzinfo=PARIS)).tzinfo is timezone.utc
+
+
+def test_clock_refusals_say_what_is_wrong():
+    with pytest.raises(ValueError, match="^datetime must be timezone-aware$"):
+        FixedClock(datetime(2010, 10, 1, tzinfo=_NoOffset()))
+    with pytest.raises(TypeError, match="^expected a datetime, got str$"):
+        FixedClock("2010-10-01T00:00:00+00:00")  # type: ignore[arg-type]
+    clock = FixedClock(datetime(2010, 10, 1, tzinfo=timezone.utc))
+    with pytest.raises(TypeError, match="^expected a timedelta, got int$"):
+        clock.advance(3600)  # type: ignore[arg-type]
+
+
+def test_clocks_describe_themselves():
+    assert repr(SystemClock()) == "SystemClock()"
+    assert repr(FixedClock(datetime(2010, 10, 1, 8, tzinfo=timezone.utc))) == (
+        "FixedClock(2010-10-01T08:00:00+00:00)")
