@@ -106,3 +106,26 @@ def test_temporary_password_respects_a_custom_policy() -> None:
         password = generate_temporary_password(policy)
         assert accepted(policy, password), password
         assert 20 <= len(password) <= 24
+
+
+# --- Policies no temporary password can satisfy (issue 17) -------------------------------
+
+def test_a_policy_forbidding_every_letter_and_digit_gets_no_temporary_password():
+    from ppas.domain.password_hashing import TEMPORARY_PASSWORD_ALPHABET
+
+    closed = dataclasses.replace(NIST, name="fermée", forbidden_chars=TEMPORARY_PASSWORD_ALPHABET)
+    with pytest.raises(ValueError) as error:
+        generate_temporary_password(closed)
+    assert str(error.value) == "policy 'fermée' forbids every letter and digit"
+
+
+def test_a_policy_refusing_every_candidate_is_reported_not_looped_forever():
+    from ppas.domain.password_hashing import TEMPORARY_PASSWORD_ALPHABET
+
+    # Only « a » is left, on one character, and « a » is blocklisted: every draw is refused.
+    only_a = dataclasses.replace(
+        NIST, name="impossible", min_length=1, max_length=1, blocklist=frozenset({"a"}),
+        forbidden_chars=TEMPORARY_PASSWORD_ALPHABET.replace("a", ""))
+    with pytest.raises(ValueError) as error:
+        generate_temporary_password(only_a)
+    assert str(error.value) == "policy 'impossible' refuses every generated temporary password"
