@@ -203,3 +203,56 @@ def test_real_parser_messages_are_all_known(damage):
         for _ in safe_iterparse(io.BytesIO(data), events=("end",), encoding="utf-8"):
             pass
     assert known_syntax_message(str(raised.value.msg)) is not None, raised.value.msg
+
+
+# --- Word for word, and the cases the packaged format does not produce yet (issue 17) ----
+
+def test_several_expected_elements_are_listed_with_ou_before_the_last():
+    message = (f"Element '{NS}ligne': This element is not expected. Expected is one of "
+               f"( {NS}debut-periode, {NS}fin-periode, {NS}nb-heures ).")
+    assert schema_message(message) == (
+        "l'élément <ligne> n'est pas à sa place : l'élément attendu à cet endroit est "
+        "<debut-periode>, <fin-periode> ou <nb-heures> (il manque, ou les éléments ne suivent "
+        "pas l'ordre du cahier des charges)")
+
+
+def test_an_element_the_table_does_not_know_is_explained_by_its_type():
+    # A later version of the format may add an element: its XSD type still says what it expects.
+    message = (f"Element '{NS}heures-nuit': '1,5' is not a valid value of the atomic type "
+               f"'{NS}Heures'.")
+    assert schema_message(message) == (
+        "l'élément <heures-nuit> contient « 1,5 », qui n'est pas une valeur acceptée ; attendu : "
+        "un nombre d'heures positif ou nul avec au plus 2 décimales et un point comme "
+        "séparateur, ex. 12.50")
+
+
+def test_an_element_and_type_nobody_knows_get_no_expectation():
+    message = f"Element '{NS}futur': 'x' is not a valid value of the atomic type '{NS}Futur'."
+    assert schema_message(message) == (
+        "l'élément <futur> contient « x », qui n'est pas une valeur acceptée")
+
+
+def test_a_value_spanning_lines_is_quoted_whole(fresh_import):
+    # The rules are compiled at import: a fresh copy of the module compiles them again.
+    fresh = fresh_import("ppas.domain.xml_messages")
+    message = (f"Element '{NS}nb-heures': '12\n5' is not a valid value of the atomic type "
+               f"'{NS}Heures'.")
+    assert fresh.schema_message(message).startswith("l'élément <nb-heures> contient « 12\n5 », ")
+    assert fresh.syntax_message("Comment not terminated\n<!-- x", 3) == (
+        "un commentaire « <!-- » n'est jamais fermé par « --> »")
+
+
+def test_an_unknown_schema_message_word_for_word_with_and_without_its_line():
+    assert schema_message(f"Element '{NS}nom': Something new happened.", 7) == (
+        "l'élément <nom> (ligne 7) ne respecte pas le cahier des charges (message technique : "
+        "Element 'nom': Something new happened)")
+    assert schema_message("Something new happened.") == (
+        "le contenu ne respecte pas le cahier des charges (message technique : "
+        "Something new happened)")
+
+
+def test_an_unknown_parser_message_word_for_word_with_and_without_its_line():
+    assert syntax_message("Something odd, line 3, column 9", 3) == (
+        "le document XML est mal formé (ligne 3) (message technique : Something odd)")
+    assert syntax_message("Something odd.") == (
+        "le document XML est mal formé (message technique : Something odd)")
