@@ -235,6 +235,21 @@ async def test_cancel_refused_once_a_payment_run_took_the_form(db):
         await billing_forms.cancel_validation(provider.user, form.id, NOW)
 
 
+async def test_a_plan_closed_on_the_first_of_the_month_gets_no_line_that_month(db):
+    # Closed at 00:30 on 1 May in Paris (22:30 UTC the day before): no day of May is covered,
+    # as a file line of May would get L08; closed on 2 May, May is still offered.
+    provider = await make_provider(3, now=NOW)
+    first, second = provider.plans[0], provider.plans[1]
+    first.closed_at = datetime(2025, 4, 30, 22, 30, tzinfo=timezone.utc)
+    second.closed_at = datetime(2025, 5, 2, 8, 0, tzinfo=timezone.utc)
+    await first.save()
+    await second.save()
+    _, may_lines = await opened(provider, MAY)
+    assert [ln.care_plan_id for ln in may_lines] == [second.id, provider.plans[2].id]
+    _, april_lines = await opened(provider, "2025-04")
+    assert [ln.care_plan_id for ln in april_lines] == [p.id for p in provider.plans]
+
+
 async def test_crossed_out_line_is_not_offered_next_month_and_restore_works(db):
     provider = await make_provider(2, now=NOW)
     _, lines = await opened(provider, "2025-04")
