@@ -7,7 +7,7 @@ PYTEST := $(VENV)/bin/pytest
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON ?= python3
 
-.PHONY: run test install install-test system-test-deps migrate demo serve test-sqlite test-postgres schema guides mutation
+.PHONY: run test install install-test system-test-deps migrate demo serve test-sqlite test-postgres schema guides mutation mutation-report
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -78,10 +78,14 @@ guides: install-test
 	@PPAS_GUIDES=1 PPAS_TEST_DATABASE=sqlite $(PYTEST) -m browser -q tests/browser/test_guide_screenshots.py
 
 ## make mutation: mutmut over ppas/domain against tests/domain, one module at a time, and the
-## score per module (not part of make test). MODULES=periods,file_names for a subset;
+## score per module (not part of make test). MODULES=periods,file_names re-runs a subset and
+## keeps the other modules' results; make mutation-report prints the table of the last runs.
 ## bench/mutation_equivalents.txt lists the survivors that no test can tell from the original.
 MODULES ?=
 MUTATION_CHILDREN ?= 2
 mutation: $(VENV)/.installed-test
-	rm -rf mutants
+	$(if $(MODULES),,rm -rf mutants)
 	$(PY) bench/mutation_score.py --modules "$(MODULES)" --max-children $(MUTATION_CHILDREN)
+
+mutation-report: $(VENV)/.installed-test
+	$(PY) bench/mutation_score.py --report-only --survivors

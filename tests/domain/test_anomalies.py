@@ -187,6 +187,16 @@ def test_the_builders_give_each_code_its_phase_level_rebilling_and_heading(fresh
                         "L05": "Ligne déjà envoyée ou période déjà facturée"}
     assert catalog["L05"].title == (
         "Ligne déjà envoyée ou période déjà facturée (enregistrement n°{record})")
+    # Every kind keeps the texts it was given: what happened and what to do.
+    assert all(isinstance(kind.explanation, str) and kind.explanation.endswith(".")
+               and isinstance(kind.what_to_do, str) and kind.what_to_do.endswith(".")
+               for kind in catalog.values())
+
+
+def test_format_message_names_every_missing_parameter():
+    with pytest.raises(ValueError) as error:
+        format_message("F05")
+    assert str(error.value) == "anomaly F05 needs parameter(s): column, line"
 
 
 def test_a_kind_without_a_heading_is_headed_by_its_title():
