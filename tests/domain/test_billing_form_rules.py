@@ -226,11 +226,15 @@ def test_pages_edges():
     assert page_of_position(1, 1) == 1 and page_of_position(2, 1) == 2
 
 
-@pytest.mark.parametrize("call", [lambda: page_count(5, 0), lambda: page_of_position(0, 20),
-                                  lambda: page_of_position(1, 0)])
-def test_pages_refuse_a_zero_size_or_position(call):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: page_count(5, 0), "page_size must be positive"),
+    (lambda: page_of_position(0, 20), "position and page_size must be positive"),
+    (lambda: page_of_position(1, 0), "position and page_size must be positive"),
+])
+def test_pages_refuse_a_zero_size_or_position(call, message):
+    with pytest.raises(ValueError) as error:
         call()
+    assert str(error.value) == message
 
 
 def unfilled(count: int) -> list[UnfilledLine]:
@@ -268,10 +272,11 @@ def test_validation_more_unfilled_lines_are_counted_in_the_plural():
 
 
 def test_unfilled_lines_are_ordered_by_position_and_zero_hours_count_as_filled():
-    rows = [(7, 9, "ROUX Paul", None, False), (3, 2, "DURAND Jeanne", None, False),
+    # Ids and names run the other way: only the position orders the lines.
+    rows = [(1, 9, "ALBERT Paul", None, False), (9, 2, "ZOLA Jeanne", None, False),
             (4, 5, "MARTIN Roger", Decimal("0.00"), False), (5, 1, "PETIT Anne", None, True)]
-    assert unfilled_lines(rows) == [UnfilledLine(3, 2, "DURAND Jeanne"),
-                                    UnfilledLine(7, 9, "ROUX Paul")]
+    assert unfilled_lines(rows) == [UnfilledLine(9, 2, "ZOLA Jeanne"),
+                                    UnfilledLine(1, 9, "ALBERT Paul")]
 
 
 def test_cancellation_of_a_form_not_validated():
