@@ -25,6 +25,7 @@ def problem(name: str, content: bytes, max_bytes: int) -> str | None:
 @pytest.mark.parametrize(("size", "text"), [
     (5 * MIB, f"5{NB}Mo"),
     (10 * MIB, f"10{NB}Mo"),  # the zero of the tens stays
+    (100 * MIB, f"100{NB}Mo"),  # a mebibyte is 1024 × 1024 bytes: 100 Mo, not 99,9 Mo
     (MIB + MIB // 2, f"1,5{NB}Mo"),
     (MIB, f"1{NB}Mo"),  # exactly 1 Mo is counted in Mo
     (MIB - 1, f"1024{NB}ko"),
