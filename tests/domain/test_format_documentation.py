@@ -21,8 +21,20 @@ from ppas.domain.format_documentation import (
 )
 from ppas.domain.xml_safety import load_schema
 
-FORMAT = describe_format()
-BY_PATH = {element.path: element for element in FORMAT.elements}
+
+
+@pytest.fixture
+def described(fresh_import):
+    """The description as a fresh copy of the module builds it.
+
+    describe_format() is cached for the process: read at collection, it would never show the
+    code as it runs in the test (mutation testing switches a mutant on just before each test).
+    """
+    return fresh_import("ppas.domain.format_documentation").describe_format()
+
+
+def by_path(description):
+    return {element.path: element for element in description.elements}
 
 ONE, OPTIONAL = "obligatoire (1)", "facultatif (0 ou 1)"
 
@@ -59,9 +71,9 @@ ELEMENTS = [
 ]
 
 
-def test_every_element_and_attribute_in_document_order_with_its_occurrence():
-    assert [(e.path, e.kind, e.depth, e.type_name, e.occurrence) for e in FORMAT.elements] == ELEMENTS
-    assert all(e.name == e.path.rsplit("/", 1)[-1].lstrip("@") for e in FORMAT.elements)
+def test_every_element_and_attribute_in_document_order_with_its_occurrence(described):
+    assert [(e.path, e.kind, e.depth, e.type_name, e.occurrence) for e in described.elements] == ELEMENTS
+    assert all(e.name == e.path.rsplit("/", 1)[-1].lstrip("@") for e in described.elements)
 
 
 @pytest.mark.parametrize(("path", "type_text"), [
@@ -86,22 +98,22 @@ def test_every_element_and_attribute_in_document_order_with_its_occurrence():
      "Montant d'une ligne en euros avec exactement 2 décimales, inférieur à 100 000 000. "
      "(max. 99999999.99)"),
 ])
-def test_types_are_explained_in_french_from_the_xsd(path, type_text):
-    assert BY_PATH[path].type_text == type_text
+def test_types_are_explained_in_french_from_the_xsd(described, path, type_text):
+    assert by_path(described)[path].type_text == type_text
 
 
-def test_each_element_carries_its_own_documentation_on_one_line():
-    assert BY_PATH["facturation/lignes/ligne/nom"].documentation == (
+def test_each_element_carries_its_own_documentation_on_one_line(described):
+    assert by_path(described)["facturation/lignes/ligne/nom"].documentation == (
         "Nom de famille du bénéficiaire (100 caractères au plus).")
-    assert BY_PATH["facturation/@version"].documentation == (
+    assert by_path(described)["facturation/@version"].documentation == (
         "Version du cahier des charges suivie par le fichier. Obligatoire ; sa valeur est toujours 1.")
-    for element in FORMAT.elements:
+    for element in described.elements:
         assert element.documentation and "\n" not in element.documentation
         assert "  " not in element.documentation
 
 
-def test_named_types_with_their_base_and_facets():
-    types = {t.name: (t.base, t.constraints) for t in FORMAT.types}
+def test_named_types_with_their_base_and_facets(described):
+    types = {t.name: (t.base, t.constraints) for t in described.types}
     assert list(types)[:4] == ["EnTete", "Lignes", "Ligne", "ReferenceFichier"]
     assert types["EnTete"] == ("élément composé", "")
     assert types["CodeCaisse"] == ("string", "motif [0-9]{2}")
@@ -111,29 +123,33 @@ def test_named_types_with_their_base_and_facets():
     assert types["Montant"] == ("decimal", "motif [0-9]+\\.[0-9]{2}, min. 0, décimales max. 2")
     assert types["TauxHoraire"] == ("Montant", "max. 999999.99")
     assert len(types) == 19
-    assert next(t for t in FORMAT.types if t.name == "Date").documentation == (
+    assert next(t for t in described.types if t.name == "Date").documentation == (
         "Date du calendrier au format AAAA-MM-JJ, sans fuseau horaire.")
 
 
-def test_header_of_the_page_namespace_version_introduction_and_constraints():
-    assert (FORMAT.namespace, FORMAT.version) == ("urn:ppas:facturation:1", "1")
-    assert FORMAT.introduction.startswith(
+def test_header_of_the_page_namespace_version_introduction_and_constraints(described):
+    assert (described.namespace, described.version) == ("urn:ppas:facturation:1", "1")
+    assert described.introduction.startswith(
         "Cahier des charges du fichier de facturation, version 1. Le fichier est un document "
         "XML encodé en UTF-8")
-    assert FORMAT.constraints == (
+    assert described.constraints == (
         "Un même numéro d'enregistrement ne peut pas être utilisé par deux lignes du fichier.",)
 
 
-def test_the_page_lists_both_name_patterns_every_anomaly_and_a_valid_example():
-    assert [p.pattern for p in FORMAT.name_patterns] == [
+def test_the_page_lists_both_name_patterns_every_anomaly_and_a_valid_example(described):
+    assert [p.pattern for p in described.name_patterns] == [
         "CC_SSSSSSSS_AAAAMM.xml", "CC_JJMMAA_PPP_SSSSSSSS.xml"]
-    assert FORMAT.anomalies == tuple(CATALOG.values())
-    assert FORMAT.example_name == EXAMPLE_NAMES[0] and FORMAT.example_file == EXAMPLE_FILE
+    assert described.anomalies == tuple(CATALOG.values())
+    assert described.example_name == EXAMPLE_NAMES[0] and described.example_file == EXAMPLE_FILE
     from datetime import date
     for name in EXAMPLE_NAMES:
         parse_file_name(name, today=date(2026, 1, 1))
     document = etree.fromstring(EXAMPLE_FILE.encode())
     assert load_schema().validate(document)
+
+
+def test_the_page_reads_the_xsd_once():
+    assert describe_format() is describe_format()
 
 
 def test_the_downloaded_xsd_is_the_packaged_file():
