@@ -129,3 +129,33 @@ def test_a_policy_refusing_every_candidate_is_reported_not_looped_forever():
     with pytest.raises(ValueError) as error:
         generate_temporary_password(only_a)
     assert str(error.value) == "policy 'impossible' refuses every generated temporary password"
+
+
+def test_a_temporary_password_is_not_compared_with_any_login():
+    from ppas.domain.password_hashing import TEMPORARY_PASSWORD_ALPHABET
+
+    # Only « X » is allowed, on 4 characters: « XXXX » must be the one drawn and accepted;
+    # the account's login is unknown here and plays no part.
+    only_x = dataclasses.replace(
+        NIST, name="x", min_length=4, max_length=4,
+        forbidden_chars=TEMPORARY_PASSWORD_ALPHABET.replace("X", ""))
+    assert generate_temporary_password(only_x) == "XXXX"
+
+
+def test_an_unknown_login_costs_as_much_as_a_real_verification():
+    # No timing difference may tell an unknown login from a wrong password. Best of three
+    # runs each; a skipped hash is a thousand times faster, far below this margin.
+    import time
+
+    known = hash_password("Soleil2025")
+
+    def best(call) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    real = best(lambda: verify_password(known, "Lune2025x"))
+    assert best(lambda: verify_against_dummy("Lune2025x")) > real / 5
