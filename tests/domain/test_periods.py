@@ -446,3 +446,14 @@ def test_care_plan_refusals_word_for_word():
         care_plan_in_progress(date(2010, 10, 1), utc(2010, 10, 2), Period(2010, 10))
     with pytest.raises(TypeError, match="^expected a Period, got str$"):
         care_plan_in_progress(date(2010, 10, 1), None, "2010-10")  # type: ignore[arg-type]
+
+
+def test_paris_date_refuses_a_time_zone_that_knows_no_offset():
+    from datetime import tzinfo
+
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt):
+            return None
+
+    with pytest.raises(ValueError, match=r"^now must be timezone-aware \(UTC\)$"):
+        paris_date(datetime(2010, 10, 1, 12, tzinfo=NoOffset()))

@@ -256,3 +256,8 @@ def test_an_unknown_parser_message_word_for_word_with_and_without_its_line():
         "le document XML est mal formé (ligne 3) (message technique : Something odd)")
     assert syntax_message("Something odd.") == (
         "le document XML est mal formé (message technique : Something odd)")
+
+
+def test_only_the_final_full_stop_of_the_technical_text_is_dropped():
+    assert syntax_message("Unsupported encoding ISO-8859-X.") == (
+        "le document XML est mal formé (message technique : Unsupported encoding ISO-8859-X)")
