@@ -37,6 +37,14 @@ def test_the_parser_does_not_even_load_an_external_dtd(tmp_path):
     assert etree.fromstring(data, safe_parser()).getroottree().docinfo.externalDTD is None
 
 
+def test_iterparse_does_not_even_load_an_external_dtd(tmp_path):
+    dtd = tmp_path / "r.dtd"
+    dtd.write_text('<!ELEMENT r EMPTY>')
+    data = f'<!DOCTYPE r SYSTEM "{dtd.as_uri()}"><r/>'.encode()
+    [(_, root)] = list(safe_iterparse(io.BytesIO(data)))
+    assert root.getroottree().docinfo.externalDTD is None
+
+
 def test_iterparse_does_not_expand_internal_entities():
     data = b'<!DOCTYPE r [<!ENTITY boom "BOOM">]><r>&boom;</r>'
     texts = [element.text for _, element in safe_iterparse(io.BytesIO(data))]
@@ -94,3 +102,9 @@ def test_first_bytes_cut_inside_a_character_are_still_read(encoding, bom):
 def test_a_doctype_after_several_comments_is_found_and_one_after_the_root_is_not():
     assert reject_doctype(b"<!-- a --><!-- b --> <?pi x?><!DOCTYPE r><r/>") is True
     assert reject_doctype(b"<!-- a --><r/><!-- b --><!DOCTYPE r>") is False
+
+
+def test_bytes_that_are_not_utf8_before_a_doctype_do_not_hide_it():
+    # A Latin-1 « é » in a comment of the prolog: the sniffing replaces it and reads on.
+    data = b"<?xml version='1.0' encoding='ISO-8859-1'?><!-- \xe9t\xe9 --><!DOCTYPE r><r/>"
+    assert reject_doctype(data) is True
