@@ -6,7 +6,16 @@ import re
 import secrets
 
 from ppas.domain.password_hashing import hash_password
-from ppas.models import ApiToken, Caisse, Convention, ConventionStatus, Partner, Role, User
+from ppas.domain.typography import french_spacing
+from ppas.models import (
+    ApiToken,
+    Caisse,
+    Convention,
+    ConventionStatus,
+    Partner,
+    Role,
+    User,
+)
 from ppas.services import api_tokens
 from ppas.services.demo import DEMO_PASSWORD
 
@@ -234,7 +243,7 @@ async def test_a_token_is_shown_once_then_revoked_after_confirmation(client, sig
         "me": {"login": admin.login}}
     token = await ApiToken.get(created_by_id=admin.id, name="Facturo")
     confirm = await client.get(f"/administration/jetons/{token.id}/revoquer")
-    assert "Révoquer le jeton « Facturo » ?" in confirm.text
+    assert french_spacing("Révoquer le jeton « Facturo » ?") in confirm.text
     assert (await ApiToken.get(id=token.id)).revoked_at is None  # the GET changes nothing
     done = await client.post(f"/administration/jetons/{token.id}/revoquer",
                              data={"csrf_token": csrf})

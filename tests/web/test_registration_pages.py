@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from ppas.domain.password_hashing import verify_password
+from ppas.domain.typography import french_spacing
 from ppas.models import (
     Convention,
     OutboxMessage,
@@ -70,7 +71,7 @@ async def accept_conditions(client: httpx.AsyncClient) -> str:
 
 async def test_the_sign_up_link_leads_to_the_conditions_with_an_accept_box(client):
     home = await client.get("/")
-    assert 'href="/inscription">Vous n\'êtes pas encore inscrit ?</a>' in home.text
+    assert french_spacing('href="/inscription">Vous n\'êtes pas encore inscrit ?</a>') in home.text
     page = await client.get("/inscription")
     assert page.status_code == 200
     assert "Conditions générales d'utilisation" in page.text
