@@ -16,6 +16,7 @@ from ppas.schema.billing_forms.mutations import BillingFormMutations
 from ppas.schema.billing_forms.queries import BillingFormQueries
 from ppas.schema.extensions.document_cost import Limits, document_cost
 from ppas.schema.extensions.document_limits import document_limits
+from ppas.schema.errors import refusal_handlers
 from ppas.schema.extensions.masking import masked_errors
 from ppas.schema.partner_admin.mutations import PartnerAdminMutations
 from ppas.schema.partner_admin.queries import PartnerAdminQueries
@@ -61,6 +62,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],
+        # A ServiceError raised by a mutation becomes its error type, with its code
+        # (ppas/schema/errors.py); AccessDenied stays a top-level error.
+        exception_handlers=refusal_handlers(),
     )
 
 
