@@ -140,10 +140,17 @@ __all__ = ["TOP_LEVEL_CODES", "FEATURE_ENUMS", "UserError", "RefusalHandler", "r
 
 
 def field_arguments(info: Any) -> dict[str, Any]:
-    """The arguments of the field being resolved, as the client sent them (GraphQL names):
+    """The arguments of the field being resolved, by GraphQL name, as the client sent them:
     an error type built by a handler shows back what was typed."""
-    from graphql.execution.values import get_argument_values
+    from graphql import VariableNode, value_from_ast
 
     raw = info._raw_info
     definition = raw.parent_type.fields[raw.field_name]
-    return get_argument_values(definition, raw.field_nodes[0], raw.variable_values)
+    values: dict[str, Any] = {}
+    for argument in raw.field_nodes[0].arguments:
+        name, node = argument.name.value, argument.value
+        if isinstance(node, VariableNode):
+            values[name] = (raw.variable_values or {}).get(node.name.value)
+        elif name in definition.args:
+            values[name] = value_from_ast(node, definition.args[name].type)
+    return values
