@@ -11,13 +11,12 @@ import strawberry
 
 from ppas.domain.anomalies import CATALOG
 from ppas.domain.roles import Role
-from ppas.models.account import RegistrationStatus
 from ppas.models.billing_file import AnomalyPhase, FileStatus, LineStatus
 from ppas.models.billing_form import FormStatus
 from ppas.models.partner import ConventionStatus, PartnerKind
 
 __all__ = ["AnomalyCode", "AnomalyPhase", "ConventionStatus", "FileStatus", "FormStatus",
-           "LineStatus", "PartnerKind", "RegistrationStatus", "Role", "WorklistStatus",
+           "LineStatus", "PartnerKind", "Role", "WorklistStatus",
            "STATUS_ENUMS"]
 
 
@@ -70,11 +69,6 @@ ConventionStatusEnum = _described(ConventionStatus, "ConventionStatus", "État d
     "ACTIVE": "En vigueur.",
     "SUSPENDED": "Suspendue.",
     "CLOSED": "Close."})
-RegistrationStatusEnum = _described(RegistrationStatus, "RegistrationStatus",
-                                    "État d'une préinscription.", {
-    "PENDING": "En attente de la caisse.",
-    "VALIDATED": "Validée : l'administrateur a reçu son mot de passe provisoire.",
-    "REJECTED": "Refusée."})
 PartnerKindEnum = _described(PartnerKind, "PartnerKind", "Nature d'un partenaire.", {
     "PROVIDER": "Prestataire d'aide à domicile.",
     "EVALUATOR": "Structure évaluatrice."})
@@ -86,5 +80,5 @@ AnomalyCode = _described(
 
 STATUS_ENUMS: tuple[type[Enum], ...] = (RoleEnum, FormStatusEnum, WorklistStatusEnum,
                                         FileStatusEnum, LineStatusEnum, AnomalyPhaseEnum,
-                                        ConventionStatusEnum, RegistrationStatusEnum,
+                                        ConventionStatusEnum,
                                         PartnerKindEnum)

@@ -154,3 +154,24 @@ def field_arguments(info: Any) -> dict[str, Any]:
         elif name in definition.args:
             values[name] = value_from_ast(node, definition.args[name].type)
     return values
+
+
+# --------------------------------------------------------------------------- documentation
+
+def code_tables(graphql_schema: Any) -> dict[str, Any]:
+    """The code and enum tables of the vendor page, read from the built schema (what the SDL
+    says), not copied: {"top_level": [(code, description)], "features": [...], "enums": [...]},
+    each feature or enum as (name, description, [(value, description)])."""
+    from ppas.schema.enums import STATUS_ENUMS, AnomalyCode
+
+    def table(enum: type[Enum]) -> tuple[str, str, list[tuple[str, str]]]:
+        name = enum.__strawberry_definition__.name
+        gql = graphql_schema.type_map[name]
+        return name, gql.description or "", [(value, item.description or "")
+                                             for value, item in gql.values.items()]
+
+    return {
+        "top_level": [(code.value, DESCRIPTIONS[code]) for code in TOP_LEVEL_CODES],
+        "features": [table(enum) for enum in FEATURE_ENUMS],
+        "enums": [table(enum) for enum in (*STATUS_ENUMS, AnomalyCode)],
+    }

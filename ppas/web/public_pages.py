@@ -5,6 +5,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from ppas.schema.errors import code_tables
 from ppas.web.templating import render
 
 
@@ -18,6 +19,13 @@ async def faq(request: Request) -> Response:
 
 async def documentation(request: Request) -> Response:
     return render(request, "pages/documentation.html")
+
+
+async def api_page(request: Request) -> Response:
+    """« Pour les éditeurs de logiciels » : the rule for refusals, the codes and enums as the
+    schema declares them, and the changelog."""
+    schema = request.app.state.operations.schema._schema
+    return render(request, "pages/documentation_api.html", tables=code_tables(schema))
 
 
 async def contact(request: Request) -> Response:
@@ -34,5 +42,6 @@ routes = [
     Route("/", home, name="home"),
     Route("/faq", faq, name="faq"),
     Route("/documentation", documentation, name="documentation"),
+    Route("/documentation/api", api_page, name="documentation_api"),
     Route("/contact", contact, name="contact"),
 ]
