@@ -185,6 +185,10 @@ def _switch(operation: str, field: str, done: str) -> Handler:
         user_id = str(request.path_params["id"])
         data = await run_operation(request, operation, id=user_id)
         result = data[field]
+        if result["__typename"] == "AdminError" and result["code"] == "NOT_FOUND":
+            # Someone else's user (a forged post): refused, and nothing says whether it exists.
+            return render(request, "pages/refused.html", status_code=403,
+                          messages=[result["message"]])
         if result["__typename"] == "AdminError":
             return _render_users(request, await _users(request), error=result["message"],
                                  status_code=400)

@@ -14,7 +14,7 @@ from ppas.domain.clock import FixedClock
 from ppas.domain.periods import Period
 from ppas.models import FormLine, FormStatus, PaymentRun
 from ppas.services import billing_forms
-from ppas.services.errors import ErrorCode, AccessDenied, ServiceError
+from ppas.services.errors import ErrorCode, AccessDenied, ServiceError, NotFound
 from tests.billing_form_support import make_provider
 
 NOW = datetime(2025, 6, 18, 10, 0, tzinfo=timezone.utc)
@@ -185,7 +185,7 @@ async def test_a_partner_cannot_read_or_write_another_partners_form(db):
         billing_forms.recap_pdf(intruder.user, form.id),
         billing_forms.open_form(intruder.user, owner.convention.id, MAY, NOW),
     ):
-        with pytest.raises(AccessDenied):
+        with pytest.raises(NotFound):
             await attempt
     assert (await FormLine.get(id=line.id)).hours is None
 
