@@ -25,7 +25,7 @@ from ppas.models import (
 )
 from ppas.services.access import caisse_id_of
 from ppas.services import audit, captcha
-from ppas.services.errors import ServiceError
+from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
 from ppas.services.mail import queue_mail
 from ppas.services.passwords import temporary_credentials
 from ppas.settings import Settings
@@ -123,7 +123,7 @@ class RegistrationRefused(ServiceError):
                    if count == 1 else
                    f"La préinscription n'est pas enregistrée : corrigez les {count} champs "
                    "signalés.")
-        super().__init__(summary, field=next(iter(problems), None))
+        super().__init__(summary, field=next(iter(problems), None), code=ErrorCode.INVALID)
         self.problems = problems
 
 
@@ -309,14 +309,14 @@ async def _take_pending(user: User, registration_id: int | str, connection) -> R
     """The pending registration of the agent's caisse, locked for this decision."""
     key = parse_id(registration_id)
     if key is None:
-        raise ServiceError(NOT_FOUND)
+        raise NotFound(NOT_FOUND)
     registration = await Registration.get_or_none(
         id=key, caisse_id=user.caisse_id).using_db(connection)
     if registration is None:
-        raise ServiceError(NOT_FOUND)
+        raise NotFound(NOT_FOUND)
     # Only one decision: a concurrent one finds the status already changed.
     if registration.status != RegistrationStatus.PENDING:
-        raise ServiceError(_already_decided(registration))
+        raise ServiceError(_already_decided(registration), code=ErrorCode.ALREADY_DONE)
     return registration
 
 
@@ -333,7 +333,7 @@ async def _mark_decided(registration: Registration, status: RegistrationStatus, 
                                   rejection_reason=reason)
     if changed != 1:
         await registration.refresh_from_db(using_db=connection)
-        raise ServiceError(_already_decided(registration))
+        raise ServiceError(_already_decided(registration), code=ErrorCode.ALREADY_DONE)
 
 
 @dataclass(frozen=True)
@@ -358,10 +358,12 @@ async def validate_registration(user: User | None, registration_id: int | str, *
         ).using_db(connection).select_related("partner").first()
         if convention is None:
             raise ServiceError("La convention de cette préinscription ne correspond plus à la "
-                               "structure : refusez-la en indiquant la raison.")
+                               "structure : refusez-la en indiquant la raison.",
+                               code=ErrorCode.CONVENTION_MISMATCH)
         if await User.filter(login__iexact=registration.admin_login).using_db(connection).exists():
             raise ServiceError(f"L'identifiant « {registration.admin_login} » est déjà pris : "
-                               "refusez la préinscription en demandant d'en choisir un autre.")
+                               "refusez la préinscription en demandant d'en choisir un autre.",
+                               code=ErrorCode.ALREADY_EXISTS)
         await _mark_decided(registration, RegistrationStatus.VALIDATED, user, now, connection)
         admin = await User.create(
             using_db=connection,
@@ -395,7 +397,8 @@ async def reject_registration(user: User | None, registration_id: int | str, rea
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("Indiquez la raison du refus : elle est envoyée par courriel à la "
-                           "personne qui s'est préinscrite.", field="reason")
+                           "personne qui s'est préinscrite.", field="reason",
+                           code=ErrorCode.REQUIRED)
     if len(reason) > 1000:
         raise ServiceError(f"La raison du refus est trop longue : 1000 caractères au plus "
                            f"(elle en compte {len(reason)}).", field="reason")

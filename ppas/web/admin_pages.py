@@ -115,6 +115,17 @@ def _user_form(request: Request, *, user: dict[str, Any] | None, values: dict[st
 
 
 USER_FIELDS = ("lastName", "firstName", "email", "phone", "role")
+ROLE_REFUSED = "Choisissez le rôle : administrateur, utilisateur ou évaluateur."
+
+
+def _user_input(values: dict[str, str]) -> dict[str, str] | None:
+    """The GraphQL input of the user form: the role as its enum name (the form posts the
+    stored value, "partner_user"); None when the role is none of the roles."""
+    try:
+        role = Role(values["role"])
+    except ValueError:
+        return None
+    return {**values, "role": role.name}
 
 
 @admin_area
@@ -126,7 +137,10 @@ async def new_user_form(request: Request) -> Response:
 async def create_user(request: Request) -> Response:
     form = await request.form()
     values = {name: _form_value(form, name) for name in ("login", *USER_FIELDS)}
-    data = await run_operation(request, "AdminCreateUser", input=values)
+    if (variables := _user_input(values)) is None:
+        return _user_form(request, user=None, values=values, problems={"role": ROLE_REFUSED},
+                          status_code=400)
+    data = await run_operation(request, "AdminCreateUser", input=variables)
     result = data["createPartnerUser"]
     if result["__typename"] == "AdminError":
         return _user_form(request, user=None, values=values, problems=problems_of(result),
@@ -154,7 +168,10 @@ async def update_user(request: Request) -> Response:
         return render(request, "pages/not_found.html", status_code=404)
     form = await request.form()
     values = {name: _form_value(form, name) for name in USER_FIELDS}
-    data = await run_operation(request, "AdminUpdateUser", id=user["id"], input=values)
+    if (variables := _user_input(values)) is None:
+        return _user_form(request, user=user, values=values, problems={"role": ROLE_REFUSED},
+                          status_code=400)
+    data = await run_operation(request, "AdminUpdateUser", id=user["id"], input=variables)
     result = data["updatePartnerUser"]
     if result["__typename"] == "AdminError":
         return _user_form(request, user=user, values=values, problems=problems_of(result),
@@ -168,6 +185,10 @@ def _switch(operation: str, field: str, done: str) -> Handler:
         user_id = str(request.path_params["id"])
         data = await run_operation(request, operation, id=user_id)
         result = data[field]
+        if result["__typename"] == "AdminError" and result["code"] == "NOT_FOUND":
+            # Someone else's user (a forged post): refused, and nothing says whether it exists.
+            return render(request, "pages/refused.html", status_code=403,
+                          messages=[result["message"]])
         if result["__typename"] == "AdminError":
             return _render_users(request, await _users(request), error=result["message"],
                                  status_code=400)

@@ -149,7 +149,7 @@ async def change_password_submit(request: Request) -> Response:
         return refusal_page(request, failure)
     result = data["changePassword"]
     if result["__typename"] == "ChangePasswordError":
-        if result["message"] == LOCKED:
+        if result["code"] == "ACCOUNT_LOCKED":
             # Locked by wrong old passwords: every session ended, this one too.
             cookies = Response()
             await run_operation(request, "SignOut", response=cookies)

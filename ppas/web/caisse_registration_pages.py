@@ -42,7 +42,10 @@ async def desk(request: Request) -> Response:
 @signed_in
 async def validate(request: Request) -> Response:
     registration_id = request.path_params["id"]
-    data = await run_operation(request, "ValidateRegistration", id=registration_id)
+    try:
+        data = await run_operation(request, "ValidateRegistration", id=registration_id)
+    except OperationFailed as failure:  # not an agent of the caisse: refused for who asks
+        return refusal_page(request, failure)
     result = data["validateRegistration"]
     if result["__typename"] == "ValidateRegistrationSuccess":
         return await _desk(request, notice=result["message"])
@@ -55,7 +58,11 @@ async def reject(request: Request) -> Response:
     registration_id = request.path_params["id"]
     form = await request.form()
     reason = str(form.get("reason", ""))
-    data = await run_operation(request, "RejectRegistration", id=registration_id, reason=reason)
+    try:
+        data = await run_operation(request, "RejectRegistration", id=registration_id,
+                                   reason=reason)
+    except OperationFailed as failure:  # not an agent of the caisse: refused for who asks
+        return refusal_page(request, failure)
     result = data["rejectRegistration"]
     if result["__typename"] == "RejectRegistrationSuccess":
         return await _desk(request, notice=result["message"])

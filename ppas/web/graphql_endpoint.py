@@ -10,6 +10,7 @@ from strawberry.asgi import GraphQL
 
 from ppas.domain.roles import Role
 from ppas.schema.context import Context
+from ppas.web.guards import session_id
 from ppas.web.templating import render
 
 NOT_UTF8 = "Requête refusée : le corps doit être du JSON encodé en UTF-8."
@@ -43,6 +44,8 @@ class PortalGraphQL(GraphQL):
         return Context(
             request=request,
             user=request.state.user,
+            via_token=bool(getattr(request.state, "via_token", False)),
+            session_id=session_id(request),
             settings=self.settings,
             clock=self.clock,
             response=response,

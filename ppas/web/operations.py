@@ -9,10 +9,18 @@ import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionSetNode,
     Visitor,
     execute,
     parse,
@@ -35,11 +43,12 @@ class OperationFailed(Exception):
     """A named operation returned errors; `messages` are safe to show."""
 
     def __init__(self, messages: list[str], *, denied: bool,
-                 retry_after: int | None = None) -> None:
+                 retry_after: int | None = None, codes: list[str] | None = None) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
         self.denied = denied
         self.retry_after = retry_after  # seconds, when a rate limit refused the request
+        self.codes = codes or []  # the errors' extensions.code (ppas/services/errors.py)
 
 
 @dataclass(frozen=True)
@@ -151,5 +160,68 @@ class OperationRunner:
             waits = [e.original_error.retry_after for e in result.errors
                      if isinstance(e.original_error, TooManyRequests)]
             raise OperationFailed([e.message for e in result.errors], denied=denied,
-                                  retry_after=max(waits) if waits else None)
-        return result.data or {}
+                                  retry_after=max(waits) if waits else None,
+                                  codes=[(e.extensions or {}).get("code", "") for e in result.errors])
+        if not result.data:
+            return {}
+        return stored_values(self.schema._schema, operation.document, result.data)
+
+
+def stored_values(schema: GraphQLSchema, document: DocumentNode,
+                  data: dict[str, Any]) -> dict[str, Any]:
+    """The data with every enum as its stored value (`OPEN` → "open", `PARTNER_ADMIN` →
+    "partner_admin"): the one place the web layer maps them, so templates and handlers keep
+    comparing the values the database and the domain use. Codes (`NOT_FOUND`, `F01`) are
+    their own value and come back unchanged."""
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    root = schema.get_root_type(operation.operation)
+    return _map_object(schema, data, root, [operation.selection_set], fragments)
+
+
+def _fields(selection_sets: list[SelectionSetNode],
+            fragments: dict[str, FragmentDefinitionNode]) -> dict[str, list[FieldNode]]:
+    """Field nodes by response key, through fragments (type conditions are settled by the
+    data: a key absent from a union member's answer is skipped)."""
+    found: dict[str, list[FieldNode]] = {}
+    pending = [s for s in selection_sets if s is not None]
+    while pending:
+        for selection in pending.pop(0).selections:
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                found.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                pending.append(fragments[selection.name.value].selection_set)
+    return found
+
+
+def _map_object(schema: GraphQLSchema, data: dict[str, Any], parent, selection_sets,
+                fragments) -> dict[str, Any]:
+    if not isinstance(parent, GraphQLObjectType):  # union or interface: the answer's type
+        parent = schema.get_type(data.get("__typename", "")) or parent
+    fields = getattr(parent, "fields", {})
+    out = dict(data)
+    for key, nodes in _fields(selection_sets, fragments).items():
+        definition = fields.get(nodes[0].name.value)
+        if key in out and definition is not None:
+            out[key] = _map_value(schema, out[key], definition.type,
+                                  [n.selection_set for n in nodes], fragments)
+    return out
+
+
+def _map_value(schema, value, type_, selection_sets, fragments):
+    if value is None:
+        return None
+    if isinstance(type_, GraphQLNonNull):
+        return _map_value(schema, value, type_.of_type, selection_sets, fragments)
+    if isinstance(type_, GraphQLList):
+        return [_map_value(schema, item, type_.of_type, selection_sets, fragments)
+                for item in value]
+    if isinstance(type_, GraphQLEnumType):
+        return type_.values[value].value if value in type_.values else value
+    if isinstance(value, dict):
+        return _map_object(schema, value, type_, selection_sets, fragments)
+    return value

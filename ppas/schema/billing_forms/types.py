@@ -11,12 +11,15 @@ from typing import Annotated
 import strawberry
 
 from ppas import models
+from ppas.schema.enums import WorklistStatus
 from ppas.domain.billing_form import LISTED_UNFILLED
 from ppas.domain.periods import Period, last_online_billing_day
 from ppas.schema.beneficiaries.types import CarePlan
 from ppas.schema.billing_forms.loaders import care_plan_loader
 from ppas.schema.context import Info
-from ppas.schema.errors import UserError
+from ppas.schema.errors import BillingFormErrorCode, UserError, field_arguments
+from ppas.schema.ids import parse_id
+from ppas.services.errors import NotFound, ServiceError
 from ppas.schema.extensions.document_cost import cost
 from ppas.schema.pagination import Page, checked_window
 from ppas.schema.partners.types import Convention
@@ -107,7 +110,7 @@ class BillingForm:
     id: strawberry.ID
     period: str
     period_label: str
-    status: str = strawberry.field(description="open, validated (en attente de paiement) ou paid.")
+    status: models.FormStatus = strawberry.field(description="OPEN, VALIDATED (en attente de paiement) ou PAID.")
     version: int
     validated_at: datetime | None
     row: strawberry.Private[models.BillingForm]
@@ -123,7 +126,7 @@ class BillingForm:
     @classmethod
     def from_model(cls, row: models.BillingForm) -> BillingForm:
         return cls(id=strawberry.ID(str(row.id)), period=row.period,
-                   period_label=Period.parse(row.period).label_fr, status=str(row.status),
+                   period_label=Period.parse(row.period).label_fr, status=models.FormStatus(row.status),
                    version=row.version, validated_at=row.validated_at, row=row)
 
     @strawberry.field(description="La convention facturée.")
@@ -202,7 +205,7 @@ class WorklistEntry:
     convention_number: str
     period: str
     period_label: str
-    status: str = strawberry.field(description="to_open, open, validated ou paid.")
+    status: WorklistStatus = strawberry.field(description="TO_OPEN, OPEN, VALIDATED ou PAID.")
     form_id: strawberry.ID | None
     line_count: int
     done_count: int = strawberry.field(description="Lignes remplies ou barrées.")
@@ -218,7 +221,7 @@ class WorklistEntry:
     def from_entry(cls, e: billing_forms.WorklistEntry) -> WorklistEntry:
         return cls(convention_id=strawberry.ID(str(e.convention_id)),
                    convention_number=e.convention_number, period=e.period,
-                   period_label=Period.parse(e.period).label_fr, status=e.status,
+                   period_label=Period.parse(e.period).label_fr, status=WorklistStatus(e.status),
                    form_id=strawberry.ID(str(e.form_id)) if e.form_id else None,
                    line_count=e.line_count, done_count=e.done_count,
                    last_saved_at=e.last_saved_at, validated_at=e.validated_at)
@@ -256,7 +259,16 @@ class UnfilledFormLine:
 
 @strawberry.type(description="Action refusée sur un formulaire ; lines liste les lignes à terminer.")
 class BillingFormError(UserError):
+    code_enum = BillingFormErrorCode
+    code: BillingFormErrorCode = strawberry.field(description="Code stable du refus.")
     lines: list[UnfilledFormLine] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def from_service(cls, error: ServiceError, info=None) -> BillingFormError:
+        lines = [UnfilledFormLine(line_id=strawberry.ID(str(u.line_id)), position=u.position,
+                                  label=u.label) for u in getattr(error, "lines", [])]
+        return cls(code=BillingFormErrorCode[error.code.name], message=error.message,
+                   field=error.field, lines=lines)
 
 
 BillingFormResult = Annotated[BillingFormSuccess | BillingFormError,
@@ -279,9 +291,28 @@ class FormLineConflict:
 
 @strawberry.type(description="Saisie refusée ; la ligne enregistrée et la saisie sont rendues.")
 class FormLineError(UserError):
+    code_enum = BillingFormErrorCode
+    code: BillingFormErrorCode = strawberry.field(description="Code stable du refus.")
     line: FormLine | None = None
     typed_hours: str | None = None
     typed_sunday_hours: str | None = None
+
+    @classmethod
+    async def from_service(cls, error: ServiceError, info=None) -> FormLineError:
+        """The refusal with what was typed and, unless the line is not the caller's, the line
+        as stored: the page shows both side by side."""
+        arguments = field_arguments(info) if info is not None else {}
+        line = None
+        line_id = parse_id(arguments.get("lineId"))
+        if line_id is not None and not isinstance(error, NotFound):
+            try:
+                row = await billing_forms.get_line(info.context.user, line_id)
+            except ServiceError:
+                row = None
+            line = FormLine.from_model(row) if row else None
+        return cls(code=BillingFormErrorCode[error.code.name], message=error.message,
+                   field=error.field, line=line, typed_hours=arguments.get("hours"),
+                   typed_sunday_hours=arguments.get("sundayHours"))
 
 
 SaveFormLineResult = Annotated[FormLineSuccess | FormLineConflict | FormLineError,
