@@ -23,7 +23,13 @@ from typing import Any, ClassVar
 
 import strawberry
 
-from ppas.services.errors import DESCRIPTIONS, TOP_LEVEL_CODES, AccessDenied, ErrorCode, ServiceError
+from ppas.services.errors import (
+    DESCRIPTIONS,
+    TOP_LEVEL_CODES,
+    AccessDenied,
+    ErrorCode,
+    ServiceError,
+)
 
 # Every feature may answer these (bad id, missing or invalid value, uniqueness).
 COMMON_CODES = (ErrorCode.NOT_FOUND, ErrorCode.REQUIRED, ErrorCode.INVALID)
@@ -67,9 +73,13 @@ RegistrationErrorCode = _feature_enum(
     (ErrorCode.CAPTCHA_FAILED, ErrorCode.ALREADY_EXISTS, ErrorCode.ALREADY_DONE,
      ErrorCode.CONVENTION_MISMATCH))
 
+ContactErrorCode = _feature_enum(
+    "ContactErrorCode", "Codes des refus d'un message à l'assistance de la caisse "
+                        "(chaque champ à corriger est dans `problems`).", ())
+
 FEATURE_ENUMS: tuple[type[Enum], ...] = (AccountErrorCode, BillingFormErrorCode,
                                          BillingFileErrorCode, PartnerAdminErrorCode,
-                                         RegistrationErrorCode)
+                                         RegistrationErrorCode, ContactErrorCode)
 
 
 def feature_code(code: ErrorCode, enum: type[Enum]) -> Enum:
