@@ -17,14 +17,18 @@ from ppas.settings import Settings
 
 @dataclass
 class Context:
-    """Per request: who asks, with which settings and clock, and fresh DataLoaders."""
+    """Per request: who asks, with which settings and clock, and its loader registry."""
 
     request: Request | None
     user: User | None
     settings: Settings
     response: Response | None = None
     clock: Clock = field(default_factory=SystemClock)
-    loaders: Loaders = field(default_factory=Loaders)
+    loaders: Loaders = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Its loaders read the context (the user's partner scopes some of them).
+        self.loaders = Loaders(self)
 
     @property
     def client_ip(self) -> str:

@@ -25,8 +25,22 @@ UNKNOWN_LINE = billing_forms.LINE_NOT_YOURS
 UNKNOWN_FORM = billing_forms.NOT_YOURS
 
 
-def _line_success(row) -> FormLineSuccess:
-    return FormLineSuccess(line=FormLine.from_model(row), form=BillingForm.from_model(row.form))
+def _line(info: Info, row) -> FormLine:
+    """A line as the line use cases return it: read with its form and the form's convention,
+    its care plan and the plan's beneficiary, which the fields below then find loaded."""
+    info.context.loaders.prime(row.form, row.form.convention, row.care_plan,
+                               row.care_plan.beneficiary)
+    return FormLine.from_model(row)
+
+
+def _form(info: Info, row) -> BillingForm:
+    """A form as the form use cases return it: read with its convention."""
+    info.context.loaders.prime(row.convention)
+    return BillingForm.from_model(row)
+
+
+def _line_success(info: Info, row) -> FormLineSuccess:
+    return FormLineSuccess(line=_line(info, row), form=_form(info, row.form))
 
 
 def _form_error(error: ServiceError) -> BillingFormError:
@@ -40,7 +54,10 @@ async def _stored_line(info: Info, line_id: int) -> FormLine | None:
         row = await billing_forms.get_line(info.context.user, line_id)
     except ServiceError:
         return None
-    return FormLine.from_model(row) if row else None
+    if row is None:
+        return None
+    info.context.loaders.prime(row.form, row.form.convention)  # get_line read them
+    return FormLine.from_model(row)
 
 
 @strawberry.type
@@ -57,7 +74,7 @@ class BillingFormMutations:
                                                  info.context.now())
         except ServiceError as error:
             return _form_error(error)
-        return BillingFormSuccess(form=BillingForm.from_model(form))
+        return BillingFormSuccess(form=_form(info, form))
 
     @strawberry.mutation(description="Enregistrer les heures d'une ligne (texte saisi, ex. « 12,5 ») "
                                      "avec la version lue : une version dépassée rend un conflit. "
@@ -80,10 +97,10 @@ class BillingFormMutations:
                                  line=await _stored_line(info, line), typed_hours=hours,
                                  typed_sunday_hours=sunday_hours)
         if isinstance(outcome, billing_forms.Conflict):
-            return FormLineConflict(message=outcome.message, line=FormLine.from_model(outcome.line),
+            return FormLineConflict(message=outcome.message, line=_line(info, outcome.line),
                                     typed_hours=outcome.typed_hours,
                                     typed_sunday_hours=outcome.typed_sunday_hours)
-        return _line_success(outcome)
+        return _line_success(info, outcome)
 
     @strawberry.mutation(description="Barrer une ligne : aucune heure ce mois-ci, et la ligne ne "
                                      "sera plus proposée les mois suivants.")
@@ -115,7 +132,7 @@ async def _set_crossed_out(info: Info, line_id: strawberry.ID, crossed_out: bool
                                                   info.context.now())
     except ServiceError as error:
         return FormLineError(message=error.message, field=error.field)
-    return _line_success(row)
+    return _line_success(info, row)
 
 
 async def _form_action(info: Info, id: strawberry.ID, action) -> BillingFormResult:
@@ -126,4 +143,4 @@ async def _form_action(info: Info, id: strawberry.ID, action) -> BillingFormResu
         form = await action(info.context.user, form_id, info.context.now())
     except ServiceError as error:
         return _form_error(error)
-    return BillingFormSuccess(form=BillingForm.from_model(form))
+    return BillingFormSuccess(form=_form(info, form))
