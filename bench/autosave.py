@@ -177,7 +177,6 @@ async def page_render(base: str, login: str, password: str, form_id: int, lines:
     from starlette.requests import Request
 
     from ppas.settings import Settings
-    from ppas.web.billing_form_pages import _paris
     from ppas.web.templating import MENU, make_environment
 
     client, _ = await signed_in_client(base, login, password)
@@ -205,9 +204,7 @@ async def page_render(base: str, login: str, password: str, form_id: int, lines:
                                 id=str(form_id), offset=0, limit=lines)
     finally:
         await close_database()
-    env = make_environment(settings.templates_dir)
-    env.filters["paris_hm"] = lambda v: _paris(v, "%H:%M")
-    env.filters["paris_datetime"] = lambda v: _paris(v, "%d/%m/%Y à %H:%M")
+    env = make_environment(settings.templates_dir)  # with the app's filters (paris_hm…)
     template = env.get_template("pages/billing_form.html")
     request = Request({"type": "http", "method": "GET", "path": f"/facturation/{form_id}",
                        "headers": [], "query_string": b"page=1"})
