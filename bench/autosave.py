@@ -177,7 +177,8 @@ async def page_render(base: str, login: str, password: str, form_id: int, lines:
     from starlette.requests import Request
 
     from ppas.settings import Settings
-    from ppas.web.templating import MENU, make_environment
+    from ppas.domain.roles import menu_for
+    from ppas.web.templating import make_environment
 
     client, _ = await signed_in_client(base, login, password)
     http_times = []
@@ -211,8 +212,8 @@ async def page_render(base: str, login: str, password: str, form_id: int, lines:
     plain_times = []
     for _ in range(runs):
         began = time.perf_counter()
-        html = template.render(request=request, htmx=False, user=user, csrf_token="x", menu=MENU,
-                               current_path=f"/facturation/{form_id}", form=data["billingForm"],
+        html = template.render(request=request, htmx=False, user=user, csrf_token="x",
+                               menu=menu_for(user.role), current_path=f"/facturation/{form_id}", form=data["billingForm"],
                                page=1, pages=1, page_size=lines, last_page=True)
         plain_times.append(time.perf_counter() - began)
         assert html.count('<tr id="ligne-') == lines
