@@ -362,3 +362,65 @@ async def test_statements_do_not_grow_with_the_list(schema, settings, db, case: 
     _, large = await run_counted(schema, settings, case, LARGE)
     assert len(large) == len(small), (f"{case.name}: {len(small)} statements for {SMALL} items, "
                                       f"{len(large)} for {LARGE}\n{large.report()}")
+
+
+# --------------------------------------------------------------------------- relations a use case read
+
+async def _validated_form() -> tuple[User, BillingForm]:
+    provider, user = await _partner_admin(1)
+    now = datetime.now(timezone.utc)
+    form = await BillingForm.create(convention=provider.convention,
+                                    period=str(current_period(now).plus_months(-3)),
+                                    status=FormStatus.VALIDATED, validated_at=now, validated_by=user)
+    return user, form
+
+
+async def test_validated_by_is_the_user_get_form_read(schema, settings, db):
+    user, form = await _validated_form()
+    async with count_statements() as statements:
+        result = await schema.execute(
+            "query($id: ID!) { billingForm(id: $id) { validatedBy sundayHoursAllowed "
+            "convention { number } } }", variable_values={"id": str(form.id)},
+            context_value=Context(request=None, user=user, settings=settings))
+    assert result.errors is None, result.errors
+    assert result.data["billingForm"]["validatedBy"] == f"{user.display_name} ({user.login})"
+    # get_form's one statement read the form, its convention and the validating user.
+    assert len(statements) == 1, statements.report()
+
+
+async def test_a_lines_form_is_the_form_get_line_read(schema, settings, db):
+    built = await _form_lines(SMALL)
+    line = await billing_forms.form_lines(await BillingForm.get(id=int(built.variables["id"])), 0, 1)
+    async with count_statements() as statements:
+        result = await schema.execute(
+            "query($id: ID!) { billingFormLine(id: $id) { id form { id sundayHoursAllowed "
+            "convention { number } } } }", variable_values={"id": str(line[0].id)},
+            context_value=Context(request=None, user=built.user, settings=settings))
+    assert result.errors is None, result.errors
+    assert result.data["billingFormLine"]["form"]["id"] == built.variables["id"]
+    assert len(statements) == 1, statements.report()
+
+
+async def test_a_saved_line_reads_nothing_the_save_read(schema, settings, db):
+    """Autosave: the line, its plan, beneficiary, form and convention come with the save's own
+    read; only the write and the form's totals follow."""
+    built = await _form_lines(SMALL)
+    line = (await billing_forms.form_lines(await BillingForm.get(id=int(built.variables["id"])),
+                                           0, 1))[0]
+    async with count_statements() as statements:
+        result = await schema.execute(
+            """mutation($id: ID!, $version: Int!) {
+                 saveFormLine(lineId: $id, hours: "3", version: $version) {
+                   ... on FormLineSuccess {
+                     line { version carePlan { hourlyRate beneficiary { lastName } }
+                            form { id convention { number } } }
+                     form { status sundayHoursAllowed convention { number } totals { filledCount } } }
+                   ... on FormLineError { message } } }""",
+            variable_values={"id": str(line.id), "version": line.version},
+            context_value=Context(request=None, user=built.user, settings=settings))
+    assert result.errors is None, result.errors
+    saved = result.data["saveFormLine"]
+    assert saved["line"]["version"] == line.version + 1, saved
+    assert saved["form"]["totals"]["filledCount"] == 1
+    # The line with its relations, the write, the totals.
+    assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE", "SELECT"], statements.report()
