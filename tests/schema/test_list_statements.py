@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -424,3 +424,4 @@ async def test_a_saved_line_reads_nothing_the_save_read(schema, settings, db):
     assert saved["form"]["totals"]["filledCount"] == 1
     # The line with its relations, the write, the totals.
     assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE", "SELECT"], statements.report()
+
