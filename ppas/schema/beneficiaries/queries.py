@@ -48,5 +48,5 @@ class BeneficiaryQueries:
             info.context.user, offset, limit,
             beneficiary_id=parse_id(beneficiary_id) if beneficiary_id is not None else None,
         )
-        return Page(items=await CarePlan.page_of(list(page.items), info),
+        return Page(items=await CarePlan.list_of(page.items, info),
                     total_count=page.total, offset=offset, limit=limit)

@@ -23,8 +23,22 @@ UNKNOWN_LINE = billing_forms.LINE_NOT_YOURS
 UNKNOWN_FORM = billing_forms.NOT_YOURS
 
 
-def _line_success(row) -> FormLineSuccess:
-    return FormLineSuccess(line=FormLine.from_model(row), form=BillingForm.from_model(row.form))
+def _line(info: Info, row) -> FormLine:
+    """A line as the line use cases return it: read with its form and the form's convention,
+    its care plan and the plan's beneficiary, which the fields below then find loaded."""
+    info.context.loaders.prime(row.form, row.form.convention, row.care_plan,
+                               row.care_plan.beneficiary)
+    return FormLine.from_model(row)
+
+
+def _form(info: Info, row) -> BillingForm:
+    """A form as the form use cases return it: read with its convention."""
+    info.context.loaders.prime(row.convention)
+    return BillingForm.from_model(row)
+
+
+def _line_success(info: Info, row) -> FormLineSuccess:
+    return FormLineSuccess(line=_line(info, row), form=_form(info, row.form))
 
 
 def _key(value: strawberry.ID, unknown: str, field: str | None = None) -> int:
@@ -47,7 +61,7 @@ class BillingFormMutations:
         convention = _key(convention_id, "Convention inconnue.", "conventionId")
         form = await billing_forms.open_form(info.context.user, convention, period,
                                              info.context.now())
-        return BillingFormSuccess(form=BillingForm.from_model(form))
+        return BillingFormSuccess(form=_form(info, form))
 
     @strawberry.mutation(description="Enregistrer les heures d'une ligne (texte saisi, ex. « 12,5 ») "
                                      "avec la version lue : une version dépassée rend un conflit. "
@@ -60,10 +74,10 @@ class BillingFormMutations:
         outcome = await billing_forms.save_line(info.context.user, line, hours, sunday_hours,
                                                 version, info.context.now())
         if isinstance(outcome, billing_forms.Conflict):
-            return FormLineConflict(message=outcome.message, line=FormLine.from_model(outcome.line),
+            return FormLineConflict(message=outcome.message, line=_line(info, outcome.line),
                                     typed_hours=outcome.typed_hours,
                                     typed_sunday_hours=outcome.typed_sunday_hours)
-        return _line_success(outcome)
+        return _line_success(info, outcome)
 
     @strawberry.mutation(description="Barrer une ligne : aucune heure ce mois-ci, et la ligne ne "
                                      "sera plus proposée les mois suivants.",
@@ -93,9 +107,9 @@ class BillingFormMutations:
 async def _set_crossed_out(info: Info, line_id: strawberry.ID, crossed_out: bool) -> FormLineResult:
     row = await billing_forms.set_crossed_out(info.context.user, _key(line_id, UNKNOWN_LINE),
                                               crossed_out, info.context.now())
-    return _line_success(row)
+    return _line_success(info, row)
 
 
 async def _form_action(info: Info, id: strawberry.ID, action) -> BillingFormResult:
     form = await action(info.context.user, _key(id, UNKNOWN_FORM), info.context.now())
-    return BillingFormSuccess(form=BillingForm.from_model(form))
+    return BillingFormSuccess(form=_form(info, form))

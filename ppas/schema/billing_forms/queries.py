@@ -31,7 +31,10 @@ class BillingFormQueries:
         if form_id is None:
             return None
         row = await billing_forms.get_form(info.context.user, form_id)
-        return BillingForm.from_model(row) if row else None
+        if row is None:
+            return None
+        info.context.loaders.prime(row.convention, row.validated_by)  # get_form read them
+        return BillingForm.from_model(row)
 
     @strawberry.field(description="Une ligne d'un formulaire du partenaire ; null sinon.",
                       permission_classes=PARTNER)
@@ -40,4 +43,7 @@ class BillingFormQueries:
         if line_id is None:
             return None
         row = await billing_forms.get_line(info.context.user, line_id)
-        return FormLine.from_model(row) if row else None
+        if row is None:
+            return None
+        info.context.loaders.prime(row.form, row.form.convention)  # get_line read them
+        return FormLine.from_model(row)
