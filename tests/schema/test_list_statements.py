@@ -29,6 +29,7 @@ from ppas.models import (
     BillingForm,
     BillingLine,
     Caisse,
+    ContactMessage,
     Convention,
     ConventionStatus,
     FormStatus,
@@ -230,6 +231,30 @@ async def _outbox(n: int) -> Built:
     return Built(admin)
 
 
+async def _contact_messages(n: int) -> Built:
+    caisse, agent = await _caisse_staff()
+    for i in range(n):
+        await ContactMessage.create(caisse=caisse, sender_name=f"Expéditeur {i}",
+                                    sender_email=f"{secrets.token_hex(4)}@structure.invalid",
+                                    subject=f"Question {i}", body="…",
+                                    attachment_name="note.txt" if i % 2 else "")
+    return Built(agent)
+
+
+_DESK_TAG = f"Guichet {secrets.token_hex(3)}"
+
+
+async def _assistance_desks(n: int) -> Built:
+    """n caisses more, each with its desk; the list holds every caisse of the database, so
+    only this call's are counted (by name)."""
+    await Caisse.filter(name__startswith=_DESK_TAG).delete()
+    for _ in range(n):
+        caisse = await _fresh_caisse()
+        await Caisse.filter(id=caisse.id).update(name=f"{_DESK_TAG} {caisse.code}",
+                                                 assistance_phone="01 02 03 04 05")
+    return Built(None)
+
+
 # --------------------------------------------------------------------------- the table
 
 CASES = [
@@ -302,6 +327,17 @@ CASES = [
         _pending_registrations,
         lambda d: [len(d["pendingRegistrations"]),
                    sum(1 for r in d["pendingRegistrations"] if r["mismatches"])]),
+    ListCase(
+        "receivedContactMessages", ("ReceivedContactMessagePage.items",),
+        """{ receivedContactMessages(limit: 50) { totalCount items {
+              id subject senderName attachmentName attachmentSize } } }""",
+        _contact_messages, lambda d: [len(d["receivedContactMessages"]["items"])]),
+    ListCase(
+        "assistanceDesks", ("Query.assistanceDesks",),
+        "{ assistanceDesks { caisseCode caisseName phone hours address } }",
+        _assistance_desks,
+        lambda d: [sum(1 for desk in d["assistanceDesks"]
+                       if desk["caisseName"].startswith(_DESK_TAG))]),
     ListCase("developmentOutbox", ("Query.developmentOutbox",),
              "{ developmentOutbox { recipient subject createdAt } }",
              _outbox, lambda d: [len(d["developmentOutbox"])]),
@@ -314,6 +350,7 @@ NOT_FROM_A_QUERY = {
     "BillingFormError.lines": "the lines a refused validation lists (read by the use case)",
     "ChangePasswordError.problems": "the password rules a change breaks",
     "SubmitRegistrationError.problems": "the fields a pre-registration must correct",
+    "SendContactMessageError.problems": "the fields a message to the assistance must correct",
 }
 
 
