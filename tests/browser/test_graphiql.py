@@ -18,6 +18,7 @@ from ppas.models import Registration, RegistrationStatus
 from ppas.services import captcha
 from ppas.services.demo import DEMO_PASSWORD
 from ppas.services.registration import RegistrationForm, submit_registration
+from ppas.web import csrf
 
 pytestmark = pytest.mark.browser
 
@@ -183,10 +184,19 @@ async def test_caisse_admin_uses_graphiql_with_no_other_origin(browser, live_ser
     await registration.refresh_from_db()
     assert registration.status == RegistrationStatus.REJECTED
 
-    # GraphiQL's panels open without breaking the policy (the docs, the explorer).
-    await page.get_by_role("button", name=re.compile("documentation explorer", re.I)).click()
+    # GraphiQL's panels and dialogs open without breaking the policy: the documentation,
+    # the explorer plugin, the settings dialog (its modal layer adds the nonced <style>).
+    await page.get_by_role("button", name="Show Documentation Explorer").click()
     await expect(page.locator(".graphiql-doc-explorer")).to_contain_text("Query")
     await assert_accessible(page)
+    await page.get_by_role("button", name="Show GraphiQL Explorer").click()
+    await expect(page.locator(".graphiql-explorer-root")).to_contain_text("rejectRegistration")
+    await page.get_by_role("button", name="Open settings dialog").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("Settings")
+    await assert_accessible(page)
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_have_count(0)
 
     assert complaints == [], complaints
     assert elsewhere == [], f"requests to another origin: {elsewhere}"
@@ -225,5 +235,28 @@ async def test_graphiql_is_refused_to_a_partner_admin(browser, live_server):
     await expect(page.get_by_role("alert")).to_have_text(
         "L'explorateur GraphQL est réservé aux administrateurs de la caisse.")
     await expect(page.locator(".graphiql-container")).to_have_count(0)
+    assert complaints == [] and elsewhere == []
+    await context.close()
+
+
+async def test_a_refusal_of_the_portal_reads_in_french_in_the_result(browser, live_server):
+    """Signed out from another tab, the next run shows the portal's own words, not a parse
+    error of a non-JSON answer."""
+    context, elsewhere = await cut_off_context(browser, live_server)
+    page, complaints = await recording_page(context)
+    await sign_in(page, live_server, "caisseadmin")
+    await page.goto(live_server + "/graphql")
+    await expect(query_editor(page)).to_contain_text("query PreinscriptionsEnAttente")
+
+    other = await context.new_page()
+    await other.goto(live_server + "/espace")
+    await other.get_by_role("button", name="Se déconnecter").click()
+    await expect(other).to_have_url(re.compile(r"/(connexion)?(\?.*)?$"))
+
+    await run_operation(page, "MessagesRecus")
+    await expect(result_pane(page)).to_contain_text('"errors"')
+    message = (await result_json(page))["errors"][0]["message"]
+    assert message in (csrf.SESSION_EXPIRED, csrf.REFUSED), message
+    await expect(result_pane(page)).to_contain_text(message[:40])
     assert complaints == [] and elsewhere == []
     await context.close()
