@@ -38,7 +38,8 @@
   // Each CodeMirror editor scrolls inside its own box, while its keyboard input is a hidden
   // textarea outside that box: the box itself becomes a tab stop, so that the arrow keys
   // scroll a long query or result (WCAG 2.1.1; axe's scrollable-region-focusable).
-  // CodeMirror's hidden textareas carry no name: each gets the one of its editor, in French.
+  // CodeMirror's hidden textareas carry no name: each gets the one of its editor, in French
+  // (GraphiQL's root is lang="en": the label says its own language).
   const EDITOR_LABELS = [
     [".graphiql-query-editor", "Requête GraphQL"],
     [".graphiql-editor-tool", "Variables de la requête (JSON)"],
@@ -51,12 +52,13 @@
     for (const [selector, label] of EDITOR_LABELS) {
       for (const field of host.querySelectorAll(`${selector} .CodeMirror textarea:not([aria-label])`)) {
         field.setAttribute("aria-label", label);
+        field.setAttribute("lang", "fr");
       }
     }
   }
   new MutationObserver(fitEditors).observe(host, { childList: true, subtree: true });
 
-  ReactDOM.createRoot(host).render(
+  ReactDOM.createRoot(document.getElementById("graphiql-root")).render(
     React.createElement(GraphiQL, {
       fetcher,
       plugins: [GraphiQLPluginExplorer.explorerPlugin()],

@@ -31,6 +31,7 @@ async def test_a_caisse_admin_gets_the_portal_page_under_a_strict_policy(client,
     assert response.status_code == 200
     page = response.text
     assert "<h1>Explorateur GraphQL</h1>" in page
+    assert '<div id="graphiql-root" lang="en">' in page  # GraphiQL's interface is English
     assert "Connecté : <strong>Anne VIDAL</strong> (caisseadmin)" in page
     assert 'href="/graphql/schema"' in page and 'href="/espace"' in page
 
@@ -124,6 +125,8 @@ async def plain(app_without_graphiql) -> AsyncIterator[httpx.AsyncClient]:
 
 async def test_graphiql_switched_off_is_not_found_and_the_api_still_answers(plain, sign_in):
     token = await sign_in(plain, "caisseadmin", DEMO_PASSWORD)
+    home = await plain.get("/espace")
+    assert "<h1>Espace caisse</h1>" in home.text and 'href="/graphql"' not in home.text
     page = await plain.get("/graphql", headers=HTML)
     assert page.status_code == 404 and "<h1>Page introuvable</h1>" in page.text
     assert "graphiql" not in page.text.lower()
