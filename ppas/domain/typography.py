@@ -17,8 +17,8 @@ _RULES = (
     (re.compile(f"«{_SPACES}*"), f"«{NBSP}"),
     (re.compile(f"{_SPACES}*»"), f"{NBSP}»"),
     # Only a space already there becomes unbreakable: « 12:30 », « https: » stay as they are.
-    (re.compile(rf"(?<=[^\s<=\"']) (?=:(?:\s|$|<))"), NBSP),
-    (re.compile(rf"(?<=[^\s<=\"']) (?=[;!?](?:\s|$|<|»))"), NNBSP),
+    (re.compile(r"(?<=[^\s<=\"']) (?=:(?:\s|$|<))"), NBSP),
+    (re.compile(r"(?<=[^\s<=\"']) (?=[;!?](?:\s|$|<|»))"), NNBSP),
 )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ppas.models import User
 from ppas.models.account import CAISSE_ROLES, PARTNER_ROLES
-from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
+from ppas.services.errors import AccessDenied, ErrorCode
 
 
 PASSWORD_CHANGE_FIRST = (

@@ -47,7 +47,7 @@ from ppas.models import (
 from ppas.models.prepared import PreparedQuery, placeholders
 from ppas.services import audit
 from ppas.services.access import partner_id_of
-from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
+from ppas.services.errors import ErrorCode, NotFound, ServiceError
 
 ZERO = Decimal("0.00")
 NOT_YOURS = "Ce formulaire n'existe pas ou n'appartient pas à votre structure."

@@ -16,7 +16,7 @@ from ppas.models import Anomaly, BillingFile, BillingLine, User
 from ppas.models.billing_file import FileStatus, LineStatus
 from ppas.services import audit, billing_ingest
 from ppas.services.access import partner_id_of
-from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
+from ppas.services.errors import ErrorCode, NotFound, ServiceError
 
 LINE_NOT_YOURS = "Cette ligne n'existe pas ou n'appartient pas à un fichier de votre structure."
 

@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from ppas.models import SpentCaptcha
 from ppas.services import audit
-from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
+from ppas.services.errors import ErrorCode, ServiceError
 from ppas.settings import Settings
 
 ALGORITHM = "PBKDF2/SHA-256"

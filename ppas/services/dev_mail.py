@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ppas.models import OutboxMessage, Registration, Role, User
-from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
+from ppas.services.errors import AccessDenied
 from ppas.settings import Settings
 
 NOT_AVAILABLE = "Cette page n'existe pas."

@@ -10,7 +10,7 @@ from ppas.domain.password_hashing import generate_temporary_password, hash_passw
 from ppas.domain.passwords import PasswordPolicy, password_problems
 from ppas.models import AuditEvent, PasswordHistory, Session, User
 from ppas.services import audit, hashing
-from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
+from ppas.services.errors import AccessDenied, ErrorCode, ServiceError
 from ppas.services.mail import queue_mail
 from ppas.services.sessions import close_all_sessions
 from ppas.services.sign_in import (

@@ -27,7 +27,7 @@ from ppas.models import (
 )
 from ppas.services.access import caisse_id_of
 from ppas.services import audit, captcha
-from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
+from ppas.services.errors import ErrorCode, NotFound, ServiceError
 from ppas.services.mail import queue_mail
 from ppas.services.passwords import temporary_credentials
 from ppas.settings import Settings

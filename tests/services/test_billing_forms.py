@@ -14,7 +14,7 @@ from ppas.domain.clock import FixedClock
 from ppas.domain.periods import Period
 from ppas.models import FormLine, FormStatus, PaymentRun
 from ppas.services import billing_forms
-from ppas.services.errors import ErrorCode, AccessDenied, ServiceError, NotFound
+from ppas.services.errors import ErrorCode, ServiceError, NotFound
 from tests.billing_form_support import make_provider
 
 NOW = datetime(2025, 6, 18, 10, 0, tzinfo=timezone.utc)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from graphql import OperationDefinitionNode, parse, validate
 
+from ppas.domain.typography import french_spacing
 from ppas.services.demo import DEMO_PASSWORD
 from ppas.settings import Settings
 from ppas.web.graphql_endpoint import default_tab_path
@@ -32,7 +33,7 @@ async def test_a_caisse_admin_gets_the_portal_page_under_a_strict_policy(client,
     page = response.text
     assert "<h1>Explorateur GraphQL</h1>" in page
     assert '<div id="graphiql-root" lang="en">' in page  # GraphiQL's interface is English
-    assert "Connecté : <strong>Anne VIDAL</strong> (caisseadmin)" in page
+    assert french_spacing("Connecté : <strong>Anne VIDAL</strong> (caisseadmin)") in page
     assert 'href="/graphql/schema"' in page and 'href="/espace"' in page
 
     policy = response.headers["content-security-policy"]
