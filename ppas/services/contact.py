@@ -22,7 +22,7 @@ from ppas.models import Caisse, ContactMessage, User
 from ppas.models.account import CAISSE_ROLES
 from ppas.services import audit, captcha
 from ppas.services.access import caisse_id_of, require_usable_account
-from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
+from ppas.services.errors import AccessDenied, FieldsRefused, NotFound, ServiceError
 from ppas.services.mail import queue_mail
 from ppas.services.registration import EMAIL
 from ppas.settings import Settings
@@ -55,15 +55,11 @@ class Attachment:
     content: bytes
 
 
-class ContactRefused(ServiceError):
-    """Some fields must be corrected; `problems` maps the input field name to its message."""
+class ContactRefused(FieldsRefused):
+    """A message's fields to correct."""
 
     def __init__(self, problems: dict[str, str]) -> None:
-        count = len(problems)
-        summary = ("Le message n'est pas envoyé : corrigez le champ signalé." if count == 1 else
-                   f"Le message n'est pas envoyé : corrigez les {count} champs signalés.")
-        super().__init__(summary, field=next(iter(problems), None), code=ErrorCode.INVALID)
-        self.problems = problems
+        super().__init__("Le message n'est pas envoyé", problems)
 
 
 async def assistance_desks() -> list[Caisse]:

@@ -160,6 +160,21 @@ class AccessDenied(ServiceError):
         super().__init__(message, code=code)
 
 
+class FieldsRefused(ServiceError):
+    """Some fields of a form must be corrected; `problems` maps each input field to what to fix.
+
+    `refused` says what did not happen (« Le message n'est pas envoyé »); the summary adds
+    how many fields to correct, in words.
+    """
+
+    def __init__(self, refused: str, problems: dict[str, str]) -> None:
+        count = len(problems)
+        summary = (f"{refused} : corrigez le champ signalé." if count == 1 else
+                   f"{refused} : corrigez les {count} champs signalés.")
+        super().__init__(summary, field=next(iter(problems), None), code=ErrorCode.INVALID)
+        self.problems = problems
+
+
 class NotFound(ServiceError):
     """The object does not exist or is not the caller's: never told apart (data, NOT_FOUND)."""
 

@@ -27,7 +27,7 @@ from ppas.models import (
 )
 from ppas.services.access import caisse_id_of
 from ppas.services import audit, captcha
-from ppas.services.errors import ErrorCode, NotFound, ServiceError
+from ppas.services.errors import ErrorCode, FieldsRefused, NotFound, ServiceError
 from ppas.services.mail import queue_mail
 from ppas.services.passwords import temporary_credentials
 from ppas.settings import Settings
@@ -116,17 +116,11 @@ _LABELS = {
 }
 
 
-class RegistrationRefused(ServiceError):
-    """Some fields must be corrected; `problems` maps the input field name to its message."""
+class RegistrationRefused(FieldsRefused):
+    """A pre-registration's fields to correct."""
 
     def __init__(self, problems: dict[str, str]) -> None:
-        count = len(problems)
-        summary = ("La préinscription n'est pas enregistrée : corrigez le champ signalé."
-                   if count == 1 else
-                   f"La préinscription n'est pas enregistrée : corrigez les {count} champs "
-                   "signalés.")
-        super().__init__(summary, field=next(iter(problems), None), code=ErrorCode.INVALID)
-        self.problems = problems
+        super().__init__("La préinscription n'est pas enregistrée", problems)
 
 
 def _clean(form: RegistrationForm) -> RegistrationForm:

@@ -16,9 +16,9 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from ppas.models import Registration, RegistrationStatus
 from ppas.services import captcha
-from ppas.services.demo import DEMO_PASSWORD
 from ppas.services.registration import RegistrationForm, submit_registration
 from ppas.web import csrf
+from tests.browser_support import recording_page, sign_in_demo
 
 pytestmark = pytest.mark.browser
 
@@ -43,27 +43,6 @@ async def cut_off_context(browser: Browser, base_url: str) -> tuple[BrowserConte
 
     await context.route("**/*", only_the_portal)
     return context, elsewhere
-
-
-async def recording_page(context: BrowserContext) -> tuple[Page, list[str]]:
-    """A page that records every CSP complaint (console and securitypolicyviolation)."""
-    page = await context.new_page()
-    complaints: list[str] = []
-    page.on("console", lambda message: complaints.append(message.text)
-            if "Content Security Policy" in message.text or "Refused to" in message.text
-            else None)
-    await page.add_init_script("""document.addEventListener('securitypolicyviolation', (event) =>
-        console.error('Refused to ' + event.violatedDirective + ' (Content Security Policy): '
-                      + event.blockedURI + ' ' + (event.sample || '')));""")
-    return page, complaints
-
-
-async def sign_in(page: Page, base_url: str, login: str) -> None:
-    await page.goto(base_url + "/connexion")
-    await page.get_by_label("Identifiant", exact=True).fill(login)
-    await page.get_by_label("Mot de passe", exact=True).fill(DEMO_PASSWORD)
-    await page.get_by_label("Mot de passe", exact=True).press("Enter")
-    await expect(page).to_have_url(re.compile(r"/espace$"))
 
 
 async def pending_registration(settings, convention) -> Registration:
@@ -123,7 +102,7 @@ async def test_caisse_admin_uses_graphiql_with_no_other_origin(browser, live_ser
     registration = await pending_registration(settings, fresh_convention)
     context, elsewhere = await cut_off_context(browser, live_server)
     page, complaints = await recording_page(context)
-    await sign_in(page, live_server, "caisseadmin")
+    await sign_in_demo(page, live_server, "caisseadmin")
 
     await page.get_by_role("link", name="ouvrir GraphiQL").click()
     await expect(page).to_have_url(live_server + "/graphql")
@@ -208,7 +187,7 @@ async def test_graphiql_page_policy_is_strict(browser, live_server):
     fresh per answer and given to the setup script."""
     context, _ = await cut_off_context(browser, live_server)
     page, _ = await recording_page(context)
-    await sign_in(page, live_server, "caisseadmin")
+    await sign_in_demo(page, live_server, "caisseadmin")
     policies, nonces = [], []
     for _ in range(2):
         response = await page.goto(live_server + "/graphql")
@@ -229,7 +208,7 @@ async def test_graphiql_page_policy_is_strict(browser, live_server):
 async def test_graphiql_is_refused_to_a_partner_admin(browser, live_server):
     context, elsewhere = await cut_off_context(browser, live_server)
     page, complaints = await recording_page(context)
-    await sign_in(page, live_server, "demoadmin")
+    await sign_in_demo(page, live_server, "demoadmin")
     response = await page.goto(live_server + "/graphql")
     assert response.status == 403
     await expect(page.get_by_role("alert")).to_have_text(
@@ -244,7 +223,7 @@ async def test_a_refusal_of_the_portal_reads_in_french_in_the_result(browser, li
     error of a non-JSON answer."""
     context, elsewhere = await cut_off_context(browser, live_server)
     page, complaints = await recording_page(context)
-    await sign_in(page, live_server, "caisseadmin")
+    await sign_in_demo(page, live_server, "caisseadmin")
     await page.goto(live_server + "/graphql")
     await expect(query_editor(page)).to_contain_text("query PreinscriptionsEnAttente")
 
