@@ -145,7 +145,8 @@ async def create_user(request: Request) -> Response:
     if result.is_error:
         return _user_form(request, user=None, values=values, problems=problems_of(result),
                           status_code=400)
-    return redirect(request, f"/administration/utilisateurs?fait=cree&id={result.payload['user']['id']}")
+    user_id = result.payload["user"]["id"]
+    return redirect(request, f"/administration/utilisateurs?fait=cree&id={user_id}")
 
 
 async def _one_user(request: Request) -> dict[str, Any] | None:

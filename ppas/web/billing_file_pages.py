@@ -119,8 +119,9 @@ async def _submit(request: Request, form: FormData) -> tuple[str | None, dict | 
     upload_file = form.get("file")
     if not isinstance(upload_file, UploadFile) or not upload_file.filename:
         return "Choisissez le fichier XML à envoyer, puis cliquez sur « Envoyer le fichier ».", None
-    result = Outcome.of((await run_operation(request, "SubmitBillingFile", file=upload_file,
-                                             dryRun=form.get("dry_run") == "1"))["submitBillingFile"])
+    data = await run_operation(request, "SubmitBillingFile", file=upload_file,
+                               dryRun=form.get("dry_run") == "1")
+    result = Outcome.of(data["submitBillingFile"])
     if result.is_error:
         return result.message, None
     return None, _report_view(dict(result.payload))

@@ -56,8 +56,9 @@ async def open_form(request: Request) -> Response:
     convention_id = str(data.get("convention", ""))
     period = str(data.get("period", ""))
     try:
-        result = Outcome.of((await run_operation(
-            request, "OpenBillingForm", conventionId=convention_id, period=period))["openBillingForm"])
+        answer = await run_operation(request, "OpenBillingForm", conventionId=convention_id,
+                                     period=period)
+        result = Outcome.of(answer["openBillingForm"])
     except OperationFailed as failure:
         return refusal_page(request, failure)
     if result.is_error:
