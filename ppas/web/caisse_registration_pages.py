@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppas.web.guards import refusal_page, run_operation, signed_in
-from ppas.web.operations import OperationFailed
+from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import render
 
 PATH = "/caisse/inscriptions"
@@ -46,10 +46,10 @@ async def validate(request: Request) -> Response:
         data = await run_operation(request, "ValidateRegistration", id=registration_id)
     except OperationFailed as failure:  # not an agent of the caisse: refused for who asks
         return refusal_page(request, failure)
-    result = data["validateRegistration"]
-    if result["__typename"] == "ValidateRegistrationSuccess":
-        return await _desk(request, notice=result["message"])
-    return await _desk(request, status_code=400, error=result["message"],
+    result = Outcome.of(data["validateRegistration"])
+    if result.ok:
+        return await _desk(request, notice=result.message)
+    return await _desk(request, status_code=400, error=result.message,
                        error_for=registration_id)
 
 
@@ -63,10 +63,10 @@ async def reject(request: Request) -> Response:
                                    reason=reason)
     except OperationFailed as failure:  # not an agent of the caisse: refused for who asks
         return refusal_page(request, failure)
-    result = data["rejectRegistration"]
-    if result["__typename"] == "RejectRegistrationSuccess":
-        return await _desk(request, notice=result["message"])
-    return await _desk(request, status_code=400, error=result["message"],
+    result = Outcome.of(data["rejectRegistration"])
+    if result.ok:
+        return await _desk(request, notice=result.message)
+    return await _desk(request, status_code=400, error=result.message,
                        error_for=registration_id, reasons={registration_id: reason})
 
 

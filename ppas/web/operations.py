@@ -1,7 +1,9 @@
 """Named operations from graphql/operations/, checked against the schema at start-up."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,53 @@ class OperationFailed(Exception):
         self.denied = denied
         self.retry_after = retry_after  # seconds, when a rate limit refused the request
         self.codes = codes or []  # the errors' extensions.code (ppas/services/errors.py)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The typed view of a mutation's union result (`SignInSuccess | SignInError`…).
+
+    Every result selects `__typename` (its `kind`); an error type (`…Error`) has a `code`
+    (its error code: `INVALID_INPUT`, `NOT_FOUND`…), a `message` in French and often the
+    `field` it concerns; a `…Conflict` (the online form's concurrent save) is neither a
+    success nor an error. The kind's own fields (a success's payload, an error's `problems`)
+    stay in `payload`, the result as the operation answered it: handlers branch on `ok`,
+    `is_error`, `is_conflict` and `code`, never on the type's name or on a message.
+    """
+
+    kind: str
+    code: str = ""
+    message: str = ""
+    field: str | None = None
+    payload: Mapping[str, Any] = dataclass_field(default_factory=dict)
+
+    @classmethod
+    def of(cls, result: Mapping[str, Any]) -> Outcome:
+        """The view of one result dict; the operation must select `__typename`."""
+        kind = result.get("__typename")
+        if not kind:
+            raise ValueError("a mutation result without __typename: select it in the operation")
+        return cls(kind=kind, code=result.get("code") or "", message=result.get("message") or "",
+                   field=result.get("field") or None, payload=result)
+
+    @property
+    def is_error(self) -> bool:
+        return self.kind.endswith("Error")
+
+    @property
+    def is_conflict(self) -> bool:
+        return self.kind.endswith("Conflict")
+
+    @property
+    def ok(self) -> bool:
+        """A success (`…Success`, or a kind such as `BillingFileReport`)."""
+        return not self.is_error and not self.is_conflict
+
+    @property
+    def problems(self) -> list[Any]:
+        """The error's per-field problems as selected (`[{field, message}]`, or strings for
+        a password's rules); empty when the kind has none."""
+        return list(self.payload.get("problems") or [])
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from ppas.services import captcha
 from ppas.web import receipts
 from ppas.web.guards import redirect, refusal_page, run_operation
-from ppas.web.operations import OperationFailed
+from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import render
 
 CONDITIONS_VERSION = "2026-1"
@@ -80,14 +80,14 @@ async def submit_registration(request: Request) -> Response:
         )
     except OperationFailed as failure:  # past the rate limit: 429
         return refusal_page(request, failure)
-    result = data["submitRegistration"]
-    if result["__typename"] == "SubmitRegistrationSuccess":
-        facts = {key: result[key] for key in RECEIPT_FIELDS}
+    result = Outcome.of(data["submitRegistration"])
+    if result.ok:
+        facts = {key: result.payload[key] for key in RECEIPT_FIELDS}
         receipt = receipts.sign(request.app.state.settings.secret_key, RECEIPT_PURPOSE, facts)
         return redirect(request, f"{DONE_PATH}?recu={receipt}")
-    problems = {p["field"]: p["message"] for p in result["problems"]}
+    problems = {p["field"]: p["message"] for p in result.problems}
     return render(request, "pages/sign_up_form.html", status_code=400, values=values,
-                  problems=problems, summary=result["message"])
+                  problems=problems, summary=result.message)
 
 
 async def registration_done(request: Request) -> Response:
