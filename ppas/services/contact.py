@@ -113,7 +113,10 @@ async def _caisse_of_anonymous(code: str, problems: dict[str, str]) -> Caisse | 
     if not code:
         problems["caisseCode"] = "Choisissez la caisse à laquelle vous écrivez."
         return None
-    caisse = await Caisse.get_or_none(code=code)
+    # A caisse code is 2 ASCII digits: anything else names no caisse (and must not reach a
+    # lookup that refuses values longer than the column).
+    caisse = (await Caisse.get_or_none(code=code)
+              if len(code) == 2 and code.isascii() and code.isdigit() else None)
     if caisse is None:
         problems["caisseCode"] = (f"Aucune caisse ne porte le code « {code} » : choisissez "
                                   "votre caisse dans la liste.")

@@ -61,7 +61,9 @@ def rules_text(policy: PasswordPolicy) -> str:
 
 async def sign_in_page(request: Request) -> Response:
     if request.state.user is not None:
-        return redirect(request, "/espace")
+        # Already signed in (another tab did it): go where the link meant, e.g. the page that
+        # tells an open form to send what it kept.
+        return redirect(request, _safe_next(request.query_params.get("suivant")))
     locked = request.query_params.get("bloque") == "1"
     return render(request, "pages/sign_in.html", next=_safe_next(request.query_params.get("suivant")),
                   changed=request.query_params.get("mot-de-passe") == "modifie",

@@ -94,6 +94,10 @@ async def _form_page(request: Request, form_id: str, page: int, status_code: int
     context = _page_context(request, form, page)
     if page > context["pages"]:
         return redirect(request, _form_url(form_id, context["pages"]))
+    done = extra.pop("done", None)
+    # Announced only when the form's state agrees: a reload or an old link must not lie.
+    if done == "valide" and form["status"] != "open" or done == "annule" and form["status"] == "open":
+        extra["notice"] = DONE_NOTICES[done]
     return render(request, "pages/billing_form.html", status_code=status_code, **context, **extra)
 
 
@@ -108,9 +112,9 @@ DONE_NOTICES = {
 @signed_in
 async def form_page(request: Request) -> Response:
     form_id = request.path_params["id"]
-    done = next((DONE_NOTICES[key] for key in DONE_NOTICES if key in request.query_params), None)
+    done = next((key for key in DONE_NOTICES if key in request.query_params), None)
     if done:
-        return await _form_page(request, form_id, _page(request), notice=done)
+        return await _form_page(request, form_id, _page(request), done=done)
     if "page" not in request.query_params:
         # Resume where the user left: the page of the first line still to fill.
         try:
