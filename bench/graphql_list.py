@@ -16,7 +16,8 @@ What it does, on a fresh temporary SQLite file unless --database-url is given:
 4. counts the SQL statements of ONE /graphql request at N=50 and at N, through a handler on
    the `tortoise.db_client` logger (every execute_* of the sqlite, asyncpg and psycopg clients
    of Tortoise 1.1.9 logs each statement there exactly once, just before running it) and, on
-   SQLite, cross-checked with sqlite3's own trace callback (what the engine really ran);
+   SQLite, cross-checked with sqlite3's own trace callback on both of the backend's
+   connections (what the engine really ran);
 5. prints a result block and exits 1 if the statement count grows with N (2 if the app's
    answer is an error or differs from the baseline's).
 
@@ -276,10 +277,15 @@ async def count_one_request(request: Callable[[], Awaitable[httpx.Response]], sq
     logger = logging.getLogger("tortoise.db_client")
     handler = StatementCounter()
     previous_level = logger.level
-    raw = None
+    raw = reader = None
     if sqlite:
+        # Both connections of the SQLite backend: aiosqlite's (writes, transactions) and the
+        # read-only one that runs reads outside transactions on the event loop.
         raw = connections.get("default")._connection  # the aiosqlite.Connection
         await raw.set_trace_callback(counted.traced.append)
+        reader = getattr(connections.get("default"), "_reader", None)
+        if reader is not None:
+            reader.set_trace_callback(counted.traced.append)
     loop = asyncio.get_running_loop()
     previous_factory = loop.get_task_factory()
 
@@ -298,6 +304,8 @@ async def count_one_request(request: Callable[[], Awaitable[httpx.Response]], sq
         logger.setLevel(previous_level)
         if raw is not None:
             await raw.set_trace_callback(None)
+        if reader is not None:
+            reader.set_trace_callback(None)
     counted.logged = handler.statements
     return counted
 

@@ -167,8 +167,9 @@ async def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="ppas-bench-sign-in-"))
     database_url = f"sqlite://{folder / 'bench.sqlite3'}"
     await seed(database_url)
+    # Development: the bench speaks plain http, where Secure cookies would never come back.
     env = {**os.environ, "DATABASE_URL": database_url, "PPAS_SECRET_KEY": "bench",
-           "PPAS_RATE_LIMIT_SIGN_IN": UNTHROTTLED}
+           "PPAS_DEVELOPMENT": "1", "PPAS_RATE_LIMIT_SIGN_IN": UNTHROTTLED}
     port = free_port()
     server = start(args.source.resolve(), env, port)
     try:

@@ -51,6 +51,25 @@ async def send_mail_forever(settings: Settings, clock: Clock) -> None:
         await asyncio.sleep(MAIL_INTERVAL_SECONDS)
 
 
+# GraphiQL's page (templates/pages/graphiql.html) and what it loads: UMD builds from npm,
+# pinned in package-lock.json, so that no request leaves the portal's origin.
+GRAPHIQL_ASSETS = {
+    "react": ("react", "umd"),
+    "react-dom": ("react-dom", "umd"),
+    "graphiql": ("graphiql", "dist"),
+    "graphiql-explorer": ("@graphiql/plugin-explorer", "dist"),
+}
+
+
+def graphiql_assets(settings: Settings) -> list[Mount]:
+    """/static/vendor/<name> for each of GraphiQL's libraries; none when GraphiQL is off."""
+    if not settings.graphiql:
+        return []
+    return [Mount(f"/static/vendor/{name}",
+                  StaticFiles(directory=settings.node_modules_dir.joinpath(*parts), check_dir=False))
+            for name, parts in GRAPHIQL_ASSETS.items()]
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                manage_database: bool = True) -> Starlette:
     """Build the app; `manage_database=False` when the caller already opened Tortoise."""
@@ -104,6 +123,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         Mount("/static/vendor/altcha",
               StaticFiles(directory=settings.node_modules_dir / "altcha" / "dist",
                           check_dir=False)),
+        *graphiql_assets(settings),
         Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
     ]
     middleware = [

@@ -53,6 +53,8 @@ class Settings:
     rate_limit_password_reset: str = "5/minute;30/hour"
     rate_limit_registration: str = "5/minute;30/hour"
     contact_max_attachment_bytes: int = 5 * 1024 * 1024  # a « Contact » message's attachment
+    # GraphiQL at /graphql for caisse admins; off: the page and its assets are not served.
+    graphiql: bool = True
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
     sw_dir: Path = ROOT / "sw"
@@ -110,4 +112,5 @@ class Settings:
                                                    cls.rate_limit_registration),
             contact_max_attachment_bytes=_env_int("PPAS_CONTACT_MAX_ATTACHMENT_BYTES",
                                                   5 * 1024 * 1024),
+            graphiql=_env_bool("PPAS_GRAPHIQL", cls.graphiql),
         )

@@ -1,8 +1,8 @@
-"""Run migration 0004 up and down on a database holding history, describing it at each step.
+"""Run migration 0005 up and down on a database holding history, describing it at each step.
 
 `python -m tests.migration_snapshot DATABASE_URL` (SQLite or an empty PostgreSQL database)
-migrates to 0003, loads the demo and billing history, then prints as JSON what the schema,
-indexes, foreign keys, rows and id counters were before 0004, after it, and after its
+migrates to 0004, loads the demo and billing history, then prints as JSON what the schema,
+indexes, foreign keys, rows and id counters were before 0005, after it, and after its
 downgrade, and what deleting a care plan, a convention and a partner that have billed lines did.
 It runs in its own process: initialising Tortoise on another database inside the test session
 would rebind the models of the running session to that database.
@@ -26,7 +26,7 @@ from ppas.models.billing_file import AnomalyPhase
 from ppas.services.demo import load_demo
 from tests.billing_history_support import make_history
 
-BEFORE = "ppas.0003_spent_captcha"
+BEFORE = "ppas.0004_contact"
 # Applied migrations are recorded with their time: not data that a migration carries over.
 NOT_DATA = "tortoise_migrations"
 # What a billing line points to, and what the test tries to delete.

@@ -1,5 +1,5 @@
 """Migrations: the models and ppas/migrations/ agree; the CLI migrates a fresh SQLite file in WAL;
-0004 makes the billing history RESTRICT keeping every row and index, and reverts."""
+0005 makes the billing history RESTRICT keeping every row and index, and reverts."""
 from __future__ import annotations
 
 import asyncio
@@ -110,7 +110,7 @@ def test_migrating_sqlite_checks_every_reference_afterwards(tmp_path):
     assert "broken foreign keys" in done.stdout and "billing_form" in done.stdout
 
 
-# The 16 foreign keys of the billing and payment history (migration 0004), as
+# The 16 foreign keys of the billing and payment history (migration 0005), as
 # (table, column, referenced table).
 HISTORY_FOREIGN_KEYS = {
     ("anomaly", "file_id", "billing_file"), ("anomaly", "form_line_id", "form_line"),
@@ -133,7 +133,7 @@ HISTORY_INDEXES = {
 
 
 def _without_on_delete(entries: list) -> list[str]:
-    """Each entry with every ON DELETE clause spelled the same: what 0004 may change."""
+    """Each entry with every ON DELETE clause spelled the same: what 0005 may change."""
     return [json.dumps(entry).replace("ON DELETE RESTRICT", "ON DELETE CASCADE")
             for entry in entries]
 
@@ -164,7 +164,7 @@ async def empty_database(database_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 async def restrict_migration(empty_database):
-    """Migration 0004 applied, then reverted, on a database with the demo and billing history
+    """Migration 0005 applied, then reverted, on a database with the demo and billing history
     (once for the tests below, which each read one part of what happened)."""
     done = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "tests.migration_snapshot", empty_database],
@@ -173,7 +173,7 @@ async def restrict_migration(empty_database):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-async def test_0004_makes_the_history_foreign_keys_restrict_and_only_them(restrict_migration):
+async def test_0005_makes_the_history_foreign_keys_restrict_and_only_them(restrict_migration):
     before, after = restrict_migration["before"], restrict_migration["after"]
     assert {tuple(fk) for fk in before["foreign_keys"] if fk[3] != "CASCADE"} == set()
     restricted = {tuple(fk[:3]) for fk in after["foreign_keys"] if fk[3] == "RESTRICT"}
@@ -184,7 +184,7 @@ async def test_0004_makes_the_history_foreign_keys_restrict_and_only_them(restri
     assert {fk[3] for fk in kept} == {"CASCADE"}
 
 
-async def test_0004_keeps_every_column_index_unique_constraint_row_and_id_counter(
+async def test_0005_keeps_every_column_index_unique_constraint_row_and_id_counter(
         restrict_migration):
     before, after = restrict_migration["before"], restrict_migration["after"]
     # Tables, columns, constraints and index definitions: identical but for ON DELETE.
@@ -204,7 +204,7 @@ async def test_0004_keeps_every_column_index_unique_constraint_row_and_id_counte
     assert len(before["rows"]["anomaly"]) == 6
 
 
-async def test_after_0004_a_billed_care_plan_convention_or_partner_cannot_be_deleted(
+async def test_after_0005_a_billed_care_plan_convention_or_partner_cannot_be_deleted(
         restrict_migration):
     answers = restrict_migration["delete"]
     assert set(answers) == {"care_plan", "convention", "partner"}
@@ -214,7 +214,7 @@ async def test_after_0004_a_billed_care_plan_convention_or_partner_cannot_be_del
     assert restrict_migration["after delete"]["rows"] == restrict_migration["after"]["rows"]
 
 
-async def test_0004_downgrade_restores_cascade_and_keeps_everything(restrict_migration):
+async def test_0005_downgrade_restores_cascade_and_keeps_everything(restrict_migration):
     before, downgraded = restrict_migration["before"], restrict_migration["downgraded"]
     assert downgraded == before
 
@@ -227,7 +227,7 @@ from ppas.db import tortoise_config
 
 async def main():
     path = sys.argv[1]
-    await migrate(config=tortoise_config("sqlite://" + path), target="ppas.0003_spent_captcha")
+    await migrate(config=tortoise_config("sqlite://" + path), target="ppas.0004_contact")
     try:
         await migrate(config=tortoise_config("sqlite://" + path))  # foreign keys on
     except RuntimeError as error:
@@ -242,7 +242,7 @@ asyncio.run(main())
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's foreign keys are off while migrating")
-def test_0004_refuses_to_rebuild_tables_with_foreign_keys_on(tmp_path):
+def test_0005_refuses_to_rebuild_tables_with_foreign_keys_on(tmp_path):
     # With foreign keys on, dropping the old billing_line would delete (cascade) every anomaly.
     done = subprocess.run([sys.executable, "-c", REFUSED_WITH_FOREIGN_KEYS_ON,
                            str(tmp_path / "k.sqlite3")], capture_output=True, text=True,
@@ -250,4 +250,4 @@ def test_0004_refuses_to_rebuild_tables_with_foreign_keys_on(tmp_path):
     assert done.returncode == 0, done.stderr
     refusal, last_applied, on_delete = done.stdout.strip().splitlines()[-3:]
     assert "foreign keys off" in refusal
-    assert last_applied == "0003_spent_captcha" and on_delete == "{'CASCADE'}"
+    assert last_applied == "0004_contact" and on_delete == "{'CASCADE'}"

@@ -18,6 +18,7 @@ from ppas.schema.extensions.document_cost import Limits, document_cost
 from ppas.schema.contact.mutations import ContactMutations
 from ppas.schema.contact.queries import ContactQueries
 from ppas.schema.extensions.document_limits import document_limits
+from ppas.schema.errors import refusal_handlers
 from ppas.schema.extensions.masking import masked_errors
 from ppas.schema.partner_admin.mutations import PartnerAdminMutations
 from ppas.schema.partner_admin.queries import PartnerAdminQueries
@@ -63,6 +64,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],
+        # A ServiceError raised by a mutation becomes its error type, with its code
+        # (ppas/schema/errors.py); AccessDenied stays a top-level error.
+        exception_handlers=refusal_handlers(),
     )
 
 

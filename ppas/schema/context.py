@@ -17,14 +17,24 @@ from ppas.settings import Settings
 
 @dataclass
 class Context:
-    """Per request: who asks, with which settings and clock, and fresh DataLoaders."""
+    """Per request: who asks (and how), with which settings and clock, and its loader registry.
+
+    `via_token` and `session_id` say how the caller authenticated; the web layer fills them
+    from the request, so no resolver reads Starlette's request state.
+    """
 
     request: Request | None
     user: User | None
     settings: Settings
+    via_token: bool = False  # an API token (Authorization: Bearer), not a browser session
+    session_id: int | None = None  # the browser session, kept open by a password change
     response: Response | None = None
     clock: Clock = field(default_factory=SystemClock)
-    loaders: Loaders = field(default_factory=Loaders)
+    loaders: Loaders = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Its loaders read the context (the user's partner scopes some of them).
+        self.loaders = Loaders(self)
 
     @property
     def client_ip(self) -> str:

@@ -3,22 +3,23 @@ from __future__ import annotations
 
 import strawberry
 
+from ppas.domain.roles import Role
 from ppas.schema.context import Info
-from ppas.services.errors import AccessDenied
+from ppas.schema.enums import RoleEnum
+from ppas.schema.permissions import SignedIn
+
 
 
 @strawberry.type(description="L'utilisateur connecté.")
 class Viewer:
     login: str
     display_name: str
-    role: str
+    role: RoleEnum
 
 
 @strawberry.type
 class ViewerQueries:
-    @strawberry.field(description="L'utilisateur connecté.")
+    @strawberry.field(description="L'utilisateur connecté.", permission_classes=[SignedIn])
     def me(self, info: Info) -> Viewer:
         user = info.context.user
-        if user is None:
-            raise AccessDenied("Connectez-vous pour accéder à cette information.")
-        return Viewer(login=user.login, display_name=user.display_name, role=str(user.role))
+        return Viewer(login=user.login, display_name=user.display_name, role=Role(user.role))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ppas.models import User
 from ppas.models.account import CAISSE_ROLES, PARTNER_ROLES
-from ppas.services.errors import AccessDenied
+from ppas.services.errors import AccessDenied, ErrorCode
 
 
 PASSWORD_CHANGE_FIRST = (
@@ -15,9 +15,10 @@ PASSWORD_CHANGE_FIRST = (
 def require_usable_account(user: User | None) -> User:
     """The signed-in user, if they may act: active, and not holding a password to change."""
     if user is None or not user.active:
-        raise AccessDenied("Connectez-vous pour accéder à cette information.")
+        raise AccessDenied("Connectez-vous pour accéder à cette information.",
+                           code=ErrorCode.UNAUTHENTICATED)
     if user.must_change_password:
-        raise AccessDenied(PASSWORD_CHANGE_FIRST)
+        raise AccessDenied(PASSWORD_CHANGE_FIRST, code=ErrorCode.PASSWORD_CHANGE_REQUIRED)
     return user
 
 

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from ppas.domain.text import invisible_characters
 from ppas.models import ApiToken, Role, User
 from ppas.services import audit
-from ppas.services.errors import AccessDenied, ServiceError
+from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
 from ppas.services.partner_admin import InvalidInput, admin_partner_id
 
 # A recognisable prefix: secret scanners and people spot a leaked PPAS token at a glance.
@@ -60,7 +60,8 @@ async def _create(actor: User, partner_id: int, name: str, ip: str) -> CreatedTo
                                       revoked_at=None).using_db(connection).exists()
         if taken:
             raise InvalidInput({"name": f"Un jeton actif s'appelle déjà « {name} » : "
-                                        "choisissez un autre nom."})
+                                        "choisissez un autre nom."},
+                               code=ErrorCode.ALREADY_EXISTS)
         secret = new_secret()
         token = await ApiToken.create(using_db=connection, partner_id=partner_id,
                                       created_by=actor, name=name,
@@ -99,7 +100,7 @@ async def get_token(actor: User | None, token_id: int) -> ApiToken:
     token = await ApiToken.filter(id=token_id, partner_id=partner_id).select_related(
         "created_by").first()
     if token is None:
-        raise AccessDenied("Ce jeton n'existe pas ou n'appartient pas à votre structure.")
+        raise NotFound("Ce jeton n'existe pas ou n'appartient pas à votre structure.")
     return token
 
 
@@ -111,9 +112,10 @@ async def revoke_token(actor: User | None, token_id: int, *, now: datetime,
         token = await ApiToken.filter(id=token_id, partner_id=partner_id).using_db(
             connection).select_related("created_by").first()
         if token is None:
-            raise AccessDenied("Ce jeton n'existe pas ou n'appartient pas à votre structure.")
+            raise NotFound("Ce jeton n'existe pas ou n'appartient pas à votre structure.")
         if token.revoked_at is not None:
-            raise ServiceError(f"Le jeton « {token.name} » est déjà révoqué.")
+            raise ServiceError(f"Le jeton « {token.name} » est déjà révoqué.",
+                               code=ErrorCode.ALREADY_DONE)
         token.revoked_at = now
         await token.save(using_db=connection, update_fields=["revoked_at"])
         await audit.record("api_token_revoked", actor=actor, object_type="api_token",

@@ -47,7 +47,7 @@ from ppas.models import (
 from ppas.models.prepared import PreparedQuery, placeholders
 from ppas.services import audit
 from ppas.services.access import partner_id_of
-from ppas.services.errors import AccessDenied, ServiceError
+from ppas.services.errors import ErrorCode, NotFound, ServiceError
 
 ZERO = Decimal("0.00")
 NOT_YOURS = "Ce formulaire n'existe pas ou n'appartient pas à votre structure."
@@ -60,7 +60,7 @@ class ValidationRefused(ServiceError):
     """The form still has lines neither filled nor crossed out; `lines` lists them."""
 
     def __init__(self, message: str, lines: Sequence[UnfilledLine]) -> None:
-        super().__init__(message)
+        super().__init__(message, code=ErrorCode.FORM_INCOMPLETE)
         self.lines = list(lines)
 
 
@@ -208,7 +208,7 @@ async def _own_form(form_id: int, partner_id: int, *, lock: bool = False) -> Bil
         query = query.select_for_update()
     form = await query.select_related("convention").first()
     if form is None:
-        raise AccessDenied(NOT_YOURS)
+        raise NotFound(NOT_YOURS)
     return form
 
 
@@ -314,22 +314,24 @@ async def open_form(user: User | None, convention_id: int, period_text: str,
         raise ServiceError(str(error), field="period") from error
     problem = online_billing_problem(period, now)
     if problem:
-        raise ServiceError(problem, field="period")
+        raise ServiceError(problem, field="period", code=ErrorCode.PERIOD_NOT_BILLABLE)
     for attempt in range(2):
         try:
             async with in_transaction():
                 convention = await Convention.get_or_none(id=convention_id, partner_id=partner_id)
                 if convention is None:
-                    raise AccessDenied("Cette convention n'existe pas ou n'est pas celle de votre "
-                                       "structure.")
+                    raise NotFound("Cette convention n'existe pas ou n'est pas celle de votre "
+                                   "structure.", field="conventionId")
                 if convention.status != ConventionStatus.ACTIVE:
                     raise ServiceError(f"La convention {convention.number} n'est pas active : "
-                                       "elle ne peut pas être facturée.", field="conventionId")
+                                       "elle ne peut pas être facturée.", field="conventionId",
+                                       code=ErrorCode.CONVENTION_NOT_ACTIVE)
                 if convention.valid_from > period.last_day or (
                         convention.valid_to is not None and convention.valid_to < period.first_day):
                     raise ServiceError(
                         f"La convention {convention.number} ne couvre pas {period.label_fr} : "
-                        "choisissez un mois pendant lequel elle était en vigueur.", field="period")
+                        "choisissez un mois pendant lequel elle était en vigueur.", field="period",
+                        code=ErrorCode.CONVENTION_NOT_ACTIVE)
                 form = await BillingForm.get_or_none(convention_id=convention.id, period=str(period))
                 if form is None:
                     form = await BillingForm.create(convention=convention, period=str(period))
@@ -361,7 +363,7 @@ _OWN_LINE = PreparedQuery(
 async def _own_line(line_id: int, partner_id: int) -> FormLine:
     line = await _OWN_LINE.first(line_id=line_id, partner_id=partner_id)
     if line is None:
-        raise AccessDenied(LINE_NOT_YOURS)
+        raise NotFound(LINE_NOT_YOURS)
     return line
 
 
@@ -375,7 +377,8 @@ async def get_line(user: User | None, line_id: int) -> FormLine | None:
 def _validated(form: BillingForm) -> ServiceError:
     return ServiceError(
         f"Le formulaire de {Period.parse(form.period).label_fr} est validé : ses lignes ne "
-        "peuvent plus être modifiées. Annulez la validation le jour même pour le corriger.")
+        "peuvent plus être modifiées. Annulez la validation le jour même pour le corriger.",
+        code=ErrorCode.FORM_NOT_OPEN)
 
 
 def _require_open(form: BillingForm) -> None:
@@ -472,7 +475,7 @@ async def save_line(user: User | None, line_id: int, hours: str | None, sunday_h
             return Conflict(conflict_message(line, entry, terms.sunday_hourly_rate is not None),
                             line, typed_hours, typed_sunday)
         raise ServiceError("Cette ligne est barrée : rétablissez-la pour saisir des heures.",
-                           field="hours")
+                           field="hours", code=ErrorCode.LINE_CROSSED_OUT)
     if _already_stored(line, entry):
         return line
     problem = entry_problem(entry, terms)
@@ -540,12 +543,13 @@ async def validate_form(user: User | None, form_id: int, now: datetime) -> Billi
     async with in_transaction():
         form = await _own_form(form_id, partner_id, lock=True)
         if form.status != FormStatus.OPEN:
-            raise ServiceError("Ce formulaire est déjà validé.")
+            raise ServiceError("Ce formulaire est déjà validé.", code=ErrorCode.FORM_NOT_OPEN)
         # Before reading the lines: a save still under way must either be seen below or
         # find its version outdated (see save_line).
         await FormLine.filter(form_id=form.id).update(version=F("version") + 1)
         if not await FormLine.filter(form_id=form.id).exists():
-            raise ServiceError("Ce formulaire n'a aucune ligne : il n'y a rien à valider.")
+            raise ServiceError("Ce formulaire n'a aucune ligne : il n'y a rien à valider.",
+                               code=ErrorCode.FORM_EMPTY)
         unfilled = await unfilled_of(form.id)
         problem = validation_problem(unfilled)
         if problem:
@@ -565,12 +569,13 @@ async def cancel_validation(user: User | None, form_id: int, now: datetime) -> B
     async with in_transaction():
         form = await _own_form(form_id, partner_id, lock=True)
         if form.status == FormStatus.OPEN:
-            raise ServiceError("Ce formulaire n'est pas validé : il n'y a pas de validation à annuler.")
+            raise ServiceError("Ce formulaire n'est pas validé : il n'y a pas de validation à annuler.",
+                               code=ErrorCode.FORM_NOT_VALIDATED)
         problem = cancellation_problem(
             validated_at=form.validated_at, now=now,
             taken_by_payment=form.payment_run_id is not None or form.status == FormStatus.PAID)
         if problem:
-            raise ServiceError(problem)
+            raise ServiceError(problem, code=ErrorCode.CANCELLATION_CLOSED)
         form.status, form.validated_at, form.validated_by = FormStatus.OPEN, None, None
         form.version += 1
         await form.save(update_fields=["status", "validated_at", "validated_by_id", "version",
@@ -701,7 +706,8 @@ async def recap_pdf(user: User | None, form_id: int) -> bytes:
     partner_id = partner_id_of(user)
     form = await _own_form(form_id, partner_id)
     if form.status == FormStatus.OPEN:
-        raise ServiceError("Le récapitulatif est disponible une fois le formulaire validé.")
+        raise ServiceError("Le récapitulatif est disponible une fois le formulaire validé.",
+                           code=ErrorCode.FORM_NOT_VALIDATED)
     key = (form.id, form.version, form.validated_at)
     future = _RECAPS.get(key)
     if future is None:

@@ -16,7 +16,7 @@ from ppas.models import Anomaly, BillingFile, BillingLine, User
 from ppas.models.billing_file import FileStatus, LineStatus
 from ppas.services import audit, billing_ingest
 from ppas.services.access import partner_id_of
-from ppas.services.errors import ServiceError
+from ppas.services.errors import ErrorCode, NotFound, ServiceError
 
 LINE_NOT_YOURS = "Cette ligne n'existe pas ou n'appartient pas à un fichier de votre structure."
 
@@ -72,14 +72,14 @@ async def rebill_line(user: User | None, line_id: int, values: RebillInput, *, n
         line = await BillingLine.filter(id=line_id, file__partner_id=partner_id) \
             .select_for_update().using_db(conn).prefetch_related("file").first()
         if line is None or line.file.status != FileStatus.ACCEPTED:
-            raise ServiceError(LINE_NOT_YOURS)
+            raise NotFound(LINE_NOT_YOURS)
         if line.status != LineStatus.ANOMALY:
             raise ServiceError("Cette ligne n'est pas en anomalie : elle a déjà été acceptée "
-                               "ou refacturée.")
+                               "ou refacturée.", code=ErrorCode.LINE_NOT_IN_ANOMALY)
         codes = await Anomaly.filter(line_id=line.id).using_db(conn).values_list("code", flat=True)
         refusal = rebill_refusal(codes)
         if refusal:
-            raise ServiceError(refusal)
+            raise ServiceError(refusal, code=ErrorCode.LINE_NOT_REBILLABLE)
         number = (values.file_number or "").strip()
         if not re.fullmatch(r"[0-9]{10}", number):
             raise ServiceError("N° de dossier : saisissez les 10 chiffres du dossier.",
@@ -101,7 +101,8 @@ async def rebill_line(user: User | None, line_id: int, values: RebillInput, *, n
                                last_month=last_month, in_file={})
         if checked.anomaly_rows:
             raise ServiceError("La ligne corrigée reste en anomalie : "
-                               + " ".join(message for _, _, message in checked.anomaly_rows))
+                               + " ".join(message for _, _, message in checked.anomaly_rows),
+                               code=ErrorCode.LINE_STILL_IN_ANOMALY)
         row = dict(zip(billing_ingest.LINE_COLUMNS, checked.line_rows[0], strict=True))
         new_line = await BillingLine.create(using_db=conn, **row)
         await BillingLine.filter(id=line.id).using_db(conn).update(status=LineStatus.REBILLED)

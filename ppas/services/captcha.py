@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from ppas.models import SpentCaptcha
 from ppas.services import audit
-from ppas.services.errors import ServiceError
+from ppas.services.errors import ErrorCode, ServiceError
 from ppas.settings import Settings
 
 ALGORITHM = "PBKDF2/SHA-256"
@@ -65,10 +65,10 @@ async def consume(settings: Settings, payload: str, *, ip: str = "") -> None:
     """
     payload = (payload or "").strip()
     if not payload:
-        raise ServiceError(MISSING, field="captcha")
+        raise ServiceError(MISSING, field="captcha", code=ErrorCode.CAPTCHA_FAILED)
     result = altcha.verify_solution(payload, hmac_key(settings))
     if not result.verified:
-        raise ServiceError(REFUSED, field="captcha")
+        raise ServiceError(REFUSED, field="captcha", code=ErrorCode.CAPTCHA_FAILED)
     # The signature is an HMAC-SHA-256 in hex; its first 50 characters (200 bits) identify
     # the challenge. Only a verified (hence genuinely signed) challenge gets here.
     key = _signature(payload)[:50]
@@ -76,5 +76,6 @@ async def consume(settings: Settings, payload: str, *, ip: str = "") -> None:
         # The unique key decides, not a read first: two transactions would both read "unused".
         await SpentCaptcha.create(key=key)
     except IntegrityError:
-        raise ServiceError(REPLAYED, field="captcha") from None
+        raise ServiceError(REPLAYED, field="captcha",
+                           code=ErrorCode.CAPTCHA_FAILED) from None
     await audit.record(USED_ACTION, object_type="captcha", object_id=key, ip=ip)

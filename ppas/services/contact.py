@@ -12,12 +12,17 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from ppas.domain.contact import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, attachment_problem, kind_of
+from ppas.domain.contact import (
+    BODY_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    attachment_problem,
+    kind_of,
+)
 from ppas.models import Caisse, ContactMessage, User
 from ppas.models.account import CAISSE_ROLES
 from ppas.services import audit, captcha
 from ppas.services.access import caisse_id_of, require_usable_account
-from ppas.services.errors import ServiceError
+from ppas.services.errors import AccessDenied, FieldsRefused, NotFound, ServiceError
 from ppas.services.mail import queue_mail
 from ppas.services.registration import EMAIL
 from ppas.settings import Settings
@@ -50,15 +55,11 @@ class Attachment:
     content: bytes
 
 
-class ContactRefused(ServiceError):
-    """Some fields must be corrected; `problems` maps the input field name to its message."""
+class ContactRefused(FieldsRefused):
+    """A message's fields to correct."""
 
     def __init__(self, problems: dict[str, str]) -> None:
-        count = len(problems)
-        summary = ("Le message n'est pas envoyé : corrigez le champ signalé." if count == 1 else
-                   f"Le message n'est pas envoyé : corrigez les {count} champs signalés.")
-        super().__init__(summary, field=next(iter(problems), None))
-        self.problems = problems
+        super().__init__("Le message n'est pas envoyé", problems)
 
 
 async def assistance_desks() -> list[Caisse]:
@@ -112,7 +113,10 @@ async def _caisse_of_anonymous(code: str, problems: dict[str, str]) -> Caisse | 
     if not code:
         problems["caisseCode"] = "Choisissez la caisse à laquelle vous écrivez."
         return None
-    caisse = await Caisse.get_or_none(code=code)
+    # A caisse code is 2 ASCII digits: anything else names no caisse (and must not reach a
+    # lookup that refuses values longer than the column).
+    caisse = (await Caisse.get_or_none(code=code)
+              if len(code) == 2 and code.isascii() and code.isdigit() else None)
     if caisse is None:
         problems["caisseCode"] = (f"Aucune caisse ne porte le code « {code} » : choisissez "
                                   "votre caisse dans la liste.")
@@ -130,7 +134,7 @@ async def send_message(user: User | None, form: ContactForm, captcha_payload: st
     if user is not None:
         user = require_usable_account(user)
         if user.role in CAISSE_ROLES:
-            raise ServiceError(AGENTS_DO_NOT_SEND)
+            raise AccessDenied(AGENTS_DO_NOT_SEND)  # who asks, not what: FORBIDDEN
     form = _clean(form)
     problems: dict[str, str] = {}
     stored: ContactMessage | None = None
@@ -186,5 +190,5 @@ async def attachment_for_caisse(user: User | None, message_id: int | str) -> Con
     key = int(message_id) if str(message_id).isdigit() else 0
     row = await ContactMessage.get_or_none(id=key, caisse_id=caisse_id)
     if row is None or not row.attachment_name:
-        raise ServiceError(NOT_FOUND)
+        raise NotFound(NOT_FOUND)
     return row

@@ -19,7 +19,7 @@ from ppas.domain.periods import paris_date
 from ppas.models import AuditEvent, Convention, ConventionStatus, Partner, Role, User
 from ppas.services.access import caisse_id_of, require_usable_account
 from ppas.services import audit
-from ppas.services.errors import AccessDenied, ServiceError
+from ppas.services.errors import AccessDenied, ErrorCode, NotFound, ServiceError
 from ppas.services.mail import queue_mail
 from ppas.services.passwords import temporary_credentials
 from ppas.services.sessions import close_all_sessions
@@ -47,12 +47,12 @@ CAISSE_ONLY = "Les demandes de convention sont traitées par les agents de la ca
 class InvalidInput(ServiceError):
     """One or more fields to correct; `problems` maps each field to its message."""
 
-    def __init__(self, problems: dict[str, str]) -> None:
+    def __init__(self, problems: dict[str, str], *, code: ErrorCode = ErrorCode.INVALID) -> None:
         field, message = next(iter(problems.items()))
         super().__init__(
             message if len(problems) == 1
             else f"{len(problems)} champs sont à corriger : {', '.join(problems)}.",
-            field=field,
+            field=field, code=code,
         )
         self.problems = problems
 
@@ -85,7 +85,7 @@ async def _own_user(partner_id: int, user_id: int, connection=None) -> User:
     user = await User.filter(id=user_id, partner_id=partner_id).using_db(connection).first()
     if user is None:
         # The same answer for another partner's user and for no user: nothing leaks.
-        raise AccessDenied("Cet utilisateur n'existe pas ou n'appartient pas à votre structure.")
+        raise NotFound("Cet utilisateur n'existe pas ou n'appartient pas à votre structure.")
     return user
 
 
@@ -233,7 +233,8 @@ async def create_user(actor: User | None, data: UserData, *, settings: Settings,
         partner = await _lock_partner(partner_id, connection)
         if await User.filter(login__iexact=cleaned.login).using_db(connection).exists():
             raise InvalidInput({"login": f"L'identifiant « {cleaned.login} » est déjà pris : "
-                                         "choisissez-en un autre."})
+                                         "choisissez-en un autre."},
+                               code=ErrorCode.ALREADY_EXISTS)
         user = await User.create(
             using_db=connection,
             login=cleaned.login, role=cleaned.role,
@@ -266,7 +267,8 @@ async def update_user(actor: User | None, user_id: int, data: UserData, *,
         if (user.role == Role.PARTNER_ADMIN and cleaned.role != Role.PARTNER_ADMIN
                 and user.active and await _active_admins(partner_id, connection) <= 1):
             raise InvalidInput({"role": "Ce compte est le dernier administrateur actif de la "
-                                        "structure : nommez d'abord un autre administrateur."})
+                                        "structure : nommez d'abord un autre administrateur."},
+                               code=ErrorCode.LAST_ADMINISTRATOR)
         changes = {}
         for field in ("last_name", "first_name", "email", "phone", "role"):
             before, after = str(getattr(user, field)), getattr(cleaned, field)
@@ -288,12 +290,15 @@ async def deactivate_user(actor: User | None, user_id: int, *, ip: str = "") -> 
         user = await _own_user(partner_id, user_id, connection)
         if user.id == actor.id:
             raise ServiceError("Vous ne pouvez pas désactiver votre propre compte : demandez-le "
-                               "à un autre administrateur de la structure.")
+                               "à un autre administrateur de la structure.",
+                               code=ErrorCode.OWN_ACCOUNT)
         if not user.active:
-            raise ServiceError(f"Le compte {user.login} est déjà désactivé.")
+            raise ServiceError(f"Le compte {user.login} est déjà désactivé.",
+                               code=ErrorCode.ALREADY_DONE)
         if user.role == Role.PARTNER_ADMIN and await _active_admins(partner_id, connection) <= 1:
             raise ServiceError("Ce compte est le dernier administrateur actif de la structure : "
-                               "nommez d'abord un autre administrateur.")
+                               "nommez d'abord un autre administrateur.",
+                               code=ErrorCode.LAST_ADMINISTRATOR)
         user.active = False
         await user.save(using_db=connection, update_fields=["active"])
         await close_all_sessions(user.id)
@@ -308,7 +313,8 @@ async def reactivate_user(actor: User | None, user_id: int, *, ip: str = "") -> 
     async with in_transaction() as connection:
         user = await _own_user(partner_id, user_id, connection)
         if user.active:
-            raise ServiceError(f"Le compte {user.login} est déjà actif.")
+            raise ServiceError(f"Le compte {user.login} est déjà actif.",
+                               code=ErrorCode.ALREADY_DONE)
         user.active = True
         await user.save(using_db=connection, update_fields=["active"])
         await audit.record("partner_user_reactivated", actor=actor, object_type="user",
@@ -373,7 +379,8 @@ async def request_convention(actor: User | None, prestation_code: str, comment: 
                                           ).using_db(connection).exists()
         if pending:
             raise InvalidInput({"prestation_code": f"Une demande pour la prestation {code} "
-                                                   "attend déjà la réponse de la caisse."})
+                                                   "attend déjà la réponse de la caisse."},
+                               code=ErrorCode.ALREADY_EXISTS)
         convention = await Convention.create(
             using_db=connection, partner_id=partner_id,
             # Unique placeholder until the row has its id, then the readable "DEM-<id>".
@@ -461,15 +468,16 @@ async def decide_convention_request(actor: User | None, convention_id: int, *, a
             query = query.select_for_update()
         convention = await query.using_db(connection).first()
         if convention is None:
-            raise AccessDenied("Cette demande de convention n'existe pas ou ne relève pas de "
-                               "votre caisse.")
+            raise NotFound("Cette demande de convention n'existe pas ou ne relève pas de "
+                           "votre caisse.")
         if convention.status != ConventionStatus.REQUESTED:
-            raise ServiceError("Cette demande a déjà été traitée.")
+            raise ServiceError("Cette demande a déjà été traitée.", code=ErrorCode.ALREADY_DONE)
         provisional = convention.number
         if accept:
             if await Convention.filter(number=number).using_db(connection).exists():
                 raise InvalidInput({"number": f"Le numéro de convention {number} est déjà "
-                                              "attribué : vérifiez votre saisie."})
+                                              "attribué : vérifiez votre saisie."},
+                                   code=ErrorCode.ALREADY_EXISTS)
             convention.number = number
             convention.hourly_rate = rate
             convention.valid_from = paris_date(now)

@@ -10,7 +10,7 @@ from ppas.domain.password_hashing import generate_temporary_password, hash_passw
 from ppas.domain.passwords import PasswordPolicy, password_problems
 from ppas.models import AuditEvent, PasswordHistory, Session, User
 from ppas.services import audit, hashing
-from ppas.services.errors import AccessDenied, ServiceError
+from ppas.services.errors import AccessDenied, ErrorCode, ServiceError
 from ppas.services.mail import queue_mail
 from ppas.services.sessions import close_all_sessions
 from ppas.services.sign_in import (
@@ -55,7 +55,8 @@ class PasswordRefused(ServiceError):
     """The new password breaks one or more rules; `problems` lists every one."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(" ".join(problems), field="newPassword")
+        super().__init__(" ".join(problems), field="newPassword",
+                         code=ErrorCode.PASSWORD_REFUSED)
         self.problems = problems
 
 
@@ -99,35 +100,39 @@ async def change_password(user: User | None, login: str, old_password: str, new_
     Returns the success message; raises ServiceError (field = the form field at fault).
     """
     if user is None or not user.active:
-        raise AccessDenied("Connectez-vous pour changer votre mot de passe.")
+        raise AccessDenied("Connectez-vous pour changer votre mot de passe.",
+                           code=ErrorCode.UNAUTHENTICATED)
     user = await User.get(id=user.id)  # fresh counters, hash and flags
     policy = settings.password_rules
     if not login.strip():
-        raise ServiceError("Saisissez votre nom utilisateur (votre identifiant).", field="login")
+        raise ServiceError("Saisissez votre nom utilisateur (votre identifiant).", field="login",
+                           code=ErrorCode.REQUIRED)
     if login.strip() != user.login:
-        raise ServiceError(WRONG_LOGIN, field="login")
+        raise ServiceError(WRONG_LOGIN, field="login", code=ErrorCode.INVALID)
     if not old_password:
-        raise ServiceError("Saisissez votre ancien mot de passe.", field="oldPassword")
+        raise ServiceError("Saisissez votre ancien mot de passe.", field="oldPassword",
+                           code=ErrorCode.REQUIRED)
     if user.locked_at is not None:
-        raise ServiceError(LOCKED, field="oldPassword")
+        raise ServiceError(LOCKED, field="oldPassword", code=ErrorCode.ACCOUNT_LOCKED)
     # Another way to guess a password: it takes a slot of the same lockout as sign-in.
     if not await take_attempt(user.id):
         if await User.filter(id=user.id).exclude(locked_at=None).exists():
             await close_all_sessions(user.id)
-            raise ServiceError(LOCKED, field="oldPassword")
-        raise ServiceError(BUSY, field="oldPassword")
+            raise ServiceError(LOCKED, field="oldPassword", code=ErrorCode.ACCOUNT_LOCKED)
+        raise ServiceError(BUSY, field="oldPassword", code=ErrorCode.TRY_AGAIN)
     if not await hashing.verify_password(user.password_hash, old_password):
         if await record_failure(user, now=now, ip=ip, way="password_change"):
             await close_all_sessions(user.id)
-            raise ServiceError(LOCKED, field="oldPassword")
-        raise ServiceError(WRONG_OLD, field="oldPassword")
+            raise ServiceError(LOCKED, field="oldPassword", code=ErrorCode.ACCOUNT_LOCKED)
+        raise ServiceError(WRONG_OLD, field="oldPassword", code=ErrorCode.WRONG_PASSWORD)
     if not await clear_attempts(user.id):  # locked meanwhile by wrong passwords sent with it
         await close_all_sessions(user.id)
-        raise ServiceError(LOCKED, field="oldPassword")
+        raise ServiceError(LOCKED, field="oldPassword", code=ErrorCode.ACCOUNT_LOCKED)
     if not new_password:
-        raise ServiceError("Saisissez votre nouveau mot de passe.", field="newPassword")
+        raise ServiceError("Saisissez votre nouveau mot de passe.", field="newPassword",
+                           code=ErrorCode.REQUIRED)
     if new_password != confirmation:
-        raise ServiceError(MISMATCH, field="confirmation")
+        raise ServiceError(MISMATCH, field="confirmation", code=ErrorCode.PASSWORD_MISMATCH)
     recent = await is_recent_password(user, policy, new_password)
     problems = password_problems(policy, new_password, login=user.login,
                                  matches_recent=lambda _candidate: recent)
@@ -212,10 +217,10 @@ async def request_password_reset(login: str, email: str, *, settings: Settings, 
     login, email = login.strip(), email.strip()
     if not login or not email:
         raise ServiceError("Saisissez votre identifiant et l'adresse électronique de votre compte.",
-                           field="login" if not login else "email")
+                           field="login" if not login else "email", code=ErrorCode.REQUIRED)
     too_long = login_too_long(login)
     if too_long:
-        raise ServiceError(too_long, field="login")
+        raise ServiceError(too_long, field="login", code=ErrorCode.INVALID)
     user = await User.get_or_none(login=login)
     if user is None or not user.active or not _same_address(user.email, email):
         await hashing.spend_one_hash()  # the cost of a real reset: same timing

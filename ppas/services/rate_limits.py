@@ -14,14 +14,14 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from ppas.services.errors import ServiceError
+from ppas.services.errors import AccessDenied, ErrorCode
 from ppas.settings import Settings
 
 SIGN_IN = "sign_in"
 PASSWORD_RESET = "password_reset"
 REGISTRATION = "registration"
 
-CODE = "TOO_MANY_REQUESTS"
+CODE = ErrorCode.TOO_MANY_REQUESTS.value
 _MESSAGES = {
     SIGN_IN: "Trop de tentatives de connexion depuis votre adresse. Patientez {wait} avant de "
              "réessayer ; si vous avez oublié votre mot de passe, utilisez « Mot de passe "
@@ -42,14 +42,19 @@ def wait_text(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes > 1 else ''}"
 
 
-class TooManyRequests(ServiceError):
-    """Past a limit: `retry_after` seconds to wait. `extensions` is read by graphql-core, so
-    the GraphQL error carries the code a client can branch on."""
+class TooManyRequests(AccessDenied):
+    """Past a limit: `retry_after` seconds to wait. A refusal of the caller (top-level error,
+    never data); `extensions` is read by graphql-core, so the error carries the code and the
+    wait a client can branch on."""
 
     def __init__(self, action: str, retry_after: int) -> None:
-        super().__init__(_MESSAGES[action].format(wait=wait_text(retry_after)))
+        super().__init__(_MESSAGES[action].format(wait=wait_text(retry_after)),
+                         code=ErrorCode.TOO_MANY_REQUESTS)
         self.retry_after = retry_after
-        self.extensions = {"code": CODE, "retryAfter": retry_after}
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": CODE, "retryAfter": self.retry_after}
 
 
 class RateLimits:

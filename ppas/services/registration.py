@@ -7,9 +7,11 @@ account is created and a temporary password is e-mailed) or rejects with a reaso
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tortoise.functions import Count, Upper
 from tortoise.transactions import in_transaction
 
 from ppas.domain.ids import parse_id
@@ -25,7 +27,7 @@ from ppas.models import (
 )
 from ppas.services.access import caisse_id_of
 from ppas.services import audit, captcha
-from ppas.services.errors import ServiceError
+from ppas.services.errors import ErrorCode, FieldsRefused, NotFound, ServiceError
 from ppas.services.mail import queue_mail
 from ppas.services.passwords import temporary_credentials
 from ppas.settings import Settings
@@ -114,17 +116,11 @@ _LABELS = {
 }
 
 
-class RegistrationRefused(ServiceError):
-    """Some fields must be corrected; `problems` maps the input field name to its message."""
+class RegistrationRefused(FieldsRefused):
+    """A pre-registration's fields to correct."""
 
     def __init__(self, problems: dict[str, str]) -> None:
-        count = len(problems)
-        summary = ("La préinscription n'est pas enregistrée : corrigez le champ signalé."
-                   if count == 1 else
-                   f"La préinscription n'est pas enregistrée : corrigez les {count} champs "
-                   "signalés.")
-        super().__init__(summary, field=next(iter(problems), None))
-        self.problems = problems
+        super().__init__("La préinscription n'est pas enregistrée", problems)
 
 
 def _clean(form: RegistrationForm) -> RegistrationForm:
@@ -261,11 +257,9 @@ def _normalised(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-async def _compare(registration: Registration) -> PendingRegistration:
-    convention = await Convention.filter(
-        number__iexact=registration.convention_number,
-        partner__caisse_id=registration.caisse_id,
-    ).select_related("partner").first()
+def _compare(registration: Registration, convention: Convention | None, admins: int,
+             others: int, taken: bool) -> PendingRegistration:
+    """A pending registration next to what the caisse knows (read by list_pending)."""
     mismatches: list[str] = []
     if convention is None:
         mismatches.append("Aucune convention de la caisse ne porte ce numéro.")
@@ -279,44 +273,72 @@ async def _compare(registration: Registration) -> PendingRegistration:
                               f"saisi, « {partner.name} » sur la convention.")
         if convention.status != ConventionStatus.ACTIVE:
             mismatches.append(f"La convention n'est pas active (statut {convention.status}).")
-        admins = await User.filter(partner_id=partner.id, role=Role.PARTNER_ADMIN,
-                                   active=True).count()
         if admins:
             mismatches.append(f"La structure a déjà {admins} administrateur"
                               f"{'s' if admins > 1 else ''} actif{'s' if admins > 1 else ''} "
                               "sur le portail.")
-    others = await Registration.filter(
-        convention_number=registration.convention_number, caisse_id=registration.caisse_id,
-        status=RegistrationStatus.PENDING).exclude(id=registration.id).count()
     if others:
         mismatches.append(f"{others} autre{'s' if others > 1 else ''} préinscription"
                           f"{'s' if others > 1 else ''} en attente pour cette convention.")
-    taken = await _login_taken(registration.admin_login, exclude_registration=registration.id)
     if taken:
         mismatches.append(f"L'identifiant « {registration.admin_login} » est déjà pris.")
     return PendingRegistration(registration, convention, mismatches, taken)
 
 
 async def list_pending(user: User | None) -> list[PendingRegistration]:
-    """Pending registrations of the agent's caisse, oldest first, each with its convention."""
+    """Pending registrations of the agent's caisse, oldest first, each with its convention.
+
+    Five statements however many are pending (it used to be five per registration).
+    Case-insensitive matches compare the database's UPPER on both sides, as `__iexact`
+    does, so a number or a login matches exactly what it matched one at a time.
+    """
     caisse_id = _caisse_id_of(user)
     rows = await Registration.filter(caisse_id=caisse_id, status=RegistrationStatus.PENDING
-                                     ).select_related("caisse").order_by("created_at", "id")
-    return [await _compare(row) for row in rows]
+                                     ).select_related("caisse").annotate(
+        number_key=Upper("convention_number"), login_key=Upper("admin_login")
+    ).order_by("created_at", "id")
+    if not rows:
+        return []
+    conventions: dict[str, Convention] = {}
+    for convention in await Convention.filter(partner__caisse_id=caisse_id).annotate(
+            key=Upper("number")).filter(key__in={r.number_key for r in rows}
+                                        ).select_related("partner").order_by("id"):
+        conventions.setdefault(convention.key, convention)  # the first, as .first() took
+    admins = dict(await User.filter(
+        partner_id__in={c.partner_id for c in conventions.values()}, role=Role.PARTNER_ADMIN,
+        active=True).annotate(n=Count("id")).group_by("partner_id").values_list("partner_id", "n"))
+    # Every pending registration of the caisse is in `rows`: the others of a number are there.
+    per_number = Counter(r.convention_number for r in rows)
+    logins = {r.login_key for r in rows}
+    users_taken = set(await User.annotate(key=Upper("login")).filter(key__in=logins)
+                      .values_list("key", flat=True))
+    pending_logins: dict[str, set[int]] = {}
+    for registration_id, key in await Registration.annotate(key=Upper("admin_login")).filter(
+            key__in=logins, status=RegistrationStatus.PENDING).values_list("id", "key"):
+        pending_logins.setdefault(key, set()).add(registration_id)
+    result = []
+    for row in rows:
+        convention = conventions.get(row.number_key)
+        taken = row.login_key in users_taken or bool(pending_logins.get(row.login_key, set())
+                                                     - {row.id})
+        result.append(_compare(row, convention,
+                               admins.get(convention.partner_id, 0) if convention else 0,
+                               per_number[row.convention_number] - 1, taken))
+    return result
 
 
 async def _take_pending(user: User, registration_id: int | str, connection) -> Registration:
     """The pending registration of the agent's caisse, locked for this decision."""
     key = parse_id(registration_id)
     if key is None:
-        raise ServiceError(NOT_FOUND)
+        raise NotFound(NOT_FOUND)
     registration = await Registration.get_or_none(
         id=key, caisse_id=user.caisse_id).using_db(connection)
     if registration is None:
-        raise ServiceError(NOT_FOUND)
+        raise NotFound(NOT_FOUND)
     # Only one decision: a concurrent one finds the status already changed.
     if registration.status != RegistrationStatus.PENDING:
-        raise ServiceError(_already_decided(registration))
+        raise ServiceError(_already_decided(registration), code=ErrorCode.ALREADY_DONE)
     return registration
 
 
@@ -333,7 +355,7 @@ async def _mark_decided(registration: Registration, status: RegistrationStatus, 
                                   rejection_reason=reason)
     if changed != 1:
         await registration.refresh_from_db(using_db=connection)
-        raise ServiceError(_already_decided(registration))
+        raise ServiceError(_already_decided(registration), code=ErrorCode.ALREADY_DONE)
 
 
 @dataclass(frozen=True)
@@ -358,10 +380,12 @@ async def validate_registration(user: User | None, registration_id: int | str, *
         ).using_db(connection).select_related("partner").first()
         if convention is None:
             raise ServiceError("La convention de cette préinscription ne correspond plus à la "
-                               "structure : refusez-la en indiquant la raison.")
+                               "structure : refusez-la en indiquant la raison.",
+                               code=ErrorCode.CONVENTION_MISMATCH)
         if await User.filter(login__iexact=registration.admin_login).using_db(connection).exists():
             raise ServiceError(f"L'identifiant « {registration.admin_login} » est déjà pris : "
-                               "refusez la préinscription en demandant d'en choisir un autre.")
+                               "refusez la préinscription en demandant d'en choisir un autre.",
+                               code=ErrorCode.ALREADY_EXISTS)
         await _mark_decided(registration, RegistrationStatus.VALIDATED, user, now, connection)
         admin = await User.create(
             using_db=connection,
@@ -395,7 +419,8 @@ async def reject_registration(user: User | None, registration_id: int | str, rea
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("Indiquez la raison du refus : elle est envoyée par courriel à la "
-                           "personne qui s'est préinscrite.", field="reason")
+                           "personne qui s'est préinscrite.", field="reason",
+                           code=ErrorCode.REQUIRED)
     if len(reason) > 1000:
         raise ServiceError(f"La raison du refus est trop longue : 1000 caractères au plus "
                            f"(elle en compte {len(reason)}).", field="reason")

@@ -8,6 +8,7 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from ppas.services.errors import ErrorCode
 from ppas.domain.logins import LOGIN_MAX_LENGTH
 from ppas.domain.password_hashing import needs_rehash
 from ppas.domain.passwords import (
@@ -61,6 +62,7 @@ class SignInResult:
 
     user: User | None = None
     error: str = ""
+    code: ErrorCode | None = None  # with `error`
     warning: str = ""
     must_change_password: bool = False
 
@@ -133,7 +135,7 @@ async def _refuse(password: str, action: str, *, ip: str, user: User | None = No
     real verification, so that neither the answer nor its time tells anything."""
     await hashing.verify_against_dummy(password)
     await audit.record(action, actor=user, login=login, ip=ip, **details)
-    return SignInResult(error=WRONG_CREDENTIALS)
+    return SignInResult(error=WRONG_CREDENTIALS, code=ErrorCode.WRONG_CREDENTIALS)
 
 
 async def sign_in(login: str, password: str, *, now: datetime, ip: str = "",
@@ -141,7 +143,7 @@ async def sign_in(login: str, password: str, *, now: datetime, ip: str = "",
     """Check the credentials; count failures per account, lock at the limit; apply expiry."""
     too_long = login_too_long(login)
     if too_long:
-        return SignInResult(error=too_long)
+        return SignInResult(error=too_long, code=ErrorCode.INVALID)
     user = await User.get_or_none(login=login)
     if user is None or not user.active:
         return await _refuse(password, "sign_in_failed", ip=ip, login=login, reason="unknown")
@@ -149,7 +151,7 @@ async def sign_in(login: str, password: str, *, now: datetime, ip: str = "",
         return await _refuse(password, "sign_in_refused_locked", ip=ip, user=user)
     if not await hashing.verify_password(user.password_hash, password):
         await record_failure(user, now=now, ip=ip, way="sign_in")
-        return SignInResult(error=WRONG_CREDENTIALS)
+        return SignInResult(error=WRONG_CREDENTIALS, code=ErrorCode.WRONG_CREDENTIALS)
     # The password is right: from here on, refusals reveal nothing to a guesser.
     new_hash = await hashing.hash_password(password) if needs_rehash(user.password_hash) else None
     if user.must_change_password:
@@ -159,7 +161,7 @@ async def sign_in(login: str, password: str, *, now: datetime, ip: str = "",
     async with in_transaction():
         if not await clear_attempts(user.id):
             await audit.record("sign_in_refused_locked", actor=user, ip=ip)
-            return SignInResult(error=WRONG_CREDENTIALS)
+            return SignInResult(error=WRONG_CREDENTIALS, code=ErrorCode.WRONG_CREDENTIALS)
         if state is not PasswordState.VALID:
             # Counted atomically: two sign-ins at once cannot both take the last grace one.
             await User.filter(id=user.id).update(grace_logins_used=F("grace_logins_used") + 1)
@@ -167,7 +169,7 @@ async def sign_in(login: str, password: str, *, now: datetime, ip: str = "",
             remaining = policy.grace_logins - user.grace_logins_used + 1
             if remaining <= 0:
                 await audit.record("sign_in_refused_expired", actor=user, ip=ip)
-                return SignInResult(error=EXPIRED)
+                return SignInResult(error=EXPIRED, code=ErrorCode.PASSWORD_EXPIRED)
             warning = grace_warning(remaining)
         await _succeed(user, new_hash, ip=ip, grace_remaining=remaining)
     return SignInResult(user=user, warning=warning)
@@ -180,7 +182,7 @@ async def _sign_in_to_change(user: User, new_hash: str | None, *, now: datetime,
     async with in_transaction():
         if not await clear_attempts(user.id):
             await audit.record("sign_in_refused_locked", actor=user, ip=ip)
-            return SignInResult(error=WRONG_CREDENTIALS)
+            return SignInResult(error=WRONG_CREDENTIALS, code=ErrorCode.WRONG_CREDENTIALS)
         if expires is not None:
             # Single use, spent by a conditional update: of several sign-ins sent at once with
             # it, one only finds the expiry it read still there. (Not "expiry > now": each
@@ -193,7 +195,8 @@ async def _sign_in_to_change(user: User, new_hash: str | None, *, now: datetime,
             ).update(temporary_password_expires_at=now)
             if not spent:
                 await audit.record("sign_in_refused_temporary_expired", actor=user, ip=ip)
-                return SignInResult(error=TEMPORARY_EXPIRED)
+                return SignInResult(error=TEMPORARY_EXPIRED,
+                                    code=ErrorCode.TEMPORARY_PASSWORD_EXPIRED)
             user.temporary_password_expires_at = now
         await _succeed(user, new_hash, ip=ip, temporary=expires is not None)
     return SignInResult(user=user, must_change_password=True)

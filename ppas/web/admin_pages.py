@@ -14,7 +14,7 @@ from starlette.routing import Route
 from ppas.domain.periods import PARIS
 from ppas.domain.roles import Role
 from ppas.web.guards import redirect, refusal_page, run_operation, signed_in
-from ppas.web.operations import OperationFailed
+from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import render
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -61,11 +61,11 @@ def admin_area(handler: Handler) -> Handler:
     return guarded
 
 
-def problems_of(result: dict[str, Any]) -> dict[str, str]:
+def problems_of(result: Outcome) -> dict[str, str]:
     """Field → message of an AdminError; the general message under ''."""
-    problems = {p["field"]: p["message"] for p in result.get("problems") or []}
+    problems = {p["field"]: p["message"] for p in result.problems}
     if not problems:
-        problems[result.get("field") or ""] = result["message"]
+        problems[result.field or ""] = result.message
     return problems
 
 
@@ -115,6 +115,17 @@ def _user_form(request: Request, *, user: dict[str, Any] | None, values: dict[st
 
 
 USER_FIELDS = ("lastName", "firstName", "email", "phone", "role")
+ROLE_REFUSED = "Choisissez le rôle : administrateur, utilisateur ou évaluateur."
+
+
+def _user_input(values: dict[str, str]) -> dict[str, str] | None:
+    """The GraphQL input of the user form: the role as its enum name (the form posts the
+    stored value, "partner_user"); None when the role is none of the roles."""
+    try:
+        role = Role(values["role"])
+    except ValueError:
+        return None
+    return {**values, "role": role.name}
 
 
 @admin_area
@@ -126,12 +137,16 @@ async def new_user_form(request: Request) -> Response:
 async def create_user(request: Request) -> Response:
     form = await request.form()
     values = {name: _form_value(form, name) for name in ("login", *USER_FIELDS)}
-    data = await run_operation(request, "AdminCreateUser", input=values)
-    result = data["createPartnerUser"]
-    if result["__typename"] == "AdminError":
+    if (variables := _user_input(values)) is None:
+        return _user_form(request, user=None, values=values, problems={"role": ROLE_REFUSED},
+                          status_code=400)
+    data = await run_operation(request, "AdminCreateUser", input=variables)
+    result = Outcome.of(data["createPartnerUser"])
+    if result.is_error:
         return _user_form(request, user=None, values=values, problems=problems_of(result),
                           status_code=400)
-    return redirect(request, f"/administration/utilisateurs?fait=cree&id={result['user']['id']}")
+    user_id = result.payload["user"]["id"]
+    return redirect(request, f"/administration/utilisateurs?fait=cree&id={user_id}")
 
 
 async def _one_user(request: Request) -> dict[str, Any] | None:
@@ -154,9 +169,12 @@ async def update_user(request: Request) -> Response:
         return render(request, "pages/not_found.html", status_code=404)
     form = await request.form()
     values = {name: _form_value(form, name) for name in USER_FIELDS}
-    data = await run_operation(request, "AdminUpdateUser", id=user["id"], input=values)
-    result = data["updatePartnerUser"]
-    if result["__typename"] == "AdminError":
+    if (variables := _user_input(values)) is None:
+        return _user_form(request, user=user, values=values, problems={"role": ROLE_REFUSED},
+                          status_code=400)
+    data = await run_operation(request, "AdminUpdateUser", id=user["id"], input=variables)
+    result = Outcome.of(data["updatePartnerUser"])
+    if result.is_error:
         return _user_form(request, user=user, values=values, problems=problems_of(result),
                           status_code=400)
     return redirect(request, f"/administration/utilisateurs?fait=modifie&id={user['id']}")
@@ -167,9 +185,13 @@ def _switch(operation: str, field: str, done: str) -> Handler:
     async def switch(request: Request) -> Response:
         user_id = str(request.path_params["id"])
         data = await run_operation(request, operation, id=user_id)
-        result = data[field]
-        if result["__typename"] == "AdminError":
-            return _render_users(request, await _users(request), error=result["message"],
+        result = Outcome.of(data[field])
+        if result.is_error and result.code == "NOT_FOUND":
+            # Someone else's user (a forged post): refused, and nothing says whether it exists.
+            return render(request, "pages/refused.html", status_code=403,
+                          messages=[result.message])
+        if result.is_error:
+            return _render_users(request, await _users(request), error=result.message,
                                  status_code=400)
         return redirect(request, f"/administration/utilisateurs?fait={done}&id={user_id}")
 
@@ -209,8 +231,8 @@ async def update_partner(request: Request) -> Response:
     form = await request.form()
     values = {name: _form_value(form, name) for name in PARTNER_FIELDS}
     data = await run_operation(request, "AdminUpdatePartner", input=values)
-    result = data["updatePartner"]
-    if result["__typename"] == "AdminError":
+    result = Outcome.of(data["updatePartner"])
+    if result.is_error:
         partner = (await run_operation(request, "AdminPartner"))["partner"]
         return render(request, "pages/admin_partner.html", status_code=400, partner=partner,
                       values=values, problems=problems_of(result), notice="")
@@ -242,8 +264,8 @@ async def request_convention(request: Request) -> Response:
     values = {"prestationCode": _form_value(form, "prestationCode"),
               "comment": _form_value(form, "comment")}
     data = await run_operation(request, "AdminRequestConvention", **values)
-    result = data["requestConvention"]
-    if result["__typename"] == "AdminError":
+    result = Outcome.of(data["requestConvention"])
+    if result.is_error:
         return await _render_conventions(request, values=values, problems=problems_of(result),
                                          status_code=400)
     return redirect(request, "/administration/conventions?fait=demande")
@@ -275,12 +297,12 @@ async def create_token(request: Request) -> Response:
     form = await request.form()
     values = {"name": _form_value(form, "name")}
     data = await run_operation(request, "AdminCreateApiToken", tokenName=values["name"])
-    result = data["createApiToken"]
-    if result["__typename"] == "AdminError":
+    result = Outcome.of(data["createApiToken"])
+    if result.is_error:
         return await _render_tokens(request, values=values, problems=problems_of(result),
                                     status_code=400)
     # Rendered here, not after a redirect: the secret exists in this response only.
-    return await _render_tokens(request, created=result)
+    return await _render_tokens(request, created=result.payload)
 
 
 async def _one_token(request: Request) -> dict[str, Any] | None:
@@ -304,10 +326,10 @@ async def revoke_token(request: Request) -> Response:
     if token is None:
         return render(request, "pages/not_found.html", status_code=404)
     data = await run_operation(request, "AdminRevokeApiToken", id=token["id"])
-    result = data["revokeApiToken"]
-    if result["__typename"] == "AdminError":
+    result = Outcome.of(data["revokeApiToken"])
+    if result.is_error:
         return render(request, "pages/admin_api_token_revoke.html", status_code=400,
-                      token=token, error=result["message"], when=paris_time)
+                      token=token, error=result.message, when=paris_time)
     return redirect(request, "/administration/jetons?fait=revoque")
 
 

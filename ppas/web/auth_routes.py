@@ -12,7 +12,7 @@ from ppas.domain.passwords import PasswordPolicy
 from ppas.services.passwords import reset_answer
 from ppas.services.sign_in import FORGOT_PASSWORD_PATH, LOCKED, current_warning
 from ppas.web.guards import carry_cookies, redirect, refusal_page, run_operation, signed_in
-from ppas.web.operations import OperationFailed
+from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.password_gate import CHANGE_PATH  # forced after a temporary password
 from ppas.web.templating import render
 
@@ -61,7 +61,9 @@ def rules_text(policy: PasswordPolicy) -> str:
 
 async def sign_in_page(request: Request) -> Response:
     if request.state.user is not None:
-        return redirect(request, "/espace")
+        # Already signed in (another tab did it): go where the link meant, e.g. the page that
+        # tells an open form to send what it kept.
+        return redirect(request, _safe_next(request.query_params.get("suivant")))
     locked = request.query_params.get("bloque") == "1"
     return render(request, "pages/sign_in.html", next=_safe_next(request.query_params.get("suivant")),
                   changed=request.query_params.get("mot-de-passe") == "modifie",
@@ -83,13 +85,13 @@ async def sign_in_submit(request: Request) -> Response:
                                    password=password)
     except OperationFailed as failure:  # past the rate limit: 429
         return refusal_page(request, failure)
-    result = data["signIn"]
-    if result["__typename"] == "SignInError":
+    result = Outcome.of(data["signIn"])
+    if result.is_error:
         return render(request, "pages/sign_in.html", status_code=400, login=login, next=target,
-                      forgot_path=FORGOT_PASSWORD_PATH, error=result["message"])
-    if result["mustChangePassword"]:
+                      forgot_path=FORGOT_PASSWORD_PATH, error=result.message)
+    if result.payload["mustChangePassword"]:
         return carry_cookies(cookies, redirect(request, CHANGE_PATH))
-    if result["warning"]:
+    if result.payload["warning"]:
         # The countdown is shown on the next page, which offers the change at once.
         return carry_cookies(cookies, redirect(request, f"{EXPIRING_PATH}?suivant={quote(target)}"))
     return carry_cookies(cookies, redirect(request, target))
@@ -147,16 +149,16 @@ async def change_password_submit(request: Request) -> Response:
             confirmation=str(form.get("confirmation", "")))
     except OperationFailed as failure:
         return refusal_page(request, failure)
-    result = data["changePassword"]
-    if result["__typename"] == "ChangePasswordError":
-        if result["message"] == LOCKED:
+    result = Outcome.of(data["changePassword"])
+    if result.is_error:
+        if result.code == "ACCOUNT_LOCKED":
             # Locked by wrong old passwords: every session ended, this one too.
             cookies = Response()
             await run_operation(request, "SignOut", response=cookies)
             return carry_cookies(cookies, redirect(request, "/connexion?bloque=1"))
-        field = FORM_FIELDS.get(result["field"] or "", "")
+        field = FORM_FIELDS.get(result.field or "", "")
         return _change_page(request, status_code=400, login=login, error_field=field,
-                            problems=result["problems"] or [result["message"]])
+                            problems=result.problems or [result.message])
     # The session that just proved the old password stays open (the others were closed):
     # the real portal sent the user back to sign in again, which only cost a step.
     return redirect(request, f"{VOLUNTARY_CHANGE_PATH}?modifie=1")
@@ -177,11 +179,11 @@ async def forgot_password_submit(request: Request) -> Response:
         data = await run_operation(request, "RequestPasswordReset", login=login, email=email)
     except OperationFailed as failure:  # past the rate limit: 429
         return refusal_page(request, failure)
-    result = data["requestPasswordReset"]
-    if result["__typename"] == "RequestPasswordResetError":
+    result = Outcome.of(data["requestPasswordReset"])
+    if result.is_error:
         return render(request, "pages/forgot_password.html", status_code=400, login=login,
-                      email=email, error=result["message"],
-                      error_field=FORM_FIELDS.get(result["field"] or "", ""))
+                      email=email, error=result.message,
+                      error_field=FORM_FIELDS.get(result.field or "", ""))
     return redirect(request, f"{FORGOT_PASSWORD_PATH}?envoye=1")
 
 

@@ -28,7 +28,7 @@ from ppas.domain.periods import PARIS, Period
 from ppas.settings import Settings
 from ppas.web.body_limit import BodyTooLarge, body_cap
 from ppas.web.guards import page_number, refusal_page, run_operation, signed_in
-from ppas.web.operations import OperationFailed
+from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import is_htmx, render
 
 ROWS_PER_CODE = 50  # a report shows this many anomalies of one code; the CSV has them all
@@ -119,11 +119,12 @@ async def _submit(request: Request, form: FormData) -> tuple[str | None, dict | 
     upload_file = form.get("file")
     if not isinstance(upload_file, UploadFile) or not upload_file.filename:
         return "Choisissez le fichier XML à envoyer, puis cliquez sur « Envoyer le fichier ».", None
-    result = (await run_operation(request, "SubmitBillingFile", file=upload_file,
-                                  dryRun=form.get("dry_run") == "1"))["submitBillingFile"]
-    if result["__typename"] == "BillingFileError":
-        return result["message"], None
-    return None, _report_view(result)
+    data = await run_operation(request, "SubmitBillingFile", file=upload_file,
+                               dryRun=form.get("dry_run") == "1")
+    result = Outcome.of(data["submitBillingFile"])
+    if result.is_error:
+        return result.message, None
+    return None, _report_view(dict(result.payload))
 
 
 def _too_large(settings: Settings) -> str:
@@ -235,15 +236,15 @@ async def rebill(request: Request) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in _FIELDS}
     try:
-        result = (await run_operation(request, "RebillBillingLine", lineId=line["id"],
-                                      input=values))["rebillBillingLine"]
+        result = Outcome.of((await run_operation(request, "RebillBillingLine", lineId=line["id"],
+                                                 input=values))["rebillBillingLine"])
     except OperationFailed as failure:
         return refusal_page(request, failure)
-    if result["__typename"] == "RebillLineError":
+    if result.is_error:
         return render(request, "pages/billing_files_rebill.html", status_code=422, line=line,
                       values=values, error=result)
     return render(request, "pages/billing_files_rebill.html", line=line, values=values,
-                  done=result["line"])
+                  done=result.payload["line"])
 
 
 # --------------------------------------------------------------------------- documentation

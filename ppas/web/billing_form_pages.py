@@ -11,7 +11,7 @@ from starlette.routing import Route
 from ppas.domain.billing_form import page_count, page_of_position
 from ppas.domain.ids import MAX_ID, parse_id, plain_number
 from ppas.web.guards import page_number, redirect, refusal_page, run_operation, signed_in
-from ppas.web.operations import OperationFailed
+from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import is_htmx, render
 
 
@@ -56,14 +56,15 @@ async def open_form(request: Request) -> Response:
     convention_id = str(data.get("convention", ""))
     period = str(data.get("period", ""))
     try:
-        result = (await run_operation(request, "OpenBillingForm", conventionId=convention_id,
-                                      period=period))["openBillingForm"]
+        answer = await run_operation(request, "OpenBillingForm", conventionId=convention_id,
+                                     period=period)
+        result = Outcome.of(answer["openBillingForm"])
     except OperationFailed as failure:
         return refusal_page(request, failure)
-    if result["__typename"] == "BillingFormError":
+    if result.is_error:
         return await _worklist_page(request, status_code=422, open_error=result,
                                     typed_period=period, typed_convention=convention_id)
-    return redirect(request, _form_url(result["form"]["id"]))
+    return redirect(request, _form_url(result.payload["form"]["id"]))
 
 
 # --------------------------------------------------------------------------- the form
@@ -93,6 +94,10 @@ async def _form_page(request: Request, form_id: str, page: int, status_code: int
     context = _page_context(request, form, page)
     if page > context["pages"]:
         return redirect(request, _form_url(form_id, context["pages"]))
+    done = extra.pop("done", None)
+    # Announced only when the form's state agrees: a reload or an old link must not lie.
+    if done == "valide" and form["status"] != "open" or done == "annule" and form["status"] == "open":
+        extra["notice"] = DONE_NOTICES[done]
     return render(request, "pages/billing_form.html", status_code=status_code, **context, **extra)
 
 
@@ -107,9 +112,9 @@ DONE_NOTICES = {
 @signed_in
 async def form_page(request: Request) -> Response:
     form_id = request.path_params["id"]
-    done = next((DONE_NOTICES[key] for key in DONE_NOTICES if key in request.query_params), None)
+    done = next((key for key in DONE_NOTICES if key in request.query_params), None)
     if done:
-        return await _form_page(request, form_id, _page(request), notice=done)
+        return await _form_page(request, form_id, _page(request), done=done)
     if "page" not in request.query_params:
         # Resume where the user left: the page of the first line still to fill.
         try:
@@ -133,16 +138,16 @@ def _typed(data: Any, line_id: str) -> tuple[str | None, str | None, int]:
     return hours, sunday, plain_number(data.get(f"v-{line_id}"), MAX_ID) or 0
 
 
-def _state_of(result: dict, hours: str | None, sunday: str | None) -> dict:
+def _state_of(result: Outcome, hours: str | None, sunday: str | None) -> dict:
     """What a row shows after a save: saved, conflict (both values) or error (typed kept)."""
-    kind = result["__typename"]
-    if kind == "FormLineSuccess":
-        return {"kind": "saved", "line": result["line"]}
-    if kind == "FormLineConflict":
-        return {"kind": "conflict", "line": result["line"], "message": result["message"],
-                "hours": result["typedHours"], "sunday": result["typedSundayHours"]}
-    return {"kind": "error", "line": result.get("errorLine"), "message": result["message"],
-            "field": result.get("field") or "hours", "hours": hours or "", "sunday": sunday or ""}
+    payload = result.payload
+    if result.ok:
+        return {"kind": "saved", "line": payload["line"]}
+    if result.is_conflict:
+        return {"kind": "conflict", "line": payload["line"], "message": result.message,
+                "hours": payload["typedHours"], "sunday": payload["typedSundayHours"]}
+    return {"kind": "error", "line": payload.get("errorLine"), "message": result.message,
+            "field": result.field or "hours", "hours": hours or "", "sunday": sunday or ""}
 
 
 @signed_in
@@ -158,9 +163,9 @@ async def save_all(request: Request) -> Response:
     try:
         for line_id in line_ids:
             hours, sunday, version = _typed(data, line_id)
-            result = (await run_operation(request, "SaveFormLine", lineId=line_id, hours=hours,
-                                          sundayHours=sunday, version=version, offset=offset,
-                                          limit=limit))["saveFormLine"]
+            result = Outcome.of((await run_operation(
+                request, "SaveFormLine", lineId=line_id, hours=hours, sundayHours=sunday,
+                version=version, offset=offset, limit=limit))["saveFormLine"])
             state = _state_of(result, hours, sunday)
             if state["kind"] == "saved":
                 saved += 1
@@ -179,7 +184,7 @@ async def save_all(request: Request) -> Response:
                             states=states, notice=notice, notice_is_error=bool(states))
 
 
-async def _line_response(request: Request, result: dict, page: int, *, trigger: str | None,
+async def _line_response(request: Request, result: Outcome, page: int, *, trigger: str | None,
                          hours: str | None = None, sunday: str | None = None,
                          whole_row: bool = False, toggled: bool = False) -> Response:
     """htmx: the pieces of the row that changed (out-of-band), never the field being typed in."""
@@ -188,8 +193,8 @@ async def _line_response(request: Request, result: dict, page: int, *, trigger: 
     if state["line"] is None:  # the line is not the user's, or not readable any more
         # 200: htmx swaps only successful responses, and the message must reach the page.
         return render(request, "partials/billing_form_message.html",
-                      message=result.get("message", ""))
-    form = result.get("form")
+                      message=result.message)
+    form = result.payload.get("form")
     if form is None:
         line_data = await run_operation(request, "BillingFormLine", id=state["line"]["id"],
                                         offset=_window(request, page)[0],
@@ -212,9 +217,9 @@ async def save_line(request: Request) -> Response:
     if confirm is not None:  # « Confirmer ma saisie » after a conflict: overwrite knowingly
         version = confirm
     try:
-        result = (await run_operation(request, "SaveFormLine", lineId=line_id, hours=hours,
-                                      sundayHours=sunday, version=version, offset=offset,
-                                      limit=limit))["saveFormLine"]
+        result = Outcome.of((await run_operation(
+            request, "SaveFormLine", lineId=line_id, hours=hours, sundayHours=sunday,
+            version=version, offset=offset, limit=limit))["saveFormLine"])
     except OperationFailed as failure:
         return refusal_page(request, failure)
     if not is_htmx(request):
@@ -231,14 +236,14 @@ async def _toggle(request: Request, operation: str, field: str) -> Response:
     page = _page(request, data)
     offset, limit = _window(request, page)
     try:
-        result = (await run_operation(request, operation, lineId=line_id, offset=offset,
-                                      limit=limit))[field]
+        result = Outcome.of((await run_operation(request, operation, lineId=line_id,
+                                                 offset=offset, limit=limit))[field])
     except OperationFailed as failure:
         return refusal_page(request, failure)
     if not is_htmx(request):
         return redirect(request, _form_url(data.get("form", ""), page, f"ligne-{line_id}"))
-    if result["__typename"] == "FormLineError":
-        return render(request, "partials/billing_form_message.html", message=result["message"])
+    if result.is_error:
+        return render(request, "partials/billing_form_message.html", message=result.message)
     return await _line_response(request, result, page, trigger=None, whole_row=True,
                                 toggled=operation == "CrossOutFormLine")
 
@@ -300,17 +305,17 @@ async def validate(request: Request) -> Response:
     data = await request.form()
     page = _page(request, data)
     try:
-        result = (await run_operation(request, "ValidateBillingForm", id=form_id))[
-            "validateBillingForm"]
+        result = Outcome.of((await run_operation(request, "ValidateBillingForm", id=form_id))[
+            "validateBillingForm"])
     except OperationFailed as failure:
         return refusal_page(request, failure)
-    if result["__typename"] == "BillingFormError":
+    if result.is_error:
         size = request.app.state.settings.page_size
         links = [{**line, "url": _form_url(form_id, page_of_position(line["position"], size),
                                            f"ligne-{line['lineId']}")}
-                 for line in result["lines"]]
+                 for line in result.payload["lines"]]
         return await _form_page(request, form_id, page, status_code=422,
-                                validation_error=result["message"], unfilled=links)
+                                validation_error=result.message, unfilled=links)
     return redirect(request, _form_url(form_id) + "?valide=1")
 
 
@@ -318,13 +323,13 @@ async def validate(request: Request) -> Response:
 async def cancel(request: Request) -> Response:
     form_id = request.path_params["id"]
     try:
-        result = (await run_operation(request, "CancelBillingFormValidation", id=form_id))[
-            "cancelBillingFormValidation"]
+        result = Outcome.of((await run_operation(request, "CancelBillingFormValidation",
+                                                 id=form_id))["cancelBillingFormValidation"])
     except OperationFailed as failure:
         return refusal_page(request, failure)
-    if result["__typename"] == "BillingFormError":
+    if result.is_error:
         return await _form_page(request, form_id, 1, status_code=422,
-                                cancel_error=result["message"])
+                                cancel_error=result.message)
     return redirect(request, _form_url(form_id) + "?annule=1")
 
 

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from ppas.domain.roles import CAISSE_ROLES
 from ppas.web.admin_pages import paris_time, problems_of
 from ppas.web.guards import redirect, refusal_page, run_operation, signed_in
-from ppas.web.operations import OperationFailed
+from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import render
 
 CAISSE_ONLY = "Les demandes de convention sont traitées par les agents de la caisse."
@@ -74,8 +74,8 @@ async def decide(request: Request) -> Response:
     values = {name: str(form.get(name, "")).strip() for name in ("number", "hourlyRate", "reason")}
     data = await run_operation(request, "CaisseDecideConventionRequest", id=item["id"],
                                decision="VALIDATE" if accept else "REFUSE", **values)
-    result = data["decideConventionRequest"]
-    if result["__typename"] == "AdminError":
+    result = Outcome.of(data["decideConventionRequest"])
+    if result.is_error:
         return _decision_page(request, item, values=values, problems=problems_of(result),
                               status_code=400)
     return redirect(request, f"/caisse/conventions?fait={'validee' if accept else 'refusee'}")

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppas.web.guards import refusal_page, run_operation, signed_in
-from ppas.web.operations import OperationFailed
+from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import render
 
 PATH = "/caisse/inscriptions"
@@ -42,11 +42,14 @@ async def desk(request: Request) -> Response:
 @signed_in
 async def validate(request: Request) -> Response:
     registration_id = request.path_params["id"]
-    data = await run_operation(request, "ValidateRegistration", id=registration_id)
-    result = data["validateRegistration"]
-    if result["__typename"] == "ValidateRegistrationSuccess":
-        return await _desk(request, notice=result["message"])
-    return await _desk(request, status_code=400, error=result["message"],
+    try:
+        data = await run_operation(request, "ValidateRegistration", id=registration_id)
+    except OperationFailed as failure:  # not an agent of the caisse: refused for who asks
+        return refusal_page(request, failure)
+    result = Outcome.of(data["validateRegistration"])
+    if result.ok:
+        return await _desk(request, notice=result.message)
+    return await _desk(request, status_code=400, error=result.message,
                        error_for=registration_id)
 
 
@@ -55,11 +58,15 @@ async def reject(request: Request) -> Response:
     registration_id = request.path_params["id"]
     form = await request.form()
     reason = str(form.get("reason", ""))
-    data = await run_operation(request, "RejectRegistration", id=registration_id, reason=reason)
-    result = data["rejectRegistration"]
-    if result["__typename"] == "RejectRegistrationSuccess":
-        return await _desk(request, notice=result["message"])
-    return await _desk(request, status_code=400, error=result["message"],
+    try:
+        data = await run_operation(request, "RejectRegistration", id=registration_id,
+                                   reason=reason)
+    except OperationFailed as failure:  # not an agent of the caisse: refused for who asks
+        return refusal_page(request, failure)
+    result = Outcome.of(data["rejectRegistration"])
+    if result.ok:
+        return await _desk(request, notice=result.message)
+    return await _desk(request, status_code=400, error=result.message,
                        error_for=registration_id, reasons={registration_id: reason})
 
 

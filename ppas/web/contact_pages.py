@@ -24,7 +24,7 @@ from ppas.domain.roles import CAISSE_ROLES
 from ppas.web.body_limit import BodyTooLarge
 from ppas.web.caisse_registration_pages import paris_time
 from ppas.web.guards import page_number, redirect, refusal_page, run_operation, signed_in
-from ppas.web.operations import OperationFailed
+from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import render
 
 PATH = "/contact"
@@ -93,14 +93,14 @@ async def send(request: Request) -> Response:
         return refusal_page(request, failure)
     finally:
         await form.close()
-    result = data["sendContactMessage"]
-    if result["__typename"] == "SendContactMessageSuccess":
-        return redirect(request, f"{SENT_PATH}?n={quote(result['reference'])}")
-    problems = {p["field"]: p["message"] for p in result["problems"]}
+    result = Outcome.of(data["sendContactMessage"])
+    if result.ok:
+        return redirect(request, f"{SENT_PATH}?n={quote(result.payload['reference'])}")
+    problems = {p["field"]: p["message"] for p in result.problems}
     if not problems:
-        problems = {"message": result["message"]}
+        problems = {"message": result.message}
     return await _form_page(request, status_code=400, values=values, problems=problems,
-                            summary=result["message"])
+                            summary=result.message)
 
 
 async def sent(request: Request) -> Response:

@@ -68,13 +68,16 @@ class CsrfMiddleware:
                     break
             supplied = _first_part_token(head, boundary) if boundary else None
         expected = state.get("csrf_token")
-        if not supplied or not expected or not hmac.compare_digest(supplied, expected):
+        # Bytes, not text: compare_digest raises on non-ASCII text (a crafted header).
+        if not supplied or not expected or not hmac.compare_digest(
+                supplied.encode("utf-8", "surrogateescape"), expected.encode()):
             # 401 tells a page's script "sign in again, then send the same thing": its token
             # belonged to the session that ended. 403 stays for a token that is simply wrong.
             if state.get("session_expired"):
                 await PlainTextResponse(SESSION_EXPIRED, status_code=401)(scope, receive, send)
             else:
-                await PlainTextResponse(REFUSED, status_code=403)(scope, receive, send)
+                await PlainTextResponse(REFUSED, status_code=403,
+                                        headers={"X-PPAS-Refus": "jeton"})(scope, receive, send)
             return
 
         async def replaying_receive() -> Message:

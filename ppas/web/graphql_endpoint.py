@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+from pathlib import Path
 
 from cross_web import HTTPException
 from starlette.requests import Request
@@ -10,6 +12,8 @@ from strawberry.asgi import GraphQL
 
 from ppas.domain.roles import Role
 from ppas.schema.context import Context
+from ppas.web.guards import session_id
+from ppas.web.security_headers import graphiql_policy
 from ppas.web.templating import render
 
 NOT_UTF8 = "Requête refusée : le corps doit être du JSON encodé en UTF-8."
@@ -22,6 +26,14 @@ BAD_MULTIPART = ("Requête refusée : le corps multipart/form-data est illisible
                  "champs « operations », « map » et les fichiers.")
 COMPRESSED = ("Requête refusée : les corps compressés (Content-Encoding) ne sont pas acceptés ; "
               "envoyez le JSON ou le formulaire sans compression.")
+
+
+GRAPHIQL_REFUSED = "L'explorateur GraphQL est réservé aux administrateurs de la caisse."
+
+
+def default_tab_path(settings) -> Path:
+    """The example operations GraphiQL opens with (graphql/graphiql/default_tab.graphql)."""
+    return settings.operations_dir.parent / "graphiql" / "default_tab.graphql"
 
 
 class PortalGraphQL(GraphQL):
@@ -43,17 +55,29 @@ class PortalGraphQL(GraphQL):
         return Context(
             request=request,
             user=request.state.user,
+            via_token=bool(getattr(request.state, "via_token", False)),
+            session_id=session_id(request),
             settings=self.settings,
             clock=self.clock,
             response=response,
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL in the portal's own page, its assets from node_modules (app.py).
+
+        Off (`PPAS_GRAPHIQL=0`): the French 404 page, as for any address that does not exist.
+        """
+        if not self.settings.graphiql:
+            return render(request, "pages/not_found.html", status_code=404)
         user = request.state.user
         if user is None or user.role != Role.CAISSE_ADMIN:
-            return render(request, "pages/refused.html", status_code=403, messages=[
-                "L'explorateur GraphQL est réservé aux administrateurs de la caisse."])
-        return await super().render_graphql_ide(request)
+            return render(request, "pages/refused.html", status_code=403,
+                          messages=[GRAPHIQL_REFUSED])
+        nonce = secrets.token_urlsafe(18)
+        response = render(request, "pages/graphiql.html", style_nonce=nonce,
+                          default_tab=default_tab_path(self.settings).read_text(encoding="utf-8"))
+        response.headers["content-security-policy"] = graphiql_policy(nonce)
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         # Every JSON this view reads is an object: the body, a multipart request's

@@ -51,11 +51,19 @@ def signed_in(handler: Handler) -> Handler:
     return guarded
 
 
+def session_id(request: Request) -> int | None:
+    """The id of the browser session the request rides on (None: anonymous or a token)."""
+    session = getattr(request.state, "session", None)
+    return session.id if session is not None else None
+
+
 def operation_context(request: Request, response: Response | None = None) -> Context:
     """The GraphQL context for an operation run on behalf of this request."""
     return Context(
         request=request,
         user=request.state.user,
+        via_token=bool(getattr(request.state, "via_token", False)),
+        session_id=session_id(request),
         settings=request.app.state.settings,
         clock=request.app.state.clock,
         response=response,

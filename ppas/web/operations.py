@@ -1,7 +1,9 @@
 """Named operations from graphql/operations/, checked against the schema at start-up."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +11,18 @@ import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionSetNode,
     Visitor,
     execute,
     parse,
@@ -35,11 +45,59 @@ class OperationFailed(Exception):
     """A named operation returned errors; `messages` are safe to show."""
 
     def __init__(self, messages: list[str], *, denied: bool,
-                 retry_after: int | None = None) -> None:
+                 retry_after: int | None = None, codes: list[str] | None = None) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
         self.denied = denied
         self.retry_after = retry_after  # seconds, when a rate limit refused the request
+        self.codes = codes or []  # the errors' extensions.code (ppas/services/errors.py)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The typed view of a mutation's union result (`SignInSuccess | SignInError`…).
+
+    Every result selects `__typename` (its `kind`); an error type (`…Error`) has a `code`
+    (its error code: `INVALID_INPUT`, `NOT_FOUND`…), a `message` in French and often the
+    `field` it concerns; a `…Conflict` (the online form's concurrent save) is neither a
+    success nor an error. The kind's own fields (a success's payload, an error's `problems`)
+    stay in `payload`, the result as the operation answered it: handlers branch on `ok`,
+    `is_error`, `is_conflict` and `code`, never on the type's name or on a message.
+    """
+
+    kind: str
+    code: str = ""
+    message: str = ""
+    field: str | None = None
+    payload: Mapping[str, Any] = dataclass_field(default_factory=dict)
+
+    @classmethod
+    def of(cls, result: Mapping[str, Any]) -> Outcome:
+        """The view of one result dict; the operation must select `__typename`."""
+        kind = result.get("__typename")
+        if not kind:
+            raise ValueError("a mutation result without __typename: select it in the operation")
+        return cls(kind=kind, code=result.get("code") or "", message=result.get("message") or "",
+                   field=result.get("field") or None, payload=result)
+
+    @property
+    def is_error(self) -> bool:
+        return self.kind.endswith("Error")
+
+    @property
+    def is_conflict(self) -> bool:
+        return self.kind.endswith("Conflict")
+
+    @property
+    def ok(self) -> bool:
+        """A success (`…Success`, or a kind such as `BillingFileReport`)."""
+        return not self.is_error and not self.is_conflict
+
+    @property
+    def problems(self) -> list[Any]:
+        """The error's per-field problems as selected (`[{field, message}]`, or strings for
+        a password's rules); empty when the kind has none."""
+        return list(self.payload.get("problems") or [])
 
 
 @dataclass(frozen=True)
@@ -151,5 +209,68 @@ class OperationRunner:
             waits = [e.original_error.retry_after for e in result.errors
                      if isinstance(e.original_error, TooManyRequests)]
             raise OperationFailed([e.message for e in result.errors], denied=denied,
-                                  retry_after=max(waits) if waits else None)
-        return result.data or {}
+                                  retry_after=max(waits) if waits else None,
+                                  codes=[(e.extensions or {}).get("code", "") for e in result.errors])
+        if not result.data:
+            return {}
+        return stored_values(self.schema._schema, operation.document, result.data)
+
+
+def stored_values(schema: GraphQLSchema, document: DocumentNode,
+                  data: dict[str, Any]) -> dict[str, Any]:
+    """The data with every enum as its stored value (`OPEN` → "open", `PARTNER_ADMIN` →
+    "partner_admin"): the one place the web layer maps them, so templates and handlers keep
+    comparing the values the database and the domain use. Codes (`NOT_FOUND`, `F01`) are
+    their own value and come back unchanged."""
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    root = schema.get_root_type(operation.operation)
+    return _map_object(schema, data, root, [operation.selection_set], fragments)
+
+
+def _fields(selection_sets: list[SelectionSetNode],
+            fragments: dict[str, FragmentDefinitionNode]) -> dict[str, list[FieldNode]]:
+    """Field nodes by response key, through fragments (type conditions are settled by the
+    data: a key absent from a union member's answer is skipped)."""
+    found: dict[str, list[FieldNode]] = {}
+    pending = [s for s in selection_sets if s is not None]
+    while pending:
+        for selection in pending.pop(0).selections:
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                found.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                pending.append(fragments[selection.name.value].selection_set)
+    return found
+
+
+def _map_object(schema: GraphQLSchema, data: dict[str, Any], parent, selection_sets,
+                fragments) -> dict[str, Any]:
+    if not isinstance(parent, GraphQLObjectType):  # union or interface: the answer's type
+        parent = schema.get_type(data.get("__typename", "")) or parent
+    fields = getattr(parent, "fields", {})
+    out = dict(data)
+    for key, nodes in _fields(selection_sets, fragments).items():
+        definition = fields.get(nodes[0].name.value)
+        if key in out and definition is not None:
+            out[key] = _map_value(schema, out[key], definition.type,
+                                  [n.selection_set for n in nodes], fragments)
+    return out
+
+
+def _map_value(schema, value, type_, selection_sets, fragments):
+    if value is None:
+        return None
+    if isinstance(type_, GraphQLNonNull):
+        return _map_value(schema, value, type_.of_type, selection_sets, fragments)
+    if isinstance(type_, GraphQLList):
+        return [_map_value(schema, item, type_.of_type, selection_sets, fragments)
+                for item in value]
+    if isinstance(type_, GraphQLEnumType):
+        return type_.values[value].value if value in type_.values else value
+    if isinstance(value, dict):
+        return _map_object(schema, value, type_, selection_sets, fragments)
+    return value

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from ppas.schema.errors import code_tables
 from ppas.web.templating import render
 
 
@@ -17,6 +18,13 @@ async def documentation(request: Request) -> Response:
     return render(request, "pages/documentation.html")
 
 
+async def api_page(request: Request) -> Response:
+    """« Pour les éditeurs de logiciels » : the rule for refusals, the codes and enums as the
+    schema declares them, and the changelog."""
+    schema = request.app.state.operations.schema._schema
+    return render(request, "pages/documentation_api.html", tables=code_tables(schema))
+
+
 async def schema_sdl(request: Request) -> Response:
     path = request.app.state.settings.operations_dir.parent / "schema.graphql"
     return FileResponse(path, media_type="text/plain; charset=utf-8")
@@ -26,4 +34,5 @@ routes = [
     Route("/graphql/schema", schema_sdl, name="schema_sdl"),
     Route("/", home, name="home"),
     Route("/documentation", documentation, name="documentation"),
+    Route("/documentation/api", api_page, name="documentation_api"),
 ]

@@ -37,7 +37,8 @@ def read(secret: str, purpose: str, receipt: str | None) -> dict[str, Any] | Non
         payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (ValueError, TypeError):
         return None
-    if not hmac.compare_digest(signature, _signature(secret, purpose, payload)):
+    if not hmac.compare_digest(signature.encode("utf-8", "surrogateescape"),
+                               _signature(secret, purpose, payload).encode()):
         return None
     try:
         facts = json.loads(payload)

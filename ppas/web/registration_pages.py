@@ -11,7 +11,7 @@ from starlette.routing import Route
 from ppas.services import captcha
 from ppas.web import receipts
 from ppas.web.guards import redirect, refusal_page, run_operation
-from ppas.web.operations import OperationFailed
+from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import render
 
 CONDITIONS_VERSION = "2026-1"
@@ -37,7 +37,8 @@ def _acceptance(request: Request) -> str:
 def has_accepted(request: Request) -> bool:
     """True when the browser ticked « J'accepte » (checked server-side on every step)."""
     supplied = request.cookies.get(ACCEPTED_COOKIE, "")
-    return bool(supplied) and hmac.compare_digest(supplied, _acceptance(request))
+    return bool(supplied) and hmac.compare_digest(supplied.encode("utf-8", "surrogateescape"),
+                                                  _acceptance(request).encode())
 
 
 async def conditions(request: Request) -> Response:
@@ -57,6 +58,8 @@ async def accept_conditions(request: Request) -> Response:
 
 
 RECEIPT_PURPOSE = "preinscription"
+RECEIPT_COOKIE = "ppas_preinscription"
+RECEIPT_SECONDS = 3600
 RECEIPT_FIELDS = ("reference", "processingDays", "conventionNumber", "partnerName", "structureId",
                   "adminName", "adminEmail", "adminLogin", "submittedAt")
 
@@ -80,19 +83,29 @@ async def submit_registration(request: Request) -> Response:
         )
     except OperationFailed as failure:  # past the rate limit: 429
         return refusal_page(request, failure)
-    result = data["submitRegistration"]
-    if result["__typename"] == "SubmitRegistrationSuccess":
-        facts = {key: result[key] for key in RECEIPT_FIELDS}
-        receipt = receipts.sign(request.app.state.settings.secret_key, RECEIPT_PURPOSE, facts)
-        return redirect(request, f"{DONE_PATH}?recu={receipt}")
-    problems = {p["field"]: p["message"] for p in result["problems"]}
+    result = Outcome.of(data["submitRegistration"])
+    if result.ok:
+        settings = request.app.state.settings
+        facts = {key: result.payload[key] for key in RECEIPT_FIELDS}
+        facts["issuedAt"] = int(request.app.state.clock.now().timestamp())
+        receipt = receipts.sign(settings.secret_key, RECEIPT_PURPOSE, facts)
+        response = redirect(request, DONE_PATH)
+        # In a cookie for the end page alone, not in its address: the recap holds the
+        # administrator's name and e-mail, which would stay in histories and access logs.
+        response.set_cookie(RECEIPT_COOKIE, receipt, max_age=RECEIPT_SECONDS, path=DONE_PATH,
+                            httponly=True, samesite="lax", secure=settings.secure_cookies)
+        return response
+    problems = {p["field"]: p["message"] for p in result.problems}
     return render(request, "pages/sign_up_form.html", status_code=400, values=values,
-                  problems=problems, summary=result["message"])
+                  problems=problems, summary=result.message)
 
 
 async def registration_done(request: Request) -> Response:
     receipt = receipts.read(request.app.state.settings.secret_key, RECEIPT_PURPOSE,
-                            request.query_params.get("recu"))
+                            request.cookies.get(RECEIPT_COOKIE))
+    now = request.app.state.clock.now().timestamp()
+    if receipt is not None and not 0 <= now - receipt.get("issuedAt", 0) <= RECEIPT_SECONDS:
+        receipt = None  # an old receipt: the recap is not shown again on a shared computer
     return render(request, "pages/sign_up_done.html", receipt=receipt)
 
 

@@ -10,11 +10,25 @@ HEADERS = {
     "referrer-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
-# GraphiQL loads its assets from a CDN, so /graphql keeps Strawberry's own page policy.
 PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
 )
+
+
+def graphiql_policy(style_nonce: str) -> str:
+    """The page policy of GraphiQL's page (/graphql), two sources wider, on that page only.
+
+    * `font-src data:`: GraphiQL's stylesheet (served from node_modules) embeds its fonts as
+      data: URLs; a font cannot run code.
+    * a style nonce, drawn per response: when GraphiQL opens a menu or a dialog, its modal
+      layer (Radix, react-remove-scroll) adds one `<style>` element that locks the page's
+      scroll; it takes the nonce from `__webpack_nonce__`, which static/js/graphiql-setup.js
+      sets. No other inline style is allowed; style attributes set through the CSSOM (React,
+      CodeMirror) are not governed by CSP. Scripts stay `'self'` only.
+    """
+    return PAGE_POLICY.replace(
+        "style-src 'self'", f"style-src 'self' 'nonce-{style_nonce}'; font-src 'self' data:")
 # Production is served over https only: browsers must never try plain http again (a year).
 # No includeSubDomains: the caisse's other hosts are not the portal's to decide.
 STRICT_TRANSPORT = "max-age=31536000"
@@ -47,8 +61,8 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
-                if not scope["path"].startswith("/graphql"):
-                    headers.setdefault("content-security-policy", PAGE_POLICY)
+                # GraphiQL's page sends its own (graphiql_policy); every other answer this one.
+                headers.setdefault("content-security-policy", PAGE_POLICY)
                 if self.production:
                     headers.setdefault("strict-transport-security", STRICT_TRANSPORT)
                 if state.get("user") is not None and not scope["path"].startswith(PUBLIC_ASSETS):

@@ -5,7 +5,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import re
+
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.ext import Extension
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -13,6 +16,22 @@ from ppas.domain.amounts import format_euros, format_hours
 from ppas.domain.periods import PARIS
 from ppas.domain.plural import count_of, plural
 from ppas.domain.roles import menu_for
+from ppas.domain.typography import french_spacing
+
+# What Jinja reads as code in a template: left exactly as written.
+_JINJA_SYNTAX = re.compile(r"({{.*?}}|{%.*?%}|{#.*?#})", re.S)
+
+
+class FrenchTypography(Extension):
+    """The HTML templates' own text gets its no-break spaces (« », : ; ! ?) when loaded."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        if not (name or "").endswith(".html"):
+            return source
+        parts = _JINJA_SYNTAX.split(source)
+        # split() with a group: text at even indexes, Jinja syntax at odd ones.
+        return "".join(part if index % 2 else french_spacing(part)
+                       for index, part in enumerate(parts))
 
 
 
@@ -33,6 +52,7 @@ def make_environment(templates_dir) -> Environment:
         lstrip_blocks=True,
         # Templates ship with the code: no stat of every template file on every render.
         auto_reload=False,
+        extensions=[FrenchTypography],
     )
     env.filters["euros"] = format_euros
     env.filters["hours"] = format_hours

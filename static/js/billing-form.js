@@ -1,28 +1,41 @@
 // The online billing form: nothing typed is lost, and Enter never does anything but save.
 //
-// A save that fails (session expired, network lost, server error) is shown on its line and at
-// the top, the typed value stays in the field, and the save is sent again: by itself after a
-// network or server failure, and once the user has signed in again (in another tab) after a
-// session expiry. Elements are looked up by id at each event, since « Enregistrer » swaps the
-// whole content.
+// A save (or a cross-out) that fails — session expired, network lost, server error — is shown
+// on its line and at the top, the typed value stays in the field, and it is sent again: by
+// itself after a network or server failure, and once the user has signed in again (in another
+// tab) after a session expiry. Elements are looked up by id at each event, since
+// « Enregistrer » swaps the whole content.
 "use strict";
 (() => {
   const SIGN_IN_AGAIN = "/connexion?suivant=/session/retablie";
-  const pending = new Map(); // id of the element whose save failed → why ("session" | "network")
+  const pending = new Map(); // id of the element whose request failed → "session" | "network" | "refused"
+  let inFlight = 0; // requests sent and not answered: leaving now could lose them
   let retryDelay = 2000;
   let retryTimer = null;
 
   const isFormPage = () => document.getElementById("formulaire") !== null;
-  const lineOf = (id) => (/^[hs]-(\d+)$/.exec(id) || [])[1];
+  const lineOf = (id) => (/^(?:[hs]|barre)-(\d+)$/.exec(id) || [])[1];
+  const isSaveId = (id) => id === "formulaire" || Boolean(lineOf(id || ""));
+
+  function currentToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"];
+    } catch (error) {
+      return null;
+    }
+  }
 
   // A saved field is replaced by its answer, so by the time a request ends the element htmx
-  // reports may be out of the page, or stripped: note which element sent it when it starts.
-  const senders = new WeakMap(); // XMLHttpRequest → id of the element that sent it
-  const isSaveId = (id) => id === "formulaire" || Boolean(lineOf(id || ""));
+  // reports may be out of the page, or stripped: note which element sent it, and with which
+  // CSRF token, when it starts.
+  const senders = new WeakMap(); // XMLHttpRequest → {id, token}
 
   document.addEventListener("htmx:beforeRequest", (event) => {
     const elt = event.detail.elt;
-    if (elt && isSaveId(elt.id) && event.detail.xhr) senders.set(event.detail.xhr, elt.id);
+    if (elt && isSaveId(elt.id) && event.detail.xhr) {
+      senders.set(event.detail.xhr, { id: elt.id, token: currentToken() });
+      inFlight += 1;
+    }
   });
 
   function markLine(lineId, text) {
@@ -34,62 +47,87 @@
     status.replaceChildren(span);
   }
 
+  // Short on the line (a narrow column); the alert at the top says what to do.
+  const LINE_TEXT = {
+    session: "Non enregistré : session expirée",
+    network: "Non enregistré : hors connexion",
+    refused: "Non enregistré : refusé",
+  };
+
   function markFailure(id, why) {
     pending.set(id, why);
-    const text = {
-      session: "Non enregistré : session expirée. Votre saisie est gardée.",
-      network: "Non enregistré : connexion perdue. Nouvel essai automatique…",
-      refused: "Non enregistré : le portail a refusé l'envoi. Rechargez la page.",
-    }[why];
     const lineId = lineOf(id);
     if (lineId) {
-      markLine(lineId, text);
+      markLine(lineId, LINE_TEXT[why]);
     } else {
       document.querySelectorAll("#formulaire tr[id^='ligne-']").forEach(
-        (row) => markLine(row.id.slice("ligne-".length), text));
+        (row) => markLine(row.id.slice("ligne-".length), LINE_TEXT[why]));
     }
     showAlert();
   }
 
-  function showAlert() {
+  function alertText() {
+    const whys = [...pending.values()];
+    const count = pending.has("formulaire") ? "Les saisies de cette page ne sont pas enregistrées"
+      : pending.size === 1 ? "Une saisie n'est pas enregistrée"
+        : `${pending.size} saisies ne sont pas enregistrées`;
+    const one = pending.size === 1 && !pending.has("formulaire");
+    const kept = one ? "Elle reste sur cette page" : "Elles restent sur cette page";
+    if (whys.includes("session")) {
+      return [`${count} : votre session a expiré. ${kept}. Reconnectez-vous dans un nouvel `
+        + `onglet ; ${one ? "elle sera alors enregistrée" : "elles seront alors enregistrées"} ici.`, true];
+    }
+    if (whys.includes("network")) {
+      return [`${count} : la connexion au portail est perdue. ${kept} et `
+        + `${one ? "sera envoyée" : "seront envoyées"} dès que la connexion revient.`, false];
+    }
+    return [`${count} : le portail a refusé l'envoi. `
+      + "Notez vos saisies, rechargez la page, puis saisissez-les à nouveau.", false];
+  }
+
+  // Rewritten only when its words change: a live region re-announces every rewrite, and the
+  // button inside must not vanish under the keyboard focus.
+  function showAlert(note) {
     const box = document.getElementById("alerte-enregistrement");
     if (!box) return;
     if (pending.size === 0) {
       box.replaceChildren();
       return;
     }
-    const session = [...pending.values()].includes("session");
-    const count = [...pending.keys()].some((id) => id === "formulaire")
-      ? "Les saisies de cette page ne sont pas enregistrées"
-      : pending.size === 1 ? "Une saisie n'est pas enregistrée"
-        : `${pending.size} saisies ne sont pas enregistrées`;
-    const message = document.createElement("p");
-    const parts = [];
-    if (session) {
-      message.textContent = `${count} : votre session a expiré. Elles restent sur cette page. `
-        + "Reconnectez-vous dans un nouvel onglet ; elles seront alors enregistrées ici.";
-      const link = document.createElement("a");
-      link.href = SIGN_IN_AGAIN;
-      link.target = "_blank";
-      link.rel = "noopener";
-      link.textContent = "Se reconnecter (nouvel onglet)";
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "button";
-      button.id = "enregistrer-mes-saisies";
-      button.textContent = "Enregistrer mes saisies";
-      button.addEventListener("click", () => refreshTokenThenRetry(true));
-      parts.push(link, " ", button);
-    } else if ([...pending.values()].includes("network")) {
-      message.textContent = `${count} : la connexion au portail est perdue. `
-        + "Elles restent sur cette page et seront envoyées dès que la connexion revient.";
-    } else {
-      message.textContent = `${count} : le portail a refusé l'envoi. `
-        + "Notez vos saisies, rechargez la page, puis saisissez-les à nouveau.";
+    const [text, session] = alertText();
+    const shown = box.querySelector("p.bf-alert-text");
+    if (!shown || shown.textContent !== text) {
+      const message = document.createElement("p");
+      message.className = "bf-alert-text";
+      message.textContent = text;
+      const nodes = [message];
+      if (session) {
+        const link = document.createElement("a");
+        link.href = SIGN_IN_AGAIN;
+        link.target = "_blank";
+        link.rel = "noopener";
+        link.textContent = "Se reconnecter (nouvel onglet)";
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "button";
+        button.id = "enregistrer-mes-saisies";
+        button.textContent = "Enregistrer mes saisies";
+        button.addEventListener("click", () => refreshTokenThenRetry(true));
+        const actions = document.createElement("p");
+        actions.append(link, " ", button);
+        nodes.push(actions);
+      }
+      box.replaceChildren(...nodes);
     }
-    const actions = document.createElement("p");
-    actions.append(...parts);
-    box.replaceChildren(message, ...(parts.length ? [actions] : []));
+    const previous = box.querySelector("p.bf-alert-note");
+    if (note) {
+      const line = previous || document.createElement("p");
+      line.className = "bf-alert-note";
+      line.textContent = note;
+      if (!previous) box.append(line);
+    } else if (previous) {
+      previous.remove();
+    }
   }
 
   function resend() {
@@ -99,7 +137,8 @@
       const elt = document.getElementById(id);
       if (!elt) continue;
       pending.set(id, "network"); // until its answer arrives
-      htmx.trigger(elt, id === "formulaire" ? "submit" : "change");
+      const event = id === "formulaire" ? "submit" : id.startsWith("barre-") ? "click" : "change";
+      htmx.trigger(elt, event);
     }
     showAlert();
   }
@@ -113,14 +152,6 @@
     retryDelay = Math.min(retryDelay * 2, 30000);
   }
 
-  function currentToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"];
-    } catch (error) {
-      return null;
-    }
-  }
-
   function useToken(token) {
     document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRF-Token": token }));
     document.querySelectorAll("input[name='csrf_token']").forEach((input) => { input.value = token; });
@@ -130,16 +161,14 @@
     let answer;
     try {
       const response = await fetch("/session/jeton", { credentials: "same-origin", cache: "no-store" });
-      answer = await response.json();
+      answer = response.ok ? await response.json() : null;
     } catch (error) {
       answer = null;
     }
     if (!answer || !answer.signedIn) {
       if (userAsked) {
-        const box = document.getElementById("alerte-enregistrement");
-        const note = document.createElement("p");
-        note.textContent = "Vous n'êtes pas encore reconnecté : utilisez le lien « Se reconnecter », puis revenez ici.";
-        if (box) box.append(note);
+        showAlert("Vous n'êtes pas encore reconnecté : utilisez le lien « Se reconnecter », "
+          + "puis revenez ici.");
       }
       return;
     }
@@ -147,25 +176,32 @@
     useToken(answer.csrfToken);
     for (const id of pending.keys()) pending.set(id, "network");
     resend();
+    if (userAsked) {
+      const announce = document.getElementById("annonce-formulaire");
+      if (announce) announce.focus();
+    }
   }
 
   document.addEventListener("htmx:afterRequest", (event) => {
     const xhr = event.detail.xhr;
-    const id = xhr && senders.get(xhr);
-    if (!id) return;
+    const sent = xhr && senders.get(xhr);
+    if (!sent) return;
     senders.delete(xhr); // htmx may report the end twice (on the element, then on a parent)
+    inFlight = Math.max(0, inFlight - 1);
+    const { id, token } = sent;
     const status = xhr.status;
     if (event.detail.successful) {
       const wasPending = pending.delete(id);
-      if (id === "formulaire") {
-        for (const key of [...pending.keys()]) pending.delete(key); // the whole page was saved
-      }
+      if (id === "formulaire") pending.clear(); // the whole page was saved
       if (wasPending) retryDelay = 2000;
       showAlert();
-    } else if (status === 401 || status === 403) {
+    } else if (status === 401 || (status === 403 && xhr.getResponseHeader("X-PPAS-Refus") === "jeton")) {
       markFailure(id, "session");
-      // A token refused although signed in: the user signed in again in another tab.
-      refreshTokenThenRetry(false);
+      if (token !== currentToken()) {
+        resend(); // sent with a token replaced since (signed in again meanwhile)
+      } else {
+        refreshTokenThenRetry(false); // a 403: the user may have signed in again elsewhere
+      }
     } else if (status === 0 || status === 429 || status >= 500) {
       markFailure(id, "network");
       scheduleRetry();
@@ -185,7 +221,7 @@
   }
 
   window.addEventListener("beforeunload", (event) => {
-    if (pending.size && isFormPage()) {
+    if ((pending.size || inFlight) && isFormPage()) {
       event.preventDefault();
       event.returnValue = "";
     }

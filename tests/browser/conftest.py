@@ -74,3 +74,4 @@ def assert_accessible(page: Page) -> Callable[..., Awaitable[None]]:
         )
 
     return check
+

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
@@ -12,6 +13,10 @@ from ppas.models import BillingFile
 from tests.billing_file_support import PASSWORD, billing_xml, last_month, ligne, make_provider
 
 pytestmark = pytest.mark.browser
+
+# Kept by `make test` for a reader of the report (var/ is not committed).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
 async def sign_in(page: Page, base_url: str, login: str, password: str) -> None:
@@ -83,6 +88,7 @@ async def test_upload_valid_and_faulty_files_and_read_the_reports(page, live_ser
     await page.locator("#historique").get_by_role("link", name=re.compile(re.escape(name))).click()
     await expect(page).to_have_url(f"{live_server}/fichiers/{stored.id}")
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Compte rendu — {name}")
+    await page.screenshot(path=str(SCREENSHOTS / "compte-rendu-de-fichier.png"))
 
     # Re-bill the line with the wrong amount from its report.
     await page.get_by_role("link", name="Corriger et refacturer l'enregistrement 3").click()
@@ -92,6 +98,12 @@ async def test_upload_valid_and_faulty_files_and_read_the_reports(page, live_ser
     await page.get_by_role("button", name="Refacturer la ligne").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Ligne refacturée")
     await assert_accessible()
+    # The report and the history count the re-billed line as accepted, with its amount.
+    await page.goto(f"{live_server}/fichiers/{stored.id}")
+    await expect(page.get_by_role("main")).to_contain_text("2 lignes acceptées sur 3")
+    await page.goto(f"{live_server}/fichiers")
+    row = page.locator("#historique").get_by_role("row").filter(has_text=name)
+    await expect(row).to_contain_text("1 ligne en anomalie sur 3")
 
 
 async def test_format_documentation_page_is_accessible(page, live_server, db, assert_accessible):

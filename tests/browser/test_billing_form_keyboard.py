@@ -230,3 +230,17 @@ async def test_at_1280x768_the_form_shows_8_lines_with_headers_and_totals_in_vie
     assert after[0] == before[0] and after[2]["x"] == before[2]["x"]
     assert 0 < after[1]["y"] - before[1]["y"] <= 40, (before[1], after[1])
     await expect(weekday(page, 17)).to_have_attribute("aria-invalid", "true")
+
+
+async def test_a_cross_out_lost_with_the_network_says_so_and_is_sent_when_back(page, live_server):
+    _, lines = await open_form(page, live_server, plan_count=2)
+    await page.context.set_offline(True)
+    await page.get_by_role("button", name=re.compile("^Barrer la ligne 2 ")).click()
+    await expect(page.locator(f"#etat-{lines[1].id}")).to_contain_text("hors connexion")
+    await expect(page.locator("#alerte-enregistrement")).to_contain_text("connexion")
+    assert (await stored(lines[1]))[2] is False
+    await page.context.set_offline(False)
+    await expect(page.get_by_role("button", name=re.compile("^Annuler : rétablir la ligne 2 "))
+                 ).to_be_visible()
+    await expect(page.locator("#alerte-enregistrement")).to_be_empty()
+    assert (await stored(lines[1]))[2] is True

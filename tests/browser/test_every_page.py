@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from ppas.models import BillingForm, Convention
-from ppas.services.demo import DEMO_PASSWORD
+from tests.browser_support import recording_page, sign_in_demo
 
 pytestmark = pytest.mark.browser
 
@@ -30,25 +30,8 @@ CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/cais
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:
-    """A page of a fresh context that records every CSP complaint the browser makes."""
     context = await browser.new_context(viewport={"width": 1280, "height": 768}, locale="fr-FR")
-    page = await context.new_page()
-    complaints: list[str] = []
-    page.on("console", lambda message: complaints.append(f"{page.url}: {message.text}")
-            if "Content Security Policy" in message.text or "Refused to" in message.text
-            else None)
-    await page.add_init_script("""document.addEventListener('securitypolicyviolation', (event) =>
-        console.error('Refused to ' + event.violatedDirective + ' (Content Security Policy): '
-                      + event.blockedURI + ' ' + (event.sample || '')));""")
-    return page, complaints
-
-
-async def sign_in(page: Page, base_url: str, login: str) -> None:
-    await page.goto(base_url + "/connexion")
-    await page.get_by_label("Identifiant", exact=True).fill(login)
-    await page.get_by_label("Mot de passe", exact=True).fill(DEMO_PASSWORD)
-    await page.get_by_label("Mot de passe", exact=True).press("Enter")
-    await expect(page).to_have_url(re.compile(r"/espace$"))
+    return await recording_page(context)
 
 
 async def visit_all(page: Page, base_url: str, paths: list[str], assert_accessible) -> None:
@@ -84,7 +67,7 @@ async def test_public_pages_break_no_policy(browser, live_server, assert_accessi
 async def test_each_roles_pages_break_no_policy(browser, live_server, assert_accessible, login,
                                                paths, shot):
     page, complaints = await new_page(browser)
-    await sign_in(page, live_server, login)
+    await sign_in_demo(page, live_server, login)
     await page.screenshot(path=str(SCREENSHOTS / shot))
     await visit_all(page, live_server, paths, assert_accessible)
     if login == "demoadmin":  # the pages behind a list: an open form and its confirmation

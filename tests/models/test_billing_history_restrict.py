@@ -2,7 +2,7 @@
 
 Each test builds a caisse of its own with one of every kind of history row (a file with a
 line and anomalies, a validated form with a line and an anomaly, a payment run and slip), then
-deletes one parent. Before migration 0004 every foreign key was ON DELETE CASCADE and the delete
+deletes one parent. Before migration 0005 every foreign key was ON DELETE CASCADE and the delete
 silently erased the history; now the database refuses it and nothing is deleted. The caisse is
 the test's own so that, should a delete cascade, only this test's rows go, never the demo's.
 """
@@ -16,7 +16,16 @@ import pytest
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
-from ppas.models import Anomaly, Beneficiary, Caisse, CarePlan, PaymentSlip, Role, Session, User
+from ppas.models import (
+    Anomaly,
+    Beneficiary,
+    Caisse,
+    CarePlan,
+    PaymentSlip,
+    Role,
+    Session,
+    User,
+)
 from tests.billing_history_support import EVERY_ROW_ONCE, History, make_history
 
 

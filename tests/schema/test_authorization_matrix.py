@@ -167,7 +167,7 @@ class Row:
 def _user_input(w: World) -> dict[str, Any]:
     n = next(_serial)
     return {"login": f"mxnew{n}", "lastName": "NOUVEAU", "firstName": "Nina",
-            "email": f"mxnew{n}@example.org", "role": "partner_user", "phone": ""}
+            "email": f"mxnew{n}@example.org", "role": "PARTNER_USER", "phone": ""}
 
 
 B = frozenset({"admin_b"})
@@ -189,7 +189,7 @@ TABLE: dict[str, Row] = {
         "email": "contact@adp.demo.ppas.invalid"}}, owners=B),
     "AdminUpdateUser": Row(lambda w: {"id": w.ids["staff_b"], "input": {
         "lastName": "PIRATE", "firstName": "Pierre", "email": "pirate@example.org",
-        "role": "partner_admin", "phone": ""}}, owners=B),
+        "role": "PARTNER_ADMIN", "phone": ""}}, owners=B),
     "AdminUsers": Row(lambda w: {}, owners=B),
     "BillingFormLine": Row(lambda w: {"id": w.ids["line_b"], "offset": 0, "limit": 20},
                            owners=B),

@@ -37,19 +37,19 @@ async def test_a_vendor_uploads_with_a_bearer_token_and_reads_the_report(client,
     response = await client.post("/graphql", headers=headers,
                                  **multipart(data, provider.amd_name()))
     result = response.json()["data"]["submitBillingFile"]
-    assert result["status"] == "accepted" and result["lineCount"] == 2
+    assert result["status"] == "ACCEPTED" and result["lineCount"] == 2
     assert result["acceptedCount"] == 1
-    assert result["anomalies"] == [{"code": "L01", "phase": "billing", "recordNumber": 2,
+    assert result["anomalies"] == [{"code": "L01", "phase": "BILLING", "recordNumber": 2,
                                     "message": result["anomalies"][0]["message"]}]
     query = "query($id: ID!) { billingFile(id: $id) { name status anomalies { code } } }"
     again = await client.post("/graphql", headers=headers,
                               json={"query": query, "variables": {"id": result["id"]}})
     assert again.json()["data"]["billingFile"] == {
-        "name": provider.amd_name(), "status": "accepted", "anomalies": [{"code": "L01"}]}
+        "name": provider.amd_name(), "status": "ACCEPTED", "anomalies": [{"code": "L01"}]}
     listing = await client.post("/graphql", headers=headers, json={
         "query": "{ billingFiles(limit: 5) { totalCount items { name status acceptedCount } } }"})
     assert listing.json()["data"]["billingFiles"] == {
-        "totalCount": 1, "items": [{"name": provider.amd_name(), "status": "accepted",
+        "totalCount": 1, "items": [{"name": provider.amd_name(), "status": "ACCEPTED",
                                     "acceptedCount": 1}]}
 
 
@@ -62,7 +62,7 @@ async def test_dry_run_stores_nothing_and_keeps_the_name_free(client, vendor):
     assert dry["data"]["submitBillingFile"]["id"] is None
     real = (await client.post("/graphql", headers=headers,
                               **multipart(data, provider.amd_name()))).json()
-    assert real["data"]["submitBillingFile"]["status"] == "accepted"
+    assert real["data"]["submitBillingFile"]["status"] == "ACCEPTED"
 
 
 async def test_idempotency_key_returns_the_first_result(client, vendor):
@@ -74,7 +74,7 @@ async def test_idempotency_key_returns_the_first_result(client, vendor):
     second = (await client.post("/graphql", headers=keyed,
                                 **multipart(data, provider.amd_name()))).json()
     a, b = first["data"]["submitBillingFile"], second["data"]["submitBillingFile"]
-    assert a["status"] == "accepted" and b["id"] == a["id"] and b["replayed"] is True
+    assert a["status"] == "ACCEPTED" and b["id"] == a["id"] and b["replayed"] is True
     third = (await client.post("/graphql", headers=headers,
                                **multipart(data, provider.amd_name()))).json()
     assert third["data"]["submitBillingFile"]["anomalies"][0]["code"] == "F02"
@@ -85,7 +85,7 @@ async def test_refused_file_reports_its_code(client, vendor):
     response = await client.post("/graphql", headers=headers,
                                  **multipart(b"<not-closed>", provider.amd_name()))
     result = response.json()["data"]["submitBillingFile"]
-    assert result["status"] == "refused" and result["anomalies"][0]["code"] == "F04"
+    assert result["status"] == "REFUSED" and result["anomalies"][0]["code"] == "F04"
 
 
 async def test_cookie_uploads_need_the_csrf_token(client, sign_in, db):
@@ -96,7 +96,7 @@ async def test_cookie_uploads_need_the_csrf_token(client, sign_in, db):
     assert refused.status_code == 403
     accepted = await client.post("/graphql", headers={"X-CSRF-Token": csrf},
                                  **multipart(data, provider.amd_name()))
-    assert accepted.json()["data"]["submitBillingFile"]["status"] == "accepted"
+    assert accepted.json()["data"]["submitBillingFile"]["status"] == "ACCEPTED"
 
 
 async def test_another_partner_cannot_read_the_file(client, vendor, db):

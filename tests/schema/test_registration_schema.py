@@ -9,7 +9,7 @@ SUBMIT = """
 mutation($input: RegistrationInput!, $captcha: String!) {
   submitRegistration(input: $input, captcha: $captcha) {
     __typename
-    ... on SubmitRegistrationError { message field problems { field message } }
+    ... on SubmitRegistrationError { code message field problems { field message } }
   }
 }"""
 INPUT = {"caisseCode": "03", "conventionNumber": "C03-0001", "structureId": "21231300",
@@ -31,7 +31,7 @@ async def test_submit_returns_field_problems_as_data(client):
     response = await client.post("/graphql", json={"query": SUBMIT, "variables": {
         "input": INPUT, "captcha": payload}}, headers={"X-CSRF-Token": token})
     result = response.json()["data"]["submitRegistration"]
-    assert result["__typename"] == "SubmitRegistrationError"
+    assert result["code"] == "INVALID"
     fields = {p["field"]: p["message"] for p in result["problems"]}
     assert set(fields) == {"acceptConditions", "login"}
     assert "« . »" in fields["login"]
@@ -43,7 +43,8 @@ async def test_submit_without_a_captcha_is_refused_on_the_captcha_field(client):
         "input": {**INPUT, "acceptConditions": True}, "captcha": ""}},
         headers={"X-CSRF-Token": token})
     result = response.json()["data"]["submitRegistration"]
-    assert result["field"] == "captcha" and "anti-robot" in result["message"]
+    assert result["code"] == "CAPTCHA_FAILED" and result["field"] == "captcha"
+    assert "anti-robot" in result["message"]
 
 
 async def test_the_pending_list_and_decisions_are_for_caisse_agents_only(client, sign_in):
@@ -52,12 +53,17 @@ async def test_the_pending_list_and_decisions_are_for_caisse_agents_only(client,
                                 headers={"X-CSRF-Token": token})
     body = listing.json()
     assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # The wording says who may: the point of a refusal shown as is.
     assert "traitées par les agents de la caisse" in body["errors"][0]["message"]
     decision = await client.post("/graphql", json={"query": (
         'mutation { validateRegistration(id: "1") { __typename '
-        "... on RegistrationDecisionError { message } } }")}, headers={"X-CSRF-Token": token})
-    assert decision.json()["data"]["validateRegistration"]["__typename"] == \
-        "RegistrationDecisionError"
+        "... on RegistrationDecisionError { code message } } }")}, headers={"X-CSRF-Token": token})
+    refused = decision.json()
+    # A role that may not decide is refused for who it is, not as data about the object.
+    assert refused["data"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert refused["errors"][0]["path"] == ["validateRegistration"]
     outbox = await client.post("/graphql", json={"query": "{ developmentOutbox { subject } }"},
                                headers={"X-CSRF-Token": token})
     assert outbox.json()["data"] is None

@@ -14,7 +14,7 @@ from ppas.domain.clock import FixedClock
 from ppas.domain.periods import Period
 from ppas.models import FormLine, FormStatus, PaymentRun
 from ppas.services import billing_forms
-from ppas.services.errors import AccessDenied, ServiceError
+from ppas.services.errors import ErrorCode, ServiceError, NotFound
 from tests.billing_form_support import make_provider
 
 NOW = datetime(2025, 6, 18, 10, 0, tzinfo=timezone.utc)
@@ -44,7 +44,9 @@ async def test_periods_older_than_12_months_are_refused_with_the_caisse_advice(d
     provider = await make_provider(1, now=NOW)
     with pytest.raises(ServiceError) as error:
         await billing_forms.open_form(provider.user, provider.convention.id, "2024-05", NOW)
-    assert "facture individuelle" in error.value.message and error.value.field == "period"
+    assert error.value.code == ErrorCode.PERIOD_NOT_BILLABLE and error.value.field == "period"
+    # The advice is the point of this refusal: bill the caisse individually.
+    assert "facture individuelle" in error.value.message
     form = await billing_forms.open_form(provider.user, provider.convention.id, "2024-06", NOW)
     assert form.period == "2024-06"
     with pytest.raises(ServiceError, match="pas encore facturable"):
@@ -183,7 +185,7 @@ async def test_a_partner_cannot_read_or_write_another_partners_form(db):
         billing_forms.recap_pdf(intruder.user, form.id),
         billing_forms.open_form(intruder.user, owner.convention.id, MAY, NOW),
     ):
-        with pytest.raises(AccessDenied):
+        with pytest.raises(NotFound):
             await attempt
     assert (await FormLine.get(id=line.id)).hours is None
 

@@ -119,3 +119,16 @@ async def test_agents_do_not_write_to_their_own_desk(settings, db):
     with pytest.raises(ServiceError) as refused:
         await contact.send_message(agent, form(), "", None, settings=settings, now=NOW)
     assert "Messages reçus" in refused.value.message
+
+
+async def test_a_caisse_code_that_is_not_two_digits_is_a_field_to_correct(db, settings):
+    """Found by the fuzz test: a long code reached a lookup that refuses it (a crash)."""
+    from ppas.services.contact import ContactForm, ContactRefused, send_message
+
+    for code in ("abc", "١٢", "2147483648"):
+        form = ContactForm(name="Lucie", email="lucie@example.org", subject="Question",
+                           message="Bonjour", caisse_code=code)
+        with pytest.raises(ContactRefused) as refused:
+            await send_message(None, form, "", None, settings=settings,
+                               now=datetime.now(timezone.utc))
+        assert "Aucune caisse ne porte le code" in refused.value.problems["caisseCode"]

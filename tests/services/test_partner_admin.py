@@ -21,7 +21,7 @@ from ppas.models import (
     User,
 )
 from ppas.services import partner_admin
-from ppas.services.errors import AccessDenied, ServiceError
+from ppas.services.errors import AccessDenied, ServiceError, NotFound
 from ppas.services.partner_admin import InvalidInput, PartnerData, UserData
 from ppas.services.sessions import open_session
 from ppas.services.sign_in import sign_in
@@ -141,12 +141,12 @@ async def test_an_admin_neither_sees_nor_changes_another_partners_users(db, sett
     listed = {u.login for u in await partner_admin.list_users(admin_a)}
     assert "demouser" in listed and theirs.user.login not in listed
     assert admin_b.login not in listed
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotFound):
         await partner_admin.get_user(admin_a, theirs.user.id)
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotFound):
         await partner_admin.update_user(admin_a, theirs.user.id,
                                         new_user("", role="partner_admin"))
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotFound):
         await partner_admin.deactivate_user(admin_a, theirs.user.id)
     await theirs.user.refresh_from_db()
     assert theirs.user.active and theirs.user.role == Role.PARTNER_USER
@@ -301,7 +301,7 @@ async def test_a_refused_request_is_closed_and_another_caisse_cannot_touch_it(db
 
     assert requested.id not in {r.convention.id
                                 for r in await partner_admin.list_convention_requests(elsewhere)}
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotFound):
         await partner_admin.decide_convention_request(elsewhere, requested.id, accept=False,
                                                       settings=settings, now=NOW)
 

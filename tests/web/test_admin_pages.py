@@ -6,7 +6,16 @@ import re
 import secrets
 
 from ppas.domain.password_hashing import hash_password
-from ppas.models import ApiToken, Caisse, Convention, ConventionStatus, Partner, Role, User
+from ppas.domain.typography import french_spacing
+from ppas.models import (
+    ApiToken,
+    Caisse,
+    Convention,
+    ConventionStatus,
+    Partner,
+    Role,
+    User,
+)
 from ppas.services import api_tokens
 from ppas.services.demo import DEMO_PASSWORD
 
@@ -61,7 +70,9 @@ async def test_a_token_never_administers(client, make_user):
     created = await api_tokens.create_token(admin, "Logiciel sans admin")
     result = (await graphql(client, "{ partnerUsers { login } }", bearer=created.secret)).json()
     assert result["data"] is None
-    assert "ne se fait pas avec un jeton d'API" in result["errors"][0]["message"]
+    assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # The refusal says what to do instead: sign in to the portal.
+    assert "connectez-vous au portail" in result["errors"][0]["message"]
     result = (await graphql(client, 'mutation { createApiToken(name: "fils") { __typename } }',
                             bearer=created.secret)).json()
     assert result["data"] is None
@@ -148,15 +159,16 @@ async def test_an_admin_cannot_reach_another_partners_users_or_tokens(client, si
                                  data={"csrf_token": csrf})
     assert response.status_code == 404
     result = (await graphql(client, "mutation($id: ID!) { revokeApiToken(id: $id) "
-                                    "{ __typename } }", csrf=csrf,
+                                    "{ __typename ... on AdminError { code } } }", csrf=csrf,
                             variables={"id": str(their_token.token.id)})).json()
-    assert "n'appartient pas à votre structure" in result["errors"][0]["message"]
+    # Someone else's token is not found, as data: its existence is not told.
+    assert result["data"]["revokeApiToken"] == {"__typename": "AdminError", "code": "NOT_FOUND"}
     assert (await ApiToken.get(id=their_token.token.id)).revoked_at is None
     result = (await graphql(client, "mutation($id: ID!) { updatePartnerUser(id: $id, input: "
                                     '{lastName: "X", firstName: "Y", email: "x@y.fr", '
-                                    'role: "partner_user"}) { __typename } }', csrf=csrf,
-                            variables={"id": str(admin_b.id)})).json()
-    assert result["data"] is None
+                                    'role: PARTNER_USER}) { __typename ... on AdminError { code } } }',
+                            csrf=csrf, variables={"id": str(admin_b.id)})).json()
+    assert result["data"]["updatePartnerUser"] == {"__typename": "AdminError", "code": "NOT_FOUND"}
     await admin_b.refresh_from_db()
     assert (admin_b.last_name, admin_b.role) == ("BETA", Role.PARTNER_ADMIN)
 
@@ -234,7 +246,7 @@ async def test_a_token_is_shown_once_then_revoked_after_confirmation(client, sig
         "me": {"login": admin.login}}
     token = await ApiToken.get(created_by_id=admin.id, name="Facturo")
     confirm = await client.get(f"/administration/jetons/{token.id}/revoquer")
-    assert "Révoquer le jeton « Facturo » ?" in confirm.text
+    assert french_spacing("Révoquer le jeton « Facturo » ?") in confirm.text
     assert (await ApiToken.get(id=token.id)).revoked_at is None  # the GET changes nothing
     done = await client.post(f"/administration/jetons/{token.id}/revoquer",
                              data={"csrf_token": csrf})

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 import httpx
 
 from ppas.domain.periods import current_period
+from ppas.domain.typography import french_spacing
 from ppas.models import FormLine
 from tests.billing_form_support import PASSWORD, make_provider
 
@@ -122,7 +123,7 @@ async def test_cross_out_validate_refusal_lists_lines_then_pdf(client, sign_in, 
     crossed = await client.post(f"/facturation/lignes/{lines[0].id}/barrer",
                                 data={"page": "1", "form": str(form_id)}, headers=htmx(csrf))
     # Right after crossing out, the line's button undoes it.
-    assert 'aria-label="Annuler : rétablir la ligne 1 (' in crossed.text
+    assert french_spacing('aria-label="Annuler : rétablir la ligne 1 (') in crossed.text
     assert f'<tr id="ligne-{lines[0].id}"' in crossed.text
     await client.post(f"/facturation/lignes/{lines[1].id}", data=save_data(lines[1], "4"),
                       headers=htmx(csrf, f"h-{lines[1].id}"))

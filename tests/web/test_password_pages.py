@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from ppas.domain.typography import french_spacing
 from ppas.models import OutboxMessage, User
 from ppas.services.passwords import issue_temporary_password
 from ppas.services.sign_in import LOCKED
@@ -83,7 +84,7 @@ async def test_change_page_has_three_fields_and_states_the_rules(client, make_us
     assert page.status_code == 200
     assert "<h1>Changer mon mot de passe</h1>" in page.text
     # The account is the signed-in one: shown, never asked for.
-    assert 'id="login"' not in page.text and f"Compte : <strong>{user.login}</strong>" in page.text
+    assert 'id="login"' not in page.text and french_spacing(f"Compte : <strong>{user.login}</strong>") in page.text
     for field_id, label in [("old_password", "Ancien mot de passe"),
                             ("new_password", "Nouveau mot de passe"),
                             ("confirmation", "Confirmer")]:
@@ -149,7 +150,7 @@ async def test_forced_change_keeps_the_session_and_never_asks_for_the_login(clie
     page = await client.get("/mot-de-passe/nouveau")
     assert "<h1>Nouveau mot de passe</h1>" in page.text
     assert 'role="status">Vous êtes connecté avec un mot de passe temporaire' in page.text
-    assert 'id="login"' not in page.text and f"Compte : <strong>{user.login}</strong>" in page.text
+    assert 'id="login"' not in page.text and french_spacing(f"Compte : <strong>{user.login}</strong>") in page.text
     response = await client.post("/mot-de-passe/nouveau", data={
         "csrf_token": token_of(page), "old_password": temporary,
         "new_password": "Choisi2026", "confirmation": "Choisi2026"})

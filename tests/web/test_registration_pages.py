@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from ppas.domain.password_hashing import verify_password
+from ppas.domain.typography import french_spacing
 from ppas.models import (
     Convention,
     OutboxMessage,
@@ -70,7 +71,7 @@ async def accept_conditions(client: httpx.AsyncClient) -> str:
 
 async def test_the_sign_up_link_leads_to_the_conditions_with_an_accept_box(client):
     home = await client.get("/")
-    assert 'href="/inscription">Vous n\'êtes pas encore inscrit ?</a>' in home.text
+    assert french_spacing('href="/inscription">Vous n\'êtes pas encore inscrit ?</a>') in home.text
     page = await client.get("/inscription")
     assert page.status_code == 200
     assert "Conditions générales d'utilisation" in page.text
@@ -222,9 +223,14 @@ async def test_registration_then_validation_then_the_mail_arrives(app, client, c
     assert f"en {settings.registration_processing_days} jours ouvrés" in text
     for value in (convention.number, "Nom différent SAS", fields["login"], fields["email"]):
         assert value in text
-    # A receipt altered in the address shows no recap (nobody can make the page say things).
-    forged = response.headers["location"].replace("recu=", "recu=x")
-    assert reference not in (await client.get(forged)).text
+    # The recap travels in a cookie for the end page alone, never in an address…
+    assert response.headers["location"] == "/inscription/terminee"
+    assert "Path=/inscription/terminee" in response.headers["set-cookie"]
+    assert "HttpOnly" in response.headers["set-cookie"]
+    # …and an altered receipt shows no recap (nobody can make the page say things).
+    client.cookies.set("ppas_preinscription", "x" + client.cookies["ppas_preinscription"],
+                       path="/inscription/terminee")
+    assert reference not in (await client.get("/inscription/terminee")).text
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as agent:

@@ -4,10 +4,8 @@ from __future__ import annotations
 import strawberry
 
 from ppas.schema.accounts.types import (
-    ChangePasswordError,
     ChangePasswordResult,
     ChangePasswordSuccess,
-    RequestPasswordResetError,
     RequestPasswordResetResult,
     RequestPasswordResetSuccess,
     SignInError,
@@ -15,10 +13,11 @@ from ppas.schema.accounts.types import (
     SignInSuccess,
 )
 from ppas.schema.context import Info
+from ppas.schema.errors import AccountErrorCode
+from ppas.schema.permissions import NotWithApiToken
 from ppas.schema.viewer import Viewer
 from ppas.services import sessions
-from ppas.services.errors import AccessDenied, ServiceError
-from ppas.services.passwords import PasswordRefused, change_password, request_password_reset
+from ppas.services.passwords import change_password, request_password_reset
 from ppas.services.rate_limits import PASSWORD_RESET, SIGN_IN
 from ppas.services.sessions import SESSION_COOKIE
 from ppas.services.sign_in import sign_in
@@ -34,7 +33,7 @@ class AccountMutations:
         result = await sign_in(login.strip(), password, now=context.now(), ip=context.client_ip,
                                policy=context.settings.password_rules)
         if result.user is None:
-            return SignInError(message=result.error)
+            return SignInError(code=AccountErrorCode[result.code.name], message=result.error)
         if context.request is not None:
             # A fresh session id at sign-in: a session fixed before sign-in is worthless.
             await sessions.close_session(context.request.cookies.get(SESSION_COOKIE))
@@ -48,7 +47,7 @@ class AccountMutations:
             )
         user = result.user
         return SignInSuccess(viewer=Viewer(login=user.login, display_name=user.display_name,
-                                           role=str(user.role)),
+                                           role=user.role),
                              warning=result.warning or None,
                              must_change_password=result.must_change_password)
 
@@ -61,29 +60,17 @@ class AccountMutations:
             info.context.response.delete_cookie(SESSION_COOKIE, path="/")
         return True
 
+    # Not SignedIn: a temporary password must be changeable; the service refuses anonymity.
     @strawberry.mutation(description="Changer son mot de passe (obligatoire après un mot de passe "
-                                     "temporaire) ; les autres sessions du compte prennent fin.")
+                                     "temporaire) ; les autres sessions du compte prennent fin.",
+                         permission_classes=[NotWithApiToken])
     async def change_password(self, info: Info, login: str, old_password: str,
                               new_password: str, confirmation: str) -> ChangePasswordResult:
         context = info.context
-        state = context.request.state if context.request is not None else None
-        if getattr(state, "via_token", False):
-            raise AccessDenied("Un jeton d'API ne permet pas de changer un mot de passe : "
-                               "connectez-vous au portail.")
-        session = getattr(state, "session", None)
-        try:
-            message = await change_password(
-                context.user, login, old_password, new_password, confirmation,
-                settings=context.settings, now=context.now(), ip=context.client_ip,
-                keep_session_id=session.id if session is not None else None)
-        except AccessDenied:
-            raise  # not signed in: an error, not data
-        except PasswordRefused as error:
-            return ChangePasswordError(message=error.message, field=error.field,
-                                       problems=error.problems)
-        except ServiceError as error:
-            return ChangePasswordError(message=error.message, field=error.field,
-                                       problems=[error.message])
+        message = await change_password(
+            context.user, login, old_password, new_password, confirmation,
+            settings=context.settings, now=context.now(), ip=context.client_ip,
+            keep_session_id=context.session_id)
         return ChangePasswordSuccess(message=message)
 
     @strawberry.mutation(description="Mot de passe oublié : un mot de passe temporaire est envoyé "
@@ -92,9 +79,6 @@ class AccountMutations:
                                      email: str) -> RequestPasswordResetResult:
         context = info.context
         await context.limit(PASSWORD_RESET)  # a GraphQL error (429), not a refusal as data
-        try:
-            message = await request_password_reset(login, email, settings=context.settings,
-                                                   now=context.now(), ip=context.client_ip)
-        except ServiceError as error:
-            return RequestPasswordResetError.from_service(error)
+        message = await request_password_reset(login, email, settings=context.settings,
+                                               now=context.now(), ip=context.client_ip)
         return RequestPasswordResetSuccess(message=message)

@@ -5,7 +5,8 @@ from typing import Annotated
 
 import strawberry
 
-from ppas.schema.errors import UserError
+from ppas.schema.errors import AccountErrorCode, UserError
+from ppas.services.errors import ServiceError
 from ppas.schema.viewer import Viewer
 
 
@@ -23,7 +24,8 @@ class SignInSuccess:
 
 @strawberry.type(description="Connexion refusée.")
 class SignInError(UserError):
-    pass
+    code_enum = AccountErrorCode
+    code: AccountErrorCode = strawberry.field(description="Code stable du refus.")
 
 
 SignInResult = Annotated[SignInSuccess | SignInError, strawberry.union("SignInResult")]
@@ -36,7 +38,15 @@ class ChangePasswordSuccess:
 
 @strawberry.type(description="Changement refusé ; `problems` liste chaque règle non respectée.")
 class ChangePasswordError(UserError):
+    code_enum = AccountErrorCode
+    code: AccountErrorCode = strawberry.field(description="Code stable du refus.")
     problems: list[str] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def from_service(cls, error: ServiceError, info=None) -> ChangePasswordError:
+        # Every broken password rule, or the one refusal as a list of one.
+        return cls(code=AccountErrorCode[error.code.name], message=error.message,
+                   field=error.field, problems=getattr(error, "problems", None) or [error.message])
 
 
 ChangePasswordResult = Annotated[ChangePasswordSuccess | ChangePasswordError,
@@ -51,7 +61,8 @@ class RequestPasswordResetSuccess:
 
 @strawberry.type(description="Demande incomplète.")
 class RequestPasswordResetError(UserError):
-    pass
+    code_enum = AccountErrorCode
+    code: AccountErrorCode = strawberry.field(description="Code stable du refus.")
 
 
 RequestPasswordResetResult = Annotated[RequestPasswordResetSuccess | RequestPasswordResetError,

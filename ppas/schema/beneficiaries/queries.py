@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import strawberry
 
+from ppas.schema.permissions import PARTNER
 from ppas.schema.beneficiaries.types import Beneficiary, CarePlan
 from ppas.schema.context import Info
 from ppas.schema.ids import parse_id
@@ -17,7 +18,8 @@ def _window(info: Info, offset: int, limit: int | None) -> tuple[int, int]:
 
 @strawberry.type
 class BeneficiaryQueries:
-    @strawberry.field(description="Les bénéficiaires du partenaire, par nom.")
+    @strawberry.field(description="Les bénéficiaires du partenaire, par nom.",
+                      permission_classes=PARTNER)
     async def beneficiaries(
         self, info: Info, offset: int = 0, limit: int | None = None
     ) -> Page[Beneficiary]:
@@ -26,7 +28,8 @@ class BeneficiaryQueries:
         return Page(items=[Beneficiary.from_model(b) for b in page.items],
                     total_count=page.total, offset=offset, limit=limit)
 
-    @strawberry.field(description="Un bénéficiaire du partenaire ; null s'il n'est pas le sien.")
+    @strawberry.field(description="Un bénéficiaire du partenaire ; null s'il n'est pas le sien.",
+                      permission_classes=PARTNER)
     async def beneficiary(self, info: Info, id: strawberry.ID) -> Beneficiary | None:
         beneficiary_id = parse_id(id)
         if beneficiary_id is None:
@@ -34,7 +37,8 @@ class BeneficiaryQueries:
         row = await partner_data.own_beneficiary(info.context.user, beneficiary_id)
         return Beneficiary.from_model(row) if row else None
 
-    @strawberry.field(description="Les prises en charge du partenaire, les plus récentes d'abord.")
+    @strawberry.field(description="Les prises en charge du partenaire, les plus récentes d'abord.",
+                      permission_classes=PARTNER)
     async def care_plans(
         self, info: Info, offset: int = 0, limit: int | None = None,
         beneficiary_id: strawberry.ID | None = None,
@@ -44,5 +48,5 @@ class BeneficiaryQueries:
             info.context.user, offset, limit,
             beneficiary_id=parse_id(beneficiary_id) if beneficiary_id is not None else None,
         )
-        return Page(items=await CarePlan.page_of(list(page.items), info),
+        return Page(items=await CarePlan.list_of(page.items, info),
                     total_count=page.total, offset=offset, limit=limit)

@@ -1,6 +1,7 @@
 """GraphQL types of beneficiaries and care plans."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -8,8 +9,8 @@ import strawberry
 
 from ppas import models
 from ppas.schema.context import Info
+from ppas.schema.loaders import BeneficiaryById, CarePlansOfBeneficiary, ConventionById
 from ppas.schema.partners.types import Convention
-from ppas.services.access import partner_id_of
 
 
 @strawberry.type(description="Prise en charge (PEC) notifiée par la caisse.")
@@ -24,53 +25,43 @@ class CarePlan:
     closed_at: datetime | None
     beneficiary_id: strawberry.Private[int]
     convention_id: strawberry.Private[int]
-    preloaded_beneficiary: strawberry.Private[models.Beneficiary | None] = None
-    preloaded_convention: strawberry.Private[models.Convention | None] = None
 
     @classmethod
-    def from_model(cls, row: models.CarePlan, *, beneficiary: models.Beneficiary | None = None,
-                   convention: models.Convention | None = None) -> CarePlan:
+    def from_model(cls, row: models.CarePlan) -> CarePlan:
         return cls(
             id=strawberry.ID(str(row.id)), hours_per_month=row.hours_per_month,
             hourly_rate=row.hourly_rate, participation=row.participation,
             start_date=row.start_date, end_date=row.end_date, notified_at=row.notified_at,
             closed_at=row.closed_at, beneficiary_id=row.beneficiary_id,
-            convention_id=row.convention_id, preloaded_beneficiary=beneficiary,
-            preloaded_convention=convention,
+            convention_id=row.convention_id,
         )
 
-    @classmethod
-    async def page_of(cls, rows: list[models.CarePlan], info: Info) -> list[CarePlan]:
-        """A list of plans with their beneficiaries and conventions loaded in two batches.
+    @staticmethod
+    async def load_relations(rows: Sequence[models.CarePlan], info: Info) -> None:
+        """Load the beneficiaries and conventions of a list of plans, one batch each.
 
-        Resolving 2 × N nested fields one awaitable at a time costs far more than the
-        two queries; preloaded, the fields below answer synchronously.
+        Loaded before the list is returned, the fields below answer at once; left to each
+        row, 2 × N awaitables cost more than the two queries.
         """
         loaders = info.context.loaders
-        beneficiaries = await loaders.beneficiary.load_many([r.beneficiary_id for r in rows])
-        conventions = await loaders.convention.load_many([r.convention_id for r in rows])
-        return [cls.from_model(row, beneficiary=b, convention=c)
-                for row, b, c in zip(rows, beneficiaries, conventions, strict=True)]
+        await loaders.get(BeneficiaryById).load_many([r.beneficiary_id for r in rows])
+        await loaders.get(ConventionById).load_many([r.convention_id for r in rows])
 
-    # Sync resolvers that return an awaitable only when nothing was preloaded:
-    # graphql-core awaits whatever awaitable a resolver returns.
+    @classmethod
+    async def list_of(cls, rows: Sequence[models.CarePlan], info: Info) -> list[CarePlan]:
+        """A list of plans, their relations loaded (see load_relations)."""
+        await cls.load_relations(rows, info)
+        return [cls.from_model(row) for row in rows]
+
     @strawberry.field(description="Le bénéficiaire de la prise en charge.")
     def beneficiary(self, info: Info) -> Beneficiary:
-        if self.preloaded_beneficiary is not None:
-            return Beneficiary.from_model(self.preloaded_beneficiary)
-        return self._load_beneficiary(info)
+        return info.context.loaders.get(BeneficiaryById).resolve(self.beneficiary_id,
+                                                                 Beneficiary.from_model)
 
     @strawberry.field(description="La convention sous laquelle la prise en charge est facturée.")
     def convention(self, info: Info) -> Convention:
-        if self.preloaded_convention is not None:
-            return Convention.from_model(self.preloaded_convention)
-        return self._load_convention(info)
-
-    async def _load_beneficiary(self, info: Info) -> Beneficiary:
-        return Beneficiary.from_model(await info.context.loaders.beneficiary.load(self.beneficiary_id))
-
-    async def _load_convention(self, info: Info) -> Convention:
-        return Convention.from_model(await info.context.loaders.convention.load(self.convention_id))
+        return info.context.loaders.get(ConventionById).resolve(self.convention_id,
+                                                                Convention.from_model)
 
 
 @strawberry.type(description="Bénéficiaire (retraité) aidé par le partenaire.")
@@ -90,5 +81,5 @@ class Beneficiary:
 
     @strawberry.field(description="Les prises en charge de ce bénéficiaire chez le partenaire.")
     async def care_plans(self, info: Info) -> list[CarePlan]:
-        loader = info.context.loaders.care_plans_of(partner_id_of(info.context.user))
-        return await CarePlan.page_of(await loader.load(int(self.id)), info)
+        plans = await info.context.loaders.get(CarePlansOfBeneficiary).load(int(self.id))
+        return await CarePlan.list_of(plans, info)

@@ -8,7 +8,6 @@ from ppas.schema.billing_files.types import (
     BillingFileError,
     BillingFileLine,
     BillingFileReport,
-    RebillLineError,
     RebillLineInput,
     RebillLineResult,
     RebillLineSuccess,
@@ -17,8 +16,8 @@ from ppas.schema.billing_files.types import (
 from ppas.schema.context import Info
 from ppas.schema.ids import parse_id
 from ppas.services import billing_file_lines, billing_ingest, billing_rebill
-from ppas.services.errors import AccessDenied
-from ppas.services.errors import ServiceError
+from ppas.schema.permissions import PARTNER
+from ppas.services.errors import ErrorCode, NotFound
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 
@@ -28,7 +27,8 @@ class BillingFileMutations:
     @strawberry.mutation(description=(
         "Déposer un fichier de facturation (requête multipart GraphQL). Avec dryRun: true, "
         "tous les contrôles sont faits et rien n'est enregistré. L'en-tête HTTP Idempotency-Key "
-        "rend, pour un envoi répété, le compte rendu du premier."))
+        "rend, pour un envoi répété, le compte rendu du premier."),
+        permission_classes=PARTNER)
     async def submit_billing_file(self, info: Info, file: Upload,
                                   dry_run: bool = False) -> SubmitBillingFileResult:
         request = info.context.request
@@ -36,41 +36,29 @@ class BillingFileMutations:
         source = getattr(file, "file", None)
         name = getattr(file, "filename", None) or ""
         if source is None:
-            return BillingFileError(message="Joignez le fichier XML à envoyer.")
-        try:
-            report = await billing_ingest.submit_file(
-                info.context.user, source, name, now=info.context.now(),
-                max_bytes=info.context.settings.max_upload_bytes, dry_run=dry_run,
-                idempotency_key=key, ip=info.context.client_ip)
-        except ServiceError as error:
-            return BillingFileError(message=error.message)
+            return BillingFileError.of(ErrorCode.FILE_MISSING, "Joignez le fichier XML à envoyer.",
+                                       field="file")
+        report = await billing_ingest.submit_file(
+            info.context.user, source, name, now=info.context.now(),
+            max_bytes=info.context.settings.max_upload_bytes, dry_run=dry_run,
+            idempotency_key=key, ip=info.context.client_ip)
         return BillingFileReport.from_report(report)
 
     @strawberry.mutation(description=(
         "Refacturer une ligne refusée au dépôt, une fois corrigée : elle repasse les mêmes "
-        "contrôles (L01–L08). Impossible pour les motifs L04 et L05."))
+        "contrôles (L01–L08). Impossible pour les motifs L04 et L05."),
+        permission_classes=PARTNER)
     async def rebill_billing_line(self, info: Info, line_id: strawberry.ID,
                                   input: RebillLineInput) -> RebillLineResult:
         key = parse_id(line_id)
         if key is None:
-            return RebillLineError(message=billing_rebill.LINE_NOT_YOURS)
+            raise NotFound(billing_rebill.LINE_NOT_YOURS)
         values = billing_rebill.RebillInput(
             file_number=input.file_number, start=input.period_start, end=input.period_end,
             hours=input.hours, sunday_hours=input.sunday_hours, rate=input.hourly_rate,
             participation=input.participation, amount=input.amount)
-        try:
-            line = await billing_rebill.rebill_line(info.context.user, key, values,
-                                                    now=info.context.now(),
-                                                    ip=info.context.client_ip)
-        except AccessDenied:
-            raise
-        except ServiceError as error:
-            return RebillLineError(message=error.message, field=_FIELDS.get(error.field or ""))
+        line = await billing_rebill.rebill_line(info.context.user, key, values,
+                                                now=info.context.now(), ip=info.context.client_ip)
         detail = await billing_file_lines.line_detail(info.context.user, line.id)
         return RebillLineSuccess(line=BillingFileLine.from_detail(detail))
 
-
-# Service field names → the GraphQL input's (camelCase) names.
-_FIELDS = {"file_number": "fileNumber", "start": "periodStart", "end": "periodEnd",
-           "hours": "hours", "sunday_hours": "sundayHours", "rate": "hourlyRate",
-           "participation": "participation", "amount": "amount"}

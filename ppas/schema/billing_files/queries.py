@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import strawberry
 
+from ppas.schema.permissions import PARTNER
 from ppas.schema.billing_files.types import BillingFileLine, BillingFileReport, BillingFileSummary
 from ppas.schema.context import Info
 from ppas.schema.ids import parse_id
@@ -12,7 +13,8 @@ from ppas.services import billing_file_lines, billing_file_reports
 
 @strawberry.type
 class BillingFileQueries:
-    @strawberry.field(description="Le compte rendu d'un fichier du partenaire ; null sinon.")
+    @strawberry.field(description="Le compte rendu d'un fichier du partenaire ; null sinon.",
+                      permission_classes=PARTNER)
     async def billing_file(self, info: Info, id: strawberry.ID) -> BillingFileReport | None:
         key = parse_id(id)
         if key is None:
@@ -20,7 +22,8 @@ class BillingFileQueries:
         report = await billing_file_reports.file_report(info.context.user, key)
         return BillingFileReport.from_report(report) if report else None
 
-    @strawberry.field(description="Les fichiers envoyés par le partenaire, du plus récent au plus ancien.")
+    @strawberry.field(description="Les fichiers envoyés par le partenaire, du plus récent au plus ancien.",
+                      permission_classes=PARTNER)
     async def billing_files(self, info: Info, offset: int = 0,
                             limit: int = 20) -> Page[BillingFileSummary]:
         offset, limit = checked_window(offset, limit, info.context.settings.max_page_size)
@@ -33,7 +36,8 @@ class BillingFileQueries:
                     total_count=total, offset=offset, limit=limit)
 
     @strawberry.field(description="Une ligne d'un fichier accepté du partenaire, avec ses "
-                                  "anomalies et s'il est possible de la refacturer ; null sinon.")
+                                  "anomalies et s'il est possible de la refacturer ; null sinon.",
+                      permission_classes=PARTNER)
     async def billing_file_line(self, info: Info, id: strawberry.ID) -> BillingFileLine | None:
         key = parse_id(id)
         if key is None:
@@ -42,7 +46,8 @@ class BillingFileQueries:
         return BillingFileLine.from_detail(detail) if detail else None
 
     @strawberry.field(description="Les anomalies d'un fichier du partenaire au format CSV "
-                                  "(séparateur point-virgule, UTF-8 avec BOM) ; null sinon.")
+                                  "(séparateur point-virgule, UTF-8 avec BOM) ; null sinon.",
+                      permission_classes=PARTNER)
     async def billing_file_anomalies_csv(self, info: Info, id: strawberry.ID) -> str | None:
         key = parse_id(id)
         if key is None:

@@ -6,8 +6,12 @@ from typing import Annotated
 
 import strawberry
 
+from ppas.models.billing_file import AnomalyPhase, FileStatus, LineStatus
+from ppas.schema.enums import AnomalyCode
 from ppas.domain.anomalies import CATALOG, heading
+from ppas.schema.errors import BillingFileErrorCode, UserError
 from ppas.schema.extensions.document_cost import cost
+from ppas.services.errors import ServiceError
 from ppas.services.billing_ingest import MAX_REPORTED_ANOMALIES, AnomalyItem, IngestReport
 
 _LINE_CODES = sum(1 for kind in CATALOG.values() if kind.level == "line")
@@ -15,8 +19,8 @@ _LINE_CODES = sum(1 for kind in CATALOG.values() if kind.level == "line")
 
 @strawberry.type(description="Une anomalie trouvée au dépôt d'un fichier de facturation.")
 class BillingFileAnomaly:
-    code: str = strawberry.field(description="Code stable (F01–F08, L01–L08).")
-    phase: str = strawberry.field(description="billing (au dépôt) ou report (à l'intégration).")
+    code: AnomalyCode = strawberry.field(description="Code stable (F01–F08, L01–L08).")
+    phase: AnomalyPhase = strawberry.field(description="BILLING (au dépôt) ou REPORT (à l'intégration).")
     record_number: int | None = strawberry.field(
         description="n-enregistrement de la ligne en cause ; null pour une anomalie du fichier.")
     message: str
@@ -28,14 +32,14 @@ class BillingFileAnomaly:
 
     @classmethod
     def from_item(cls, item: AnomalyItem) -> BillingFileAnomaly:
-        return cls(code=item.code, phase=item.phase, record_number=item.record_number,
+        return cls(code=AnomalyCode[item.code], phase=AnomalyPhase(item.phase), record_number=item.record_number,
                    message=item.message, title=item.title,
                    line_id=strawberry.ID(str(item.line_id)) if item.line_id else None)
 
 
 @strawberry.type(description="Les anomalies d'un même code dans un compte rendu, avec le texte du catalogue.")
 class BillingFileAnomalyGroup:
-    code: str
+    code: AnomalyCode
     title: str = strawberry.field(
         description="Intitulé du motif, sans valeurs propres à une anomalie (numéro "
                     "d'enregistrement, ligne, colonne : elles sont dans le message de chacune).")
@@ -49,7 +53,7 @@ class BillingFileAnomalyGroup:
     @classmethod
     def of(cls, code: str, count: int) -> BillingFileAnomalyGroup:
         kind = CATALOG.get(code)
-        return cls(code=code, title=heading(code),
+        return cls(code=AnomalyCode[code], title=heading(code),
                    explanation=kind.explanation if kind else "",
                    what_to_do=kind.what_to_do if kind else "",
                    rebillable=bool(kind and kind.rebillable), count=count)
@@ -60,7 +64,7 @@ class BillingFileReport:
     id: strawberry.ID | None = strawberry.field(
         description="Le fichier stocké ; null pour un essai (dryRun).")
     name: str
-    status: str = strawberry.field(description="accepted ou refused (refusé en entier).")
+    status: FileStatus = strawberry.field(description="ACCEPTED ou REFUSED (refusé en entier).")
     dry_run: bool
     replayed: bool = strawberry.field(
         description="Vrai si ce compte rendu est celui d'un envoi antérieur de même Idempotency-Key.")
@@ -84,7 +88,7 @@ class BillingFileReport:
     def from_report(cls, report: IngestReport) -> BillingFileReport:
         return cls(
             id=strawberry.ID(str(report.file_id)) if report.file_id else None, name=report.name,
-            status=report.status, dry_run=report.dry_run, replayed=report.replayed,
+            status=FileStatus(report.status), dry_run=report.dry_run, replayed=report.replayed,
             period=report.period, sha256=report.sha256, line_count=report.line_count,
             accepted_count=report.accepted_count, total_amount=f"{report.total_amount:.2f}",
             accepted_amount=f"{report.accepted_amount:.2f}", anomaly_count=report.anomaly_count,
@@ -98,7 +102,7 @@ class BillingFileReport:
 class BillingFileSummary:
     id: strawberry.ID
     name: str
-    status: str
+    status: FileStatus
     period: str | None
     line_count: int
     accepted_count: int
@@ -112,7 +116,7 @@ class BillingFileSummary:
     @classmethod
     def from_model(cls, row, anomaly_count: int = 0,
                    accepted_amount: Decimal | None = None) -> BillingFileSummary:
-        return cls(id=strawberry.ID(str(row.id)), name=row.name, status=row.status.value,
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, status=FileStatus(row.status),
                    period=row.period, line_count=row.line_count, accepted_count=row.accepted_count,
                    total_amount=f"{row.total_amount:.2f}", uploaded_at=row.uploaded_at.isoformat(),
                    anomaly_count=anomaly_count,
@@ -120,8 +124,9 @@ class BillingFileSummary:
 
 
 @strawberry.type(description="Refus expliqué d'un dépôt (compte non autorisé, fichier absent…).")
-class BillingFileError:
-    message: str
+class BillingFileError(UserError):
+    code_enum = BillingFileErrorCode
+    code: BillingFileErrorCode = strawberry.field(description="Code stable du refus.")
 
 
 SubmitBillingFileResult = Annotated[BillingFileReport | BillingFileError,
@@ -134,7 +139,7 @@ class BillingFileLine:
     file_id: strawberry.ID
     file_name: str
     record_number: int
-    status: str = strawberry.field(description="accepted, anomaly ou rebilled (refacturée).")
+    status: LineStatus = strawberry.field(description="ACCEPTED, ANOMALY ou REBILLED (refacturée).")
     file_number: str
     last_name: str
     first_name: str
@@ -156,13 +161,13 @@ class BillingFileLine:
         return cls(
             id=strawberry.ID(str(line.id)), file_id=strawberry.ID(str(detail.file_id)),
             file_name=detail.file_name, record_number=line.record_number,
-            status=str(getattr(line.status, "value", line.status)), file_number=line.file_number,
+            status=LineStatus(line.status), file_number=line.file_number,
             last_name=line.last_name, first_name=line.first_name,
             period_start=line.period_start.isoformat(), period_end=line.period_end.isoformat(),
             hours=f"{line.hours:.2f}", sunday_hours=f"{line.sunday_hours:.2f}",
             hourly_rate=f"{line.hourly_rate:.2f}", participation=f"{line.participation:.2f}",
             amount=f"{line.amount:.2f}",
-            anomalies=[BillingFileAnomaly(code=code, phase="billing",
+            anomalies=[BillingFileAnomaly(code=AnomalyCode[code], phase=AnomalyPhase.BILLING,
                                           record_number=line.record_number, message=message,
                                           title=heading(code),
                                           line_id=strawberry.ID(str(line.id)))
@@ -190,9 +195,20 @@ class RebillLineSuccess:
 
 @strawberry.type(description="Refus expliqué d'une refacturation (la ligne corrigée reste en "
                              "anomalie, valeur mal écrite, ligne non refacturable…).")
-class RebillLineError:
-    message: str
-    field: str | None = None
+class RebillLineError(UserError):
+    code_enum = BillingFileErrorCode
+    code: BillingFileErrorCode = strawberry.field(description="Code stable du refus.")
+
+    @classmethod
+    def from_service(cls, error: ServiceError, info=None) -> RebillLineError:
+        return cls(code=BillingFileErrorCode[error.code.name], message=error.message,
+                   field=_INPUT_FIELDS.get(error.field or ""))
+
+
+# Service field names → the GraphQL input's (camelCase) names.
+_INPUT_FIELDS = {"file_number": "fileNumber", "start": "periodStart", "end": "periodEnd",
+                 "hours": "hours", "sunday_hours": "sundayHours", "rate": "hourlyRate",
+                 "participation": "participation", "amount": "amount"}
 
 
 RebillLineResult = Annotated[RebillLineSuccess | RebillLineError,

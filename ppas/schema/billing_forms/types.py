@@ -11,13 +11,16 @@ from typing import Annotated
 import strawberry
 
 from ppas import models
+from ppas.schema.enums import WorklistStatus
 from ppas.domain.billing_form import LISTED_UNFILLED
 from ppas.domain.periods import Period, last_online_billing_day
 from ppas.schema.beneficiaries.types import CarePlan
-from ppas.schema.billing_forms.loaders import care_plan_loader
 from ppas.schema.context import Info
-from ppas.schema.errors import UserError
+from ppas.schema.errors import BillingFormErrorCode, UserError, field_arguments
+from ppas.schema.ids import parse_id
+from ppas.services.errors import NotFound, ServiceError
 from ppas.schema.extensions.document_cost import cost
+from ppas.schema.loaders import BillingFormById, CarePlanById, ConventionById, UserById
 from ppas.schema.pagination import Page, checked_window
 from ppas.schema.partners.types import Convention
 from ppas.services import billing_forms
@@ -69,37 +72,37 @@ class FormLine:
     crossed_out: bool
     version: int = strawberry.field(description="À renvoyer à l'enregistrement (concurrence optimiste).")
     saved_at: datetime | None
+    form_id: strawberry.Private[int]
     care_plan_id: strawberry.Private[int]
-    row: strawberry.Private[models.FormLine]
 
     @classmethod
     def from_model(cls, row: models.FormLine) -> FormLine:
         return cls(id=strawberry.ID(str(row.id)), position=row.position, hours=row.hours,
                    sunday_hours=row.sunday_hours, amount=row.amount, crossed_out=row.crossed_out,
-                   version=row.version, saved_at=row.saved_at, care_plan_id=row.care_plan_id,
-                   row=row)
+                   version=row.version, saved_at=row.saved_at, form_id=row.form_id,
+                   care_plan_id=row.care_plan_id)
+
+    @classmethod
+    async def list_of(cls, rows: list[models.FormLine], info: Info) -> list[FormLine]:
+        """Lines whose care plans, and the plans' beneficiaries and conventions, are loaded
+        in one batch each (the convention is the form's, already known: no query)."""
+        plans = await info.context.loaders.get(CarePlanById).load_many(
+            [r.care_plan_id for r in rows])
+        await CarePlan.load_relations(plans, info)
+        return [cls.from_model(r) for r in rows]
 
     # Outside lists only: under `lines` it is the form the list was read from, and it let
     # billingForm → lines → form → lines … multiply the rows at every level.
     @strawberry.field(description="Le formulaire de la ligne (hors d'une liste de lignes).",
                       metadata=cost(outside_lists=True))
-    async def form(self) -> BillingForm:
-        form = self.row.form if isinstance(self.row.form, models.BillingForm) else None
-        if form is None or not isinstance(getattr(form, "convention", None), models.Convention):
-            form = await models.BillingForm.get(id=self.row.form_id).select_related("convention")
-        return BillingForm.from_model(form)
+    def form(self, info: Info) -> BillingForm:
+        return info.context.loaders.get(BillingFormById).resolve(self.form_id,
+                                                                 BillingForm.from_model)
 
-    # Sync when the use case already read the plan with its beneficiary (a saved line):
-    # graphql-core awaits whatever awaitable a resolver returns.
     @strawberry.field(description="La prise en charge facturée (taux, participation, heures prévues).")
     def care_plan(self, info: Info) -> CarePlan:
-        plan = self.row.care_plan
-        if isinstance(plan, models.CarePlan) and isinstance(plan.beneficiary, models.Beneficiary):
-            return CarePlan.from_model(plan, beneficiary=plan.beneficiary)
-        return self._load_care_plan(info)
-
-    async def _load_care_plan(self, info: Info) -> CarePlan:
-        return CarePlan.from_model(await care_plan_loader(info.context).load(self.care_plan_id))
+        return info.context.loaders.get(CarePlanById).resolve(self.care_plan_id,
+                                                              CarePlan.from_model)
 
 
 @strawberry.type(description="Formulaire de facturation en ligne d'une convention pour une échéance.")
@@ -107,7 +110,7 @@ class BillingForm:
     id: strawberry.ID
     period: str
     period_label: str
-    status: str = strawberry.field(description="open, validated (en attente de paiement) ou paid.")
+    status: models.FormStatus = strawberry.field(description="OPEN, VALIDATED (en attente de paiement) ou PAID.")
     version: int
     validated_at: datetime | None
     row: strawberry.Private[models.BillingForm]
@@ -123,23 +126,24 @@ class BillingForm:
     @classmethod
     def from_model(cls, row: models.BillingForm) -> BillingForm:
         return cls(id=strawberry.ID(str(row.id)), period=row.period,
-                   period_label=Period.parse(row.period).label_fr, status=str(row.status),
+                   period_label=Period.parse(row.period).label_fr, status=models.FormStatus(row.status),
                    version=row.version, validated_at=row.validated_at, row=row)
 
     @strawberry.field(description="La convention facturée.")
-    def convention(self) -> Convention:
-        return Convention.from_model(self.row.convention)
+    def convention(self, info: Info) -> Convention:
+        return info.context.loaders.get(ConventionById).resolve(self.row.convention_id,
+                                                                Convention.from_model)
 
     @strawberry.field(description="Vrai si la convention a un tarif pour les dimanches et jours fériés.")
-    def sunday_hours_allowed(self) -> bool:
-        return self.row.convention.sunday_hourly_rate is not None
+    def sunday_hours_allowed(self, info: Info) -> bool:
+        return info.context.loaders.get(ConventionById).resolve(
+            self.row.convention_id, lambda convention: convention.sunday_hourly_rate is not None)
 
     @strawberry.field(description="Nom de la personne qui a validé le formulaire.")
-    async def validated_by(self) -> str | None:
+    def validated_by(self, info: Info) -> str | None:
         if self.row.validated_by_id is None:
             return None
-        user = await models.User.get_or_none(id=self.row.validated_by_id)
-        return f"{user.display_name} ({user.login})" if user else None
+        return info.context.loaders.get(UserById).resolve(self.row.validated_by_id, _signature)
 
     @strawberry.field(description="Totaux du formulaire entier.")
     async def totals(self) -> FormTotals:
@@ -159,7 +163,7 @@ class BillingForm:
         offset, limit = _window(info, offset, limit)
         rows = await billing_forms.form_lines(self.row, offset, limit)
         total = await models.FormLine.filter(form_id=self.row.id).count()
-        return Page(items=[FormLine.from_model(r) for r in rows], total_count=total,
+        return Page(items=await FormLine.list_of(rows, info), total_count=total,
                     offset=offset, limit=limit)
 
     @strawberry.field(description="Vrai si « Annuler » la validation est encore possible.")
@@ -191,6 +195,10 @@ class BillingForm:
         return base64.b64encode(pdf).decode("ascii")
 
 
+def _signature(user: models.User | None) -> str | None:
+    return f"{user.display_name} ({user.login})" if user else None
+
+
 def _window(info: Info, offset: int, limit: int | None) -> tuple[int, int]:
     settings = info.context.settings
     return checked_window(offset, limit or settings.page_size, settings.max_page_size)
@@ -202,7 +210,7 @@ class WorklistEntry:
     convention_number: str
     period: str
     period_label: str
-    status: str = strawberry.field(description="to_open, open, validated ou paid.")
+    status: WorklistStatus = strawberry.field(description="TO_OPEN, OPEN, VALIDATED ou PAID.")
     form_id: strawberry.ID | None
     line_count: int
     done_count: int = strawberry.field(description="Lignes remplies ou barrées.")
@@ -218,7 +226,7 @@ class WorklistEntry:
     def from_entry(cls, e: billing_forms.WorklistEntry) -> WorklistEntry:
         return cls(convention_id=strawberry.ID(str(e.convention_id)),
                    convention_number=e.convention_number, period=e.period,
-                   period_label=Period.parse(e.period).label_fr, status=e.status,
+                   period_label=Period.parse(e.period).label_fr, status=WorklistStatus(e.status),
                    form_id=strawberry.ID(str(e.form_id)) if e.form_id else None,
                    line_count=e.line_count, done_count=e.done_count,
                    last_saved_at=e.last_saved_at, validated_at=e.validated_at)
@@ -256,7 +264,16 @@ class UnfilledFormLine:
 
 @strawberry.type(description="Action refusée sur un formulaire ; lines liste les lignes à terminer.")
 class BillingFormError(UserError):
+    code_enum = BillingFormErrorCode
+    code: BillingFormErrorCode = strawberry.field(description="Code stable du refus.")
     lines: list[UnfilledFormLine] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def from_service(cls, error: ServiceError, info=None) -> BillingFormError:
+        lines = [UnfilledFormLine(line_id=strawberry.ID(str(u.line_id)), position=u.position,
+                                  label=u.label) for u in getattr(error, "lines", [])]
+        return cls(code=BillingFormErrorCode[error.code.name], message=error.message,
+                   field=error.field, lines=lines)
 
 
 BillingFormResult = Annotated[BillingFormSuccess | BillingFormError,
@@ -279,9 +296,30 @@ class FormLineConflict:
 
 @strawberry.type(description="Saisie refusée ; la ligne enregistrée et la saisie sont rendues.")
 class FormLineError(UserError):
+    code_enum = BillingFormErrorCode
+    code: BillingFormErrorCode = strawberry.field(description="Code stable du refus.")
     line: FormLine | None = None
     typed_hours: str | None = None
     typed_sunday_hours: str | None = None
+
+    @classmethod
+    async def from_service(cls, error: ServiceError, info=None) -> FormLineError:
+        """The refusal with what was typed and, unless the line is not the caller's, the line
+        as stored: the page shows both side by side."""
+        arguments = field_arguments(info) if info is not None else {}
+        line = None
+        line_id = parse_id(arguments.get("lineId"))
+        if line_id is not None and not isinstance(error, NotFound):
+            try:
+                row = await billing_forms.get_line(info.context.user, line_id)
+            except ServiceError:
+                row = None
+            if row is not None:
+                info.context.loaders.prime(row.form, row.form.convention)  # get_line read them
+            line = FormLine.from_model(row) if row else None
+        return cls(code=BillingFormErrorCode[error.code.name], message=error.message,
+                   field=error.field, line=line, typed_hours=arguments.get("hours"),
+                   typed_sunday_hours=arguments.get("sundayHours"))
 
 
 SaveFormLineResult = Annotated[FormLineSuccess | FormLineConflict | FormLineError,

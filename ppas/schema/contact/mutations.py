@@ -5,15 +5,12 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from ppas.schema.contact.types import (
-    ContactFieldProblem,
     ContactMessageInput,
-    SendContactMessageError,
     SendContactMessageResult,
     SendContactMessageSuccess,
 )
 from ppas.schema.context import Info
 from ppas.services import contact
-from ppas.services.errors import ServiceError
 
 
 def _read(upload: Upload | None, cap: int) -> contact.Attachment | None:
@@ -35,18 +32,12 @@ class ContactMutations:
                                    captcha: str = "",
                                    attachment: Upload | None = None) -> SendContactMessageResult:
         context = info.context
-        try:
-            upload = _read(attachment, context.settings.contact_max_attachment_bytes)
-            row = await contact.send_message(
-                context.user, input.to_form(), captcha, upload, settings=context.settings,
-                now=context.now(), ip=context.client_ip)
-        except contact.ContactRefused as refused:
-            return SendContactMessageError(
-                message=refused.message, field=refused.field,
-                problems=[ContactFieldProblem(field=name, message=text)
-                          for name, text in refused.problems.items()])
-        except ServiceError as error:
-            return SendContactMessageError(message=error.message, field=error.field)
+        # A refusal (ServiceError) becomes SendContactMessageError by the schema's one
+        # mechanism (ppas/schema/errors.py); who may not send is a top-level FORBIDDEN.
+        upload = _read(attachment, context.settings.contact_max_attachment_bytes)
+        row = await contact.send_message(
+            context.user, input.to_form(), captcha, upload, settings=context.settings,
+            now=context.now(), ip=context.client_ip)
         return SendContactMessageSuccess(
             reference=str(row.id),
             message=(f"Votre message n° {row.id} est envoyé à l'assistance de la caisse. "

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import strawberry
 
-from ppas.schema.contact.types import AssistanceDesk, ContactAttachment, ReceivedContactMessage
+from ppas.schema.contact.types import (
+    AssistanceDesk,
+    ContactAttachment,
+    ReceivedContactMessage,
+)
 from ppas.schema.context import Info
 from ppas.schema.ids import parse_id
 from ppas.schema.pagination import Page, checked_window

@@ -8,8 +8,9 @@ from typing import Annotated
 import strawberry
 
 from ppas.models import Caisse, ContactMessage
-from ppas.schema.errors import UserError
+from ppas.schema.errors import ContactErrorCode, UserError, feature_code
 from ppas.services.contact import ContactForm
+from ppas.services.errors import ServiceError
 
 
 @strawberry.type(description="L'assistance d'une caisse : où et quand la joindre.")
@@ -57,7 +58,17 @@ class SendContactMessageSuccess:
 
 @strawberry.type(description="Message non envoyé : chaque problème dit quoi corriger.")
 class SendContactMessageError(UserError):
+    code_enum = ContactErrorCode
+    code: ContactErrorCode = strawberry.field(description="Code stable du refus.")
     problems: list[ContactFieldProblem] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def from_service(cls, error: ServiceError, info=None) -> SendContactMessageError:
+        problems = getattr(error, "problems", None) or {}
+        return cls(code=feature_code(error.code, ContactErrorCode), message=error.message,
+                   field=error.field,
+                   problems=[ContactFieldProblem(field=name, message=text)
+                             for name, text in problems.items()])
 
 
 SendContactMessageResult = Annotated[

@@ -4,7 +4,7 @@ from __future__ import annotations
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from ppas.services.errors import ServiceError
+from ppas.services.errors import ErrorCode, ServiceError
 
 GENERIC_MESSAGE = "Une erreur inattendue s'est produite. Réessayez ; si elle persiste, contactez la caisse."
 
@@ -20,6 +20,15 @@ def should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, (ServiceError, GraphQLError))
 
 
+class _MaskErrors(MaskErrors):
+    """Strawberry's MaskErrors, with the code every top-level error carries."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": ErrorCode.INTERNAL_ERROR.value}
+        return masked
+
+
 def masked_errors() -> MaskErrors:
     """The MaskErrors extension configured for PPAS."""
-    return MaskErrors(should_mask_error=should_mask, error_message=GENERIC_MESSAGE)
+    return _MaskErrors(should_mask_error=should_mask, error_message=GENERIC_MESSAGE)

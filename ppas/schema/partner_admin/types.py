@@ -8,7 +8,8 @@ from typing import Annotated
 import strawberry
 
 from ppas import models
-from ppas.schema.errors import UserError
+from ppas.schema.enums import Role
+from ppas.schema.errors import PartnerAdminErrorCode, UserError
 from ppas.schema.partners.types import Convention, Partner
 from ppas.services.errors import ServiceError
 
@@ -28,14 +29,17 @@ class FieldProblem:
 @strawberry.type(description="Refus d'une action d'administration ; `problems` détaille "
                              "chaque champ à corriger.")
 class AdminError(UserError):
+    code_enum = PartnerAdminErrorCode
+    code: PartnerAdminErrorCode = strawberry.field(description="Code stable du refus.")
     problems: list[FieldProblem] = strawberry.field(default_factory=list)
 
     @classmethod
-    def from_service(cls, error: ServiceError, field: str | None = None) -> AdminError:
+    def from_service(cls, error: ServiceError, info=None) -> AdminError:
         problems = getattr(error, "problems", None) or {}
         return cls(
+            code=PartnerAdminErrorCode[error.code.name],
             message=error.message,
-            field=camel(error.field) if error.field else field,
+            field=camel(error.field) if error.field else None,
             problems=[FieldProblem(field=camel(name), message=text)
                       for name, text in problems.items()],
         )
@@ -50,7 +54,7 @@ class PartnerUser:
     display_name: str
     email: str
     phone: str
-    role: str
+    role: Role
     active: bool
     locked: bool = strawberry.field(description="Bloqué après des essais manqués.")
     created_at: datetime
@@ -60,7 +64,7 @@ class PartnerUser:
         return cls(
             id=strawberry.ID(str(row.id)), login=row.login, last_name=row.last_name,
             first_name=row.first_name, display_name=row.display_name, email=row.email,
-            phone=row.phone, role=str(row.role), active=row.active,
+            phone=row.phone, role=Role(row.role), active=row.active,
             locked=row.locked_at is not None, created_at=row.created_at,
         )
 
@@ -107,7 +111,7 @@ class CreatePartnerUserInput:
     last_name: str
     first_name: str
     email: str
-    role: str = strawberry.field(description="partner_user, partner_admin ou evaluator.")
+    role: Role = strawberry.field(description="PARTNER_USER, PARTNER_ADMIN ou EVALUATOR.")
     phone: str = ""
 
 
@@ -116,7 +120,7 @@ class UpdatePartnerUserInput:
     last_name: str
     first_name: str
     email: str
-    role: str = strawberry.field(description="partner_user, partner_admin ou evaluator.")
+    role: Role = strawberry.field(description="PARTNER_USER, PARTNER_ADMIN ou EVALUATOR.")
     phone: str = ""
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
+from ppas.schema.enums import ConventionStatus, PartnerKind
 from ppas import models
 
 
@@ -14,7 +15,7 @@ class Partner:
     id: strawberry.ID
     structure_id: str
     name: str
-    kind: str
+    kind: PartnerKind
     address_line: str
     postal_code: str
     city: str
@@ -25,7 +26,7 @@ class Partner:
     def from_model(cls, row: models.Partner) -> Partner:
         return cls(
             id=strawberry.ID(str(row.id)), structure_id=row.structure_id, name=row.name,
-            kind=str(row.kind), address_line=row.address_line, postal_code=row.postal_code,
+            kind=PartnerKind(row.kind), address_line=row.address_line, postal_code=row.postal_code,
             city=row.city, phone=row.phone, email=row.email,
         )
 
@@ -39,12 +40,12 @@ class Convention:
     sunday_hourly_rate: Decimal | None
     valid_from: date
     valid_to: date | None
-    status: str
+    status: ConventionStatus
 
     @classmethod
     def from_model(cls, row: models.Convention) -> Convention:
         return cls(
             id=strawberry.ID(str(row.id)), number=row.number, prestation_code=row.prestation_code,
             hourly_rate=row.hourly_rate, sunday_hourly_rate=row.sunday_hourly_rate,
-            valid_from=row.valid_from, valid_to=row.valid_to, status=str(row.status),
+            valid_from=row.valid_from, valid_to=row.valid_to, status=ConventionStatus(row.status),
         )

@@ -7,19 +7,16 @@ from ppas.domain.references import registration_reference
 
 from ppas.schema.context import Info
 from ppas.schema.registrations.types import (
-    RegistrationFieldProblem,
-    RegistrationDecisionError,
     RegistrationInput,
     RejectRegistrationResult,
     RejectRegistrationSuccess,
-    SubmitRegistrationError,
     SubmitRegistrationResult,
     SubmitRegistrationSuccess,
     ValidateRegistrationResult,
     ValidateRegistrationSuccess,
 )
 from ppas.services import registration
-from ppas.services.errors import ServiceError
+from ppas.schema.permissions import REGISTRATION_DESK
 from ppas.services.rate_limits import REGISTRATION
 
 SUBMITTED = ("Votre préinscription est terminée. La caisse va vérifier vos informations ; "
@@ -34,20 +31,9 @@ class RegistrationMutations:
                                   captcha: str) -> SubmitRegistrationResult:
         context = info.context
         await context.limit(REGISTRATION)  # a GraphQL error (429), not a refusal as data
-        try:
-            row = await registration.submit_registration(
-                input.to_form(), captcha, settings=context.settings, now=context.now(),
-                ip=context.client_ip)
-        except registration.RegistrationRefused as refused:
-            return SubmitRegistrationError(
-                message=refused.message, field=refused.field,
-                problems=[RegistrationFieldProblem(field=name, message=text)
-                          for name, text in refused.problems.items()])
-        except ServiceError as error:
-            return SubmitRegistrationError(
-                message=error.message, field=error.field,
-                problems=[RegistrationFieldProblem(field=error.field, message=error.message)]
-                if error.field else [])
+        row = await registration.submit_registration(
+            input.to_form(), captcha, settings=context.settings, now=context.now(),
+            ip=context.client_ip)
         caisse = await row.caisse
         return SubmitRegistrationSuccess(
             message=SUBMITTED, reference=registration_reference(caisse.code, row.id),
@@ -58,29 +44,25 @@ class RegistrationMutations:
             admin_email=row.admin_email, admin_login=row.admin_login,
             submitted_at=row.created_at)
 
-    @strawberry.mutation(description="Valider une préinscription : crée l'administrateur du partenaire.")
+    @strawberry.mutation(description="Valider une préinscription : crée l'administrateur du partenaire.",
+                         permission_classes=REGISTRATION_DESK)
     async def validate_registration(self, info: Info, id: strawberry.ID) -> ValidateRegistrationResult:
         context = info.context
-        try:
-            done = await registration.validate_registration(
-                context.user, id, settings=context.settings, now=context.now(),
-                ip=context.client_ip)
-        except ServiceError as error:
-            return RegistrationDecisionError.from_service(error)
+        done = await registration.validate_registration(
+            context.user, id, settings=context.settings, now=context.now(),
+            ip=context.client_ip)
         return ValidateRegistrationSuccess(
             id=strawberry.ID(str(done.registration.id)), login=done.user.login,
             message=(f"Préinscription validée : le compte « {done.user.login} » est créé et "
                      f"un mot de passe provisoire est envoyé à {done.user.email}."))
 
-    @strawberry.mutation(description="Refuser une préinscription ; la raison est envoyée par courriel.")
+    @strawberry.mutation(description="Refuser une préinscription ; la raison est envoyée par courriel.",
+                         permission_classes=REGISTRATION_DESK)
     async def reject_registration(self, info: Info, id: strawberry.ID,
                                   reason: str) -> RejectRegistrationResult:
         context = info.context
-        try:
-            row = await registration.reject_registration(
-                context.user, id, reason, now=context.now(), ip=context.client_ip)
-        except ServiceError as error:
-            return RegistrationDecisionError.from_service(error)
+        row = await registration.reject_registration(
+            context.user, id, reason, now=context.now(), ip=context.client_ip)
         return RejectRegistrationSuccess(
             id=strawberry.ID(str(row.id)),
             message=(f"Préinscription refusée : la raison est envoyée à {row.admin_email}."))

@@ -6,8 +6,10 @@ from typing import Annotated
 
 import strawberry
 
+from ppas.schema.enums import ConventionStatus
 from ppas.domain.references import registration_reference
-from ppas.schema.errors import UserError
+from ppas.schema.errors import RegistrationErrorCode, UserError
+from ppas.services.errors import ServiceError
 from ppas.services.registration import PendingRegistration as PendingRow
 from ppas.services.registration import RegistrationForm
 
@@ -64,7 +66,19 @@ class SubmitRegistrationSuccess:
 
 @strawberry.type(description="Préinscription refusée : chaque problème dit quoi corriger.")
 class SubmitRegistrationError(UserError):
+    code_enum = RegistrationErrorCode
+    code: RegistrationErrorCode = strawberry.field(description="Code stable du refus.")
     problems: list[RegistrationFieldProblem] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def from_service(cls, error: ServiceError, info=None) -> SubmitRegistrationError:
+        # A refusal of several fields lists each; a single one (captcha…) is its own problem.
+        problems = getattr(error, "problems", None) or (
+            {error.field: error.message} if error.field else {})
+        return cls(code=RegistrationErrorCode[error.code.name], message=error.message,
+                   field=error.field,
+                   problems=[RegistrationFieldProblem(field=name, message=text)
+                             for name, text in problems.items()])
 
 
 SubmitRegistrationResult = Annotated[
@@ -76,7 +90,7 @@ SubmitRegistrationResult = Annotated[
 @strawberry.type(description="La convention que la préinscription revendique, telle que la caisse la connaît.")
 class ClaimedConvention:
     number: str
-    status: str
+    status: ConventionStatus
     prestation_code: str
     partner_name: str
     structure_id: str
@@ -112,7 +126,7 @@ class PendingRegistration:
         if row.convention is not None:
             c = row.convention
             convention = ClaimedConvention(
-                number=c.number, status=str(c.status), prestation_code=c.prestation_code,
+                number=c.number, status=ConventionStatus(c.status), prestation_code=c.prestation_code,
                 partner_name=c.partner.name, structure_id=c.partner.structure_id)
         return cls(
             id=strawberry.ID(str(r.id)), reference=registration_reference(r.caisse.code, r.id),
@@ -141,7 +155,8 @@ class RejectRegistrationSuccess:
 
 @strawberry.type(description="Décision impossible : le message dit pourquoi.")
 class RegistrationDecisionError(UserError):
-    pass
+    code_enum = RegistrationErrorCode
+    code: RegistrationErrorCode = strawberry.field(description="Code stable du refus.")
 
 
 ValidateRegistrationResult = Annotated[

@@ -249,11 +249,11 @@ async def _set_on_delete(editor, on_delete: str) -> None:
             await client.execute_query(postgres_alter(table, on_delete))
         return
     if dialect != "sqlite":
-        raise NotImplementedError(f"0004_restrict_billing_history has no SQL for {dialect}")
+        raise NotImplementedError(f"0005_restrict_billing_history has no SQL for {dialect}")
     _, rows = await client.execute_query("PRAGMA foreign_keys")
     if rows[0][0]:
         # DROP TABLE with foreign keys on deletes (cascades) or refuses, in the referring tables.
-        raise RuntimeError("0004_restrict_billing_history rebuilds tables: run it with "
+        raise RuntimeError("0005_restrict_billing_history rebuilds tables: run it with "
                            "foreign keys off (`ppas migrate` does)")
     for table in TABLES:
         for statement in sqlite_rebuild(table, on_delete):
@@ -292,7 +292,7 @@ def _restricted(model: str, name: str, to: str, related_name: str, *, null: bool
 
 
 class Migration(migrations.Migration):
-    dependencies = [('ppas', '0003_spent_captcha')]
+    dependencies = [('ppas', '0004_contact')]
 
     initial = False
 

@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('ppas', '0004_restrict_billing_history')]
+    dependencies = [('ppas', '0003_spent_captcha')]
 
     initial = False
 
