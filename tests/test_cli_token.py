@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ppas.models import ApiToken, AuditEvent
-from ppas.web.identity import user_for_token
+from ppas.services.api_tokens import user_for_token
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -121,3 +121,20 @@ async def revoke_token(actor: User | None, token_id: int, *, now: datetime,
         await audit.record("api_token_revoked", actor=actor, object_type="api_token",
                            object_id=token.id, ip=ip, name=token.name)
     return token
+
+
+# Like a session's last_seen_at: at most one write per minute per token.
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+async def user_for_token(token: str, now: datetime | None = None) -> User | None:
+    """The user behind a live API token (issued by a partner admin); notes its last use."""
+    # The caisse too, as for a session: an HTML page asked with a token names it in its header.
+    row = await ApiToken.get_or_none(token_hash=token_digest(token), revoked_at=None
+                                     ).select_related("created_by__caisse")
+    if row is None or not row.created_by.active:
+        return None
+    if now is not None and (row.last_used_at is None
+                            or now - row.last_used_at >= TOKEN_LAST_USED_RESOLUTION):
+        await ApiToken.filter(id=row.id).update(last_used_at=now)
+    return row.created_by

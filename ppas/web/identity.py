@@ -1,15 +1,13 @@
 """Who is asking: the session cookie or a bearer token, loaded once per request."""
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ppas.models import ApiToken, User
+from ppas.services.api_tokens import user_for_token
 from ppas.services.sessions import SESSION_COOKIE, SessionLimits, find_session
 
 __all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "IdentityMiddleware"]
@@ -22,24 +20,6 @@ def bearer_token(headers: Headers) -> str | None:
     if scheme.lower() != "bearer":
         return None
     return token.strip() or None
-
-
-# Like a session's last_seen_at: at most one write per minute per token.
-TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-async def user_for_token(token: str, now: datetime | None = None) -> User | None:
-    """The user behind a live API token (issued by a partner admin); notes its last use."""
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    # The caisse too, as for a session: an HTML page asked with a token names it in its header.
-    row = await ApiToken.get_or_none(token_hash=digest, revoked_at=None).select_related(
-        "created_by__caisse")
-    if row is None or not row.created_by.active:
-        return None
-    if now is not None and (row.last_used_at is None
-                            or now - row.last_used_at >= TOKEN_LAST_USED_RESOLUTION):
-        await ApiToken.filter(id=row.id).update(last_used_at=now)
-    return row.created_by
 
 
 class IdentityMiddleware:

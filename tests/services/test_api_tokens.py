@@ -14,7 +14,7 @@ from ppas.models import ApiToken, AuditEvent, Caisse, OutboxMessage, Partner, Ro
 from ppas.services import api_tokens, partner_admin
 from ppas.services.errors import AccessDenied, ServiceError, NotFound
 from ppas.services.partner_admin import InvalidInput, UserData
-from ppas.web.identity import user_for_token
+from ppas.services.api_tokens import user_for_token
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)
 
