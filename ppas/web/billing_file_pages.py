@@ -7,7 +7,6 @@ UploadFile as the `Upload` variable of SubmitBillingFile, in-process.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
@@ -24,12 +23,12 @@ from ppas.domain.format_documentation import (
 )
 from ppas.domain.ids import parse_id
 from ppas.domain.plural import count_of, plural
-from ppas.domain.periods import PARIS, Period
+from ppas.domain.periods import Period
 from ppas.settings import Settings
 from ppas.web.body_limit import BodyTooLarge, body_cap
 from ppas.web.guards import page_number, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed, Outcome
-from ppas.web.templating import is_htmx, render
+from ppas.web.templating import is_htmx, paris_time, render
 
 ROWS_PER_CODE = 50  # a report shows this many anomalies of one code; the CSV has them all
 _FIELDS = ("fileNumber", "periodStart", "periodEnd", "hours", "sundayHours", "hourlyRate",
@@ -37,9 +36,7 @@ _FIELDS = ("fileNumber", "periodStart", "periodEnd", "hours", "sundayHours", "ho
 
 
 def _paris(value: str | None) -> str:
-    if not value:
-        return "—"
-    return datetime.fromisoformat(value).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    return paris_time(value, "%d/%m/%Y à %H:%M") or "—"
 
 
 def _period_label(value: str | None) -> str:
