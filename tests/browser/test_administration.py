@@ -8,6 +8,8 @@ import secrets
 import pytest
 from playwright.async_api import Page, expect
 
+from ppas.models import User
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "Secret2026"
@@ -64,6 +66,16 @@ async def test_admin_creates_a_user_and_a_token_then_revokes_it(page, live_serve
     row = page.get_by_role("row").filter(has_text=login)
     await expect(row).to_contain_text("Évaluateur")
     await expect(row).to_contain_text("Actif")
+
+    # Deactivating asks first (keyboard: Enter on the link, Enter on the confirmation), then
+    # the list says it and the stored account is off.
+    await row.get_by_role("link", name=f"Désactiver le compte {login}").press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(f"({login})")
+    await assert_accessible()
+    await page.get_by_role("button", name="Confirmer la désactivation").press("Enter")
+    await expect(page.get_by_role("status").filter(has_text=f"Le compte {login} est désactivé")
+                 ).to_be_focused()
+    assert not (await User.get(login=login)).active
 
     # --- an API token, shown once ------------------------------------------------------------
     await admin_nav.get_by_role("link", name="Jetons d'API").click()
