@@ -61,17 +61,17 @@ async def close_database() -> None:
     await Tortoise.close_connections()
 
 
-async def migrate(database_url: str) -> None:
-    """Apply every pending migration."""
+async def migrate(database_url: str, target: str | None = None) -> None:
+    """Apply every pending migration (up to `target`, e.g. "ppas.0005_…", when given)."""
     if not is_sqlite(database_url):
-        await run_migrations(config=tortoise_config(database_url))
+        await run_migrations(config=tortoise_config(database_url), target=target)
         await Tortoise.close_connections()
         return
     # SQLite changes a column by rebuilding its table: copy, DROP, rename. With foreign keys
     # on, that DROP deletes the rows of every table referring to it ON DELETE CASCADE (a
     # rebuild of billing_line emptied it and the anomalies). SQLite's own procedure for such
     # changes: foreign keys off while they run, then check that every reference still holds.
-    await run_migrations(config=tortoise_config(database_url, foreign_keys=False))
+    await run_migrations(config=tortoise_config(database_url, foreign_keys=False), target=target)
     try:
         _, broken = await connections.get("default").execute_query("PRAGMA foreign_key_check")
     finally:

@@ -15,6 +15,7 @@ from ppas.models.billing_form import BillingForm, FormLine, FormStatus
 from ppas.models.caisse import Caisse
 from ppas.models.captcha import SpentCaptcha
 from ppas.models.contact import ContactMessage
+from ppas.models.integration import IntegratedLine, IntegrationStatus
 from ppas.models.evaluation import Evaluation, EvaluationOrder, OrderStatus
 from ppas.models.outbox import OutboxMessage
 from ppas.models.partner import Convention, ConventionStatus, Partner, PartnerKind
@@ -23,7 +24,7 @@ from ppas.models.payment import PaymentRun, PaymentSlip
 __all__ = [
     "Anomaly", "ApiToken", "AuditEvent", "Beneficiary", "BillingFile", "BillingForm",
     "BillingLine", "Caisse", "CarePlan", "ContactMessage", "Convention", "ConventionStatus", "Evaluation",
-    "EvaluationOrder", "FormLine", "FormStatus", "OrderStatus", "OutboxMessage", "Partner",
+    "EvaluationOrder", "FormLine", "FormStatus", "IntegratedLine", "IntegrationStatus", "OrderStatus", "OutboxMessage", "Partner",
     "PartnerKind", "PasswordHistory", "PaymentRun", "PaymentSlip", "Registration",
     "RegistrationStatus", "Role", "Session", "SpentCaptcha", "User",
 ]
