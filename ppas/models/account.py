@@ -38,6 +38,9 @@ class User(Model):
     must_change_password = fields.BooleanField(default=False)
     temporary_password_expires_at = fields.DatetimeField(null=True)
     grace_logins_used = fields.IntField(default=0)
+    # Partner administrators get an e-mail when report anomalies appear or a slip is online,
+    # unless they turn it off in their account.
+    event_mail = fields.BooleanField(default=True, db_default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -5,7 +5,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ppas.models import OutboxMessage
+from ppas.domain.roles import Role
+from ppas.models import OutboxMessage, User
 from ppas.settings import ROOT
 
 _templates = Environment(
@@ -27,3 +28,12 @@ async def queue_mail(recipient: str, template: str, **context: Any) -> OutboxMes
     """Write the message to the outbox; call it inside the use case's transaction."""
     subject, body = render_mail(template, **context)
     return await OutboxMessage.create(recipient=recipient, subject=subject, body=body)
+
+
+async def event_mail_recipients(partner_id: int) -> list[str]:
+    """The addresses to tell about a partner's events (report anomalies, a slip online): its
+    active administrators with an e-mail address who have not turned these messages off."""
+    rows = await User.filter(partner_id=partner_id, role=Role.PARTNER_ADMIN, active=True,
+                             event_mail=True).exclude(email="").order_by("id").values_list(
+        "email", flat=True)
+    return list(dict.fromkeys(rows))
