@@ -17,7 +17,7 @@ from contextlib import closing
 from typing import Any
 
 import asyncpg
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as run_migrations
 
 from ppas.db import close_database, is_sqlite, migrate, open_database, tortoise_config
@@ -133,11 +133,48 @@ async def delete_billed_parents(url: str) -> dict[str, str]:
     return answers
 
 
+async def _columns(conn, table: str) -> set[str]:
+    if conn.capabilities.dialect == "sqlite":
+        _, rows = await conn.execute_query(f'PRAGMA table_info("{table}")')
+        return {row["name"] for row in rows}
+    _, rows = await conn.execute_query(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = $1", [table])
+    return {row["column_name"] for row in rows}
+
+
+async def add_later_columns() -> list[tuple[str, str]]:
+    """The demo and the history are written by today's models on a database at 0004: add the
+    columns later migrations brought, nullable, for the time of the load (`drop_columns` takes
+    them away again, so that the snapshot before 0005 is 0004's schema with its data)."""
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
+    added = []
+    for model in Tortoise.apps["ppas"].values():
+        table = model._meta.db_table
+        existing = await _columns(conn, table)
+        if not existing:  # a table of a later migration: the demo and history leave it alone
+            continue
+        for name, column in model._meta.fields_db_projection.items():
+            if column not in existing:
+                sql_type = model._meta.fields_map[name].get_for_dialect(dialect, "SQL_TYPE")
+                await conn.execute_script(
+                    f'ALTER TABLE "{table}" ADD COLUMN "{column}" {sql_type}')
+                added.append((table, column))
+    return added
+
+
+async def drop_columns(added: list[tuple[str, str]]) -> None:
+    conn = connections.get("default")
+    for table, column in added:
+        await conn.execute_script(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+
+
 async def main(url: str) -> None:
     sqlite = is_sqlite(url)
     await run_migrations(config=tortoise_config(url, foreign_keys=not sqlite), target=BEFORE)
     await Tortoise.close_connections()
     await open_database(url)
+    later_columns = await add_later_columns()
     await load_demo()
     for _ in range(2):
         history = await make_history()
@@ -145,6 +182,7 @@ async def main(url: str) -> None:
     spare = await Anomaly.create(code="R01", phase=AnomalyPhase.REPORT,
                                  file=history.billing_file, message="supprimée")
     await spare.delete()
+    await drop_columns(later_columns)
     await close_database()
 
     result = {"before": await snapshot(url)}
