@@ -9,6 +9,7 @@ from strawberry.extensions import (
 )
 
 from ppas.schema.accounts.mutations import AccountMutations
+from ppas.schema.anomalies.queries import AnomalyQueries
 from ppas.schema.beneficiaries.queries import BeneficiaryQueries
 from ppas.schema.billing_files.mutations import BillingFileMutations
 from ppas.schema.billing_files.queries import BillingFileQueries
@@ -33,7 +34,7 @@ from ppas.settings import Settings
 @strawberry.type
 class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, BillingFileQueries,
             PartnerAdminQueries,
-            RegistrationQueries, OutboxQueries, ContactQueries):
+            RegistrationQueries, OutboxQueries, ContactQueries, AnomalyQueries):
     """Every query of the portal."""
 
 
