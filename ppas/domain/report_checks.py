@@ -13,7 +13,7 @@ caisse integrates it: what changed in between may stop its payment. Precisely:
   already integrated as payable or paid (including earlier in the same run).
 * R04 — care plan changed since the upload: compared with the care plan as it is now, the
   line's hourly rate or participation differ (a form line stores its amount: the amount
-  recomputed with the plan's figures differs), its hours (with Sunday hours) exceed the
+  recomputed with the plan's figures and the convention's Sunday rate differs), its hours (with Sunday hours) exceed the
   plan's monthly hours, or the plan now starts after the period's start or ends before the
   period's end.
 

@@ -20,7 +20,7 @@ from ppas.models import (
 from ppas.services import billing_forms
 from ppas.services.errors import ErrorCode, ServiceError
 from ppas.services.integration import due_cutoff, integrate_due_lines, last_sent_day
-from tests.integration_support import APRIL, accepted_file, paris, provider, validated_form, with_delay
+from tests.integration_support import accepted_file, paris, provider, validated_form, with_delay
 from tests.sql_statements import count_statements
 
 SENT = paris(2026, 5, 4)  # Monday 4 May 2026

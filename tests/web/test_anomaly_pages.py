@@ -6,7 +6,6 @@ import html
 import io
 import re
 from dataclasses import replace
-from datetime import date
 from decimal import Decimal
 
 import pytest
