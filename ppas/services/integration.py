@@ -3,7 +3,8 @@
 A line accepted at upload (billing file) or a filled line of a validated form is *due* once
 `Settings.report_delay_business_days` business days (France's holidays, Alsace-Moselle's as a
 setting) have passed since it was sent: the Europe/Paris calendar day of the file's
-`uploaded_at` or of the form's `validated_at`. `integrate_due_lines` takes every due line that
+`uploaded_at` (of the line's `sent_at` for a line re-billed through the portal) or of the
+form's `validated_at`. `integrate_due_lines` takes every due line that
 has no IntegratedLine yet, runs R01–R04 (ppas/domain/report_checks.py), writes one
 IntegratedLine per line (figures frozen, `payable` or `rejected`) and, for a rejected one, its
 report anomalies; then one e-mail per partner that got report anomalies in this run.
@@ -28,7 +29,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from ppas.domain.anomalies import format_message
@@ -83,15 +84,16 @@ async def _due(cutoff: datetime) -> list[tuple[datetime, str, int]]:
     """(sent_at, channel, id) of every due line not yet integrated, oldest sent first."""
     integrated_files = IntegratedLine.filter(billing_line_id__isnull=False).values("billing_line_id")
     integrated_forms = IntegratedLine.filter(form_line_id__isnull=False).values("form_line_id")
+    # A line re-billed through the portal was sent when re-billed; the others with their file.
     file_rows = await BillingLine.filter(
+        Q(sent_at__lt=cutoff) | Q(sent_at__isnull=True, file__uploaded_at__lt=cutoff),
         status=LineStatus.ACCEPTED, file__status=FileStatus.ACCEPTED,
-        file__uploaded_at__lt=cutoff,
-    ).exclude(id__in=Subquery(integrated_files)).values_list("id", "file__uploaded_at")
+    ).exclude(id__in=Subquery(integrated_files)).values_list("id", "sent_at", "file__uploaded_at")
     form_rows = await FormLine.filter(
         hours__isnull=False, crossed_out=False, form__status=FormStatus.VALIDATED,
         form__validated_at__lt=cutoff,
     ).exclude(id__in=Subquery(integrated_forms)).values_list("id", "form__validated_at")
-    due = [(_aware(sent), _FILE, line_id) for line_id, sent in file_rows]
+    due = [(_aware(sent or uploaded), _FILE, line_id) for line_id, sent, uploaded in file_rows]
     due += [(_aware(sent), _FORM, line_id) for line_id, sent in form_rows]
     due.sort()
     return due
@@ -139,7 +141,7 @@ async def _file_candidates(ids: Sequence[int]) -> list[_Candidate]:
         return []
     rows = await BillingLine.filter(id__in=ids).values(
         "id", "file_id", "record_number", "period_start", "period_end", "hours", "sunday_hours",
-        "hourly_rate", "participation", "amount", "file__uploaded_at", "file__partner_id",
+        "hourly_rate", "participation", "amount", "sent_at", "file__uploaded_at", "file__partner_id",
         "file__partner__caisse_id", "file__convention_id", "file__convention__status",
         "file__convention__sunday_hourly_rate", "care_plan__convention_id",
         "care_plan__convention__status", *_PLAN_FIELDS)
@@ -159,7 +161,7 @@ async def _file_candidates(ids: Sequence[int]) -> list[_Candidate]:
             facts=LineFacts(row["period_start"], row["period_end"], row["hours"],
                             row["sunday_hours"] or _ZERO, row["hourly_rate"],
                             row["participation"], row["amount"]),
-            sent_at=_aware(row["file__uploaded_at"]), file_id=row["file_id"],
+            sent_at=_aware(row["sent_at"] or row["file__uploaded_at"]), file_id=row["file_id"],
             record_number=row["record_number"]))
     return found
 

@@ -12,6 +12,7 @@ from ppas.domain.periods import Period
 from ppas.models import (
     Anomaly,
     Beneficiary,
+    BillingLine,
     Convention,
     IntegratedLine,
     OutboxMessage,
@@ -213,3 +214,16 @@ async def test_same_day_cancellation_is_refused_once_a_line_is_integrated(db, se
         await billing_forms.cancel_validation(prov.user, form.id, today + timedelta(hours=1))
     assert refused.value.code == ErrorCode.FORM_INTEGRATED
     assert "intégrées par la caisse" in str(refused.value)
+
+
+async def test_a_line_rebilled_later_waits_from_its_rebilling(db, settings):
+    prov = await provider(2)
+    first, rebilled = await accepted_file(prov, prov.plans, SENT)  # Monday 4 May
+    await BillingLine.filter(id=rebilled.id).update(sent_at=paris(2026, 5, 6, 15))  # Wednesday
+    await integrate_due_lines(DUE, with_delay(settings))  # Wednesday 6 May
+    assert (await _integrated(billing_line_id=first.id))[0].sent_at == SENT
+    assert not await _integrated(billing_line_id=rebilled.id)
+    # 8 May is a holiday: D+2 of Wednesday 6 is Monday 11.
+    await integrate_due_lines(paris(2026, 5, 11, 8), with_delay(settings))
+    [row] = await _integrated(billing_line_id=rebilled.id)
+    assert row.status == "payable" and row.sent_at == paris(2026, 5, 6, 15)
