@@ -601,6 +601,15 @@ def cancel_problem_of(form: BillingForm, now: datetime) -> str | None:
         taken_by_payment=form.payment_run_id is not None or form.status == FormStatus.PAID)
 
 
+async def cancel_problem_now(form: BillingForm, now: datetime) -> str | None:
+    """cancel_problem_of, and once that allows it, whether the caisse integrated a line."""
+    problem = cancel_problem_of(form, now)
+    if problem is None and form.status != FormStatus.OPEN and \
+            await IntegratedLine.filter(form_line__form_id=form.id).exists():
+        return INTEGRATED_CANCELLATION
+    return problem
+
+
 # --------------------------------------------------------------------------- PDF recap
 
 

@@ -21,6 +21,10 @@ async def test_cancel_is_refused_with_a_message_once_integrated(client, sign_in,
     await integrate_due_lines(now, replace(settings, report_delay_business_days=0))
     assert await IntegratedLine.filter(form_line_id=line.id).exists()
     csrf = await sign_in(client, prov.login, PASSWORD)
+    page = await client.get(f"/facturation/{form.id}")
+    problem = re.search(r'<p id="pas-d-annulation">([^<]*)</p>', page.text)
+    assert problem and "intégrées par la caisse" in html.unescape(problem.group(1))
+    assert f'action="/facturation/{form.id}/annuler"' not in page.text
     response = await client.post(f"/facturation/{form.id}/annuler", data={"csrf_token": csrf})
     assert response.status_code == 422
     text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", response.text)))
