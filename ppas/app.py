@@ -28,6 +28,7 @@ from ppas.web import admin_pages, caisse_convention_pages
 from ppas.web import caisse_registration_pages, dev_mail_pages, registration_pages
 from ppas.web import session_pages
 from ppas.web import contact_pages, help_pages
+from ppas.web import account_pages, anomaly_pages
 from ppas.web.body_limit import BodySizeLimit, body_cap
 from ppas.web.csrf import CsrfMiddleware
 from ppas.web.graphql_endpoint import PortalGraphQL
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         *session_pages.routes,
         *billing_form_pages.routes,
         *billing_file_pages.routes,
+        *anomaly_pages.routes,
+        *account_pages.routes,
         *partner_pages.routes,
         *admin_pages.routes,
         *caisse_convention_pages.routes,

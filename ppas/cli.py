@@ -66,6 +66,18 @@ def _send_mail(settings: Settings) -> None:
     print(f"Courriels envoyés : {asyncio.run(_with_database(settings, work))}")
 
 
+def _integrate(settings: Settings) -> None:
+    from ppas.domain.clock import SystemClock
+    from ppas.services.integration import integrate_due_lines
+
+    async def work():
+        return await integrate_due_lines(SystemClock().now(), settings)
+
+    summary = asyncio.run(_with_database(settings, work))
+    print(f"Intégration : {summary.payable} ligne(s) payable(s), {summary.rejected} ligne(s) "
+          f"rejetée(s), {summary.anomalies} anomalie(s) de report, {summary.mails} courriel(s).")
+
+
 def _create_token(settings: Settings, login: str, name: str) -> None:
     from ppas.services.api_tokens import create_token_for_login
     from ppas.services.errors import ServiceError
@@ -111,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     token_create = token_commands.add_parser("create", help="create an API token (printed once)")
     token_create.add_argument("--login", required=True, help="a partner admin's login")
     token_create.add_argument("--name", required=True, help="the token's name")
+    commands.add_parser("integrate", help="integrate the due billing lines once (R01-R04)")
     export = commands.add_parser("export-schema", help="write graphql/schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     args = parser.parse_args(argv)
@@ -128,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
         _demo(settings)
     elif args.command == "jobs" and args.job == "send-mail":
         _send_mail(settings)
+    elif args.command == "integrate":
+        _integrate(settings)
     elif args.command == "token" and args.token_command == "create":
         _create_token(settings, args.login, args.name)
     else:  # pragma: no cover - argparse refuses unknown commands

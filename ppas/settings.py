@@ -60,6 +60,11 @@ class Settings:
     sw_dir: Path = ROOT / "sw"
     operations_dir: Path = ROOT / "graphql" / "operations"
     node_modules_dir: Path = ROOT / "node_modules"
+    # Integration: business days between a line's sending (Paris day) and its integration
+    # (0: at the next run); Alsace-Moselle's two extra holidays; lines per transaction.
+    report_delay_business_days: int = 2
+    holidays_alsace_moselle: bool = False
+    integration_batch_size: int = 500
 
     @property
     def password_rules(self):
@@ -113,4 +118,10 @@ class Settings:
             contact_max_attachment_bytes=_env_int("PPAS_CONTACT_MAX_ATTACHMENT_BYTES",
                                                   5 * 1024 * 1024),
             graphiql=_env_bool("PPAS_GRAPHIQL", cls.graphiql),
+            report_delay_business_days=max(0, _env_int("PPAS_REPORT_DELAY_BUSINESS_DAYS",
+                                                       cls.report_delay_business_days)),
+            holidays_alsace_moselle=_env_bool("PPAS_HOLIDAYS_ALSACE_MOSELLE",
+                                              cls.holidays_alsace_moselle),
+            integration_batch_size=max(1, _env_int("PPAS_INTEGRATION_BATCH_SIZE",
+                                                   cls.integration_batch_size)),
         )

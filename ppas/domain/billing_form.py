@@ -181,8 +181,16 @@ def unfilled_lines(lines: Iterable[tuple[int, int, str, Decimal | None, bool]]) 
     ]
 
 
+INTEGRATED_CANCELLATION = (
+    "Des lignes de ce formulaire ont déjà été intégrées par la caisse (mises en paiement, "
+    "payées ou rejetées avec une anomalie de report) : sa validation ne peut plus être "
+    "annulée. Pour une correction, contactez votre caisse."
+)
+
+
 def cancellation_problem(
-    *, validated_at: datetime | None, now: datetime, taken_by_payment: bool
+    *, validated_at: datetime | None, now: datetime, taken_by_payment: bool,
+    integrated: bool = False,
 ) -> str | None:
     """Why a validation cannot be cancelled at `now`, or None.
 
@@ -196,6 +204,8 @@ def cancellation_problem(
             "Ce formulaire a été pris en compte par un paiement : sa validation ne peut plus "
             "être annulée. Pour une correction, contactez votre caisse."
         )
+    if integrated:
+        return INTEGRATED_CANCELLATION
     if not same_paris_day(validated_at, now):
         return (
             f"La validation du {paris_date(validated_at):%d/%m/%Y} ne peut être annulée que le "

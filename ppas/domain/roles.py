@@ -26,6 +26,7 @@ _MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("Facturation", "/facturation", BILLING_ROLES),
     ("Fichiers", "/fichiers", BILLING_ROLES),
     ("Bénéficiaires", "/beneficiaires", BILLING_ROLES),
+    ("Anomalies", "/anomalies", BILLING_ROLES),
     ("Demandes de convention", "/caisse/conventions", CAISSE_ROLES),
     ("Préinscriptions", "/caisse/inscriptions", CAISSE_ROLES),
     ("Messages reçus", "/caisse/messages", CAISSE_ROLES),

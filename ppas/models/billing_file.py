@@ -75,6 +75,9 @@ class BillingLine(Model):
     participation = fields.DecimalField(max_digits=8, decimal_places=2)
     amount = fields.DecimalField(max_digits=10, decimal_places=2)
     status = fields.CharEnumField(LineStatus)
+    # When a line re-billed through the portal was sent (its file's upload time otherwise):
+    # integration waits its business days from there.
+    sent_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "billing_line"

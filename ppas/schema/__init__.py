@@ -9,6 +9,8 @@ from strawberry.extensions import (
 )
 
 from ppas.schema.accounts.mutations import AccountMutations
+from ppas.schema.anomalies.queries import AnomalyQueries
+from ppas.schema.accounts.preferences import AccountPreferenceMutations, AccountPreferenceQueries
 from ppas.schema.beneficiaries.queries import BeneficiaryQueries
 from ppas.schema.billing_files.mutations import BillingFileMutations
 from ppas.schema.billing_files.queries import BillingFileQueries
@@ -33,13 +35,14 @@ from ppas.settings import Settings
 @strawberry.type
 class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, BillingFileQueries,
             PartnerAdminQueries,
-            RegistrationQueries, OutboxQueries, ContactQueries):
+            RegistrationQueries, OutboxQueries, ContactQueries, AnomalyQueries,
+            AccountPreferenceQueries):
     """Every query of the portal."""
 
 
 @strawberry.type
 class Mutation(AccountMutations, BillingFormMutations, BillingFileMutations, PartnerAdminMutations,
-               RegistrationMutations, ContactMutations):
+               RegistrationMutations, ContactMutations, AccountPreferenceMutations):
     """Every mutation of the portal; each returns a union of success and error types."""
 
 

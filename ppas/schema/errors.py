@@ -56,7 +56,8 @@ BillingFormErrorCode = _feature_enum(
     "BillingFormErrorCode", "Codes des refus du formulaire de facturation en ligne.",
     (ErrorCode.PERIOD_NOT_BILLABLE, ErrorCode.CONVENTION_NOT_ACTIVE, ErrorCode.FORM_NOT_OPEN,
      ErrorCode.LINE_CROSSED_OUT, ErrorCode.FORM_EMPTY, ErrorCode.FORM_INCOMPLETE,
-     ErrorCode.FORM_NOT_VALIDATED, ErrorCode.CANCELLATION_CLOSED))
+     ErrorCode.FORM_NOT_VALIDATED, ErrorCode.CANCELLATION_CLOSED,
+     ErrorCode.FORM_INTEGRATED))
 BillingFileErrorCode = _feature_enum(
     "BillingFileErrorCode", "Codes des refus d'un dépôt de fichier ou d'une refacturation "
                             "(les anomalies d'un fichier sont dans son compte rendu).",

@@ -20,6 +20,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from ppas.domain.billing_form import (
+    INTEGRATED_CANCELLATION,
     EntryError,
     LineEntry,
     PlanTerms,
@@ -41,6 +42,7 @@ from ppas.models import (
     ConventionStatus,
     FormLine,
     FormStatus,
+    IntegratedLine,
     Partner,
     User,
 )
@@ -571,11 +573,16 @@ async def cancel_validation(user: User | None, form_id: int, now: datetime) -> B
         if form.status == FormStatus.OPEN:
             raise ServiceError("Ce formulaire n'est pas validé : il n'y a pas de validation à annuler.",
                                code=ErrorCode.FORM_NOT_VALIDATED)
+        # Once the caisse integrated one of its lines, the form belongs to the payment cycle.
+        integrated = await IntegratedLine.filter(form_line__form_id=form.id).exists()
         problem = cancellation_problem(
             validated_at=form.validated_at, now=now,
-            taken_by_payment=form.payment_run_id is not None or form.status == FormStatus.PAID)
+            taken_by_payment=form.payment_run_id is not None or form.status == FormStatus.PAID,
+            integrated=integrated)
         if problem:
-            raise ServiceError(problem, code=ErrorCode.CANCELLATION_CLOSED)
+            code = ErrorCode.FORM_INTEGRATED if problem == INTEGRATED_CANCELLATION \
+                else ErrorCode.CANCELLATION_CLOSED
+            raise ServiceError(problem, code=code)
         form.status, form.validated_at, form.validated_by = FormStatus.OPEN, None, None
         form.version += 1
         await form.save(update_fields=["status", "validated_at", "validated_by_id", "version",
@@ -592,6 +599,15 @@ def cancel_problem_of(form: BillingForm, now: datetime) -> str | None:
     return cancellation_problem(
         validated_at=form.validated_at, now=now,
         taken_by_payment=form.payment_run_id is not None or form.status == FormStatus.PAID)
+
+
+async def cancel_problem_now(form: BillingForm, now: datetime) -> str | None:
+    """cancel_problem_of, and once that allows it, whether the caisse integrated a line."""
+    problem = cancel_problem_of(form, now)
+    if problem is None and form.status != FormStatus.OPEN and \
+            await IntegratedLine.filter(form_line__form_id=form.id).exists():
+        return INTEGRATED_CANCELLATION
+    return problem
 
 
 # --------------------------------------------------------------------------- PDF recap

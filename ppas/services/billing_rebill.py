@@ -104,7 +104,8 @@ async def rebill_line(user: User | None, line_id: int, values: RebillInput, *, n
                                + " ".join(message for _, _, message in checked.anomaly_rows),
                                code=ErrorCode.LINE_STILL_IN_ANOMALY)
         row = dict(zip(billing_ingest.LINE_COLUMNS, checked.line_rows[0], strict=True))
-        new_line = await BillingLine.create(using_db=conn, **row)
+        # Sent now: integration counts its business days from the re-billing, not the upload.
+        new_line = await BillingLine.create(using_db=conn, **row, sent_at=now)
         await BillingLine.filter(id=line.id).using_db(conn).update(status=LineStatus.REBILLED)
         await BillingFile.filter(id=line.file_id).using_db(conn).update(
             accepted_count=line.file.accepted_count + 1)

@@ -51,6 +51,7 @@ class ErrorCode(StrEnum):
     FORM_INCOMPLETE = "FORM_INCOMPLETE"
     FORM_NOT_VALIDATED = "FORM_NOT_VALIDATED"
     CANCELLATION_CLOSED = "CANCELLATION_CLOSED"
+    FORM_INTEGRATED = "FORM_INTEGRATED"
     # Billing files
     FILE_MISSING = "FILE_MISSING"
     LINE_NOT_IN_ANOMALY = "LINE_NOT_IN_ANOMALY"
@@ -108,6 +109,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
                                   "encore de récapitulatif.",
     ErrorCode.CANCELLATION_CLOSED: "La validation ne s'annule plus : autre jour (heure de "
                                    "Paris) ou formulaire déjà payé.",
+    ErrorCode.FORM_INTEGRATED: "Des lignes du formulaire sont déjà intégrées par la caisse "
+                               "(payables, payées ou rejetées) : la validation ne s'annule plus.",
     ErrorCode.FILE_MISSING: "Aucun fichier joint à la requête multipart.",
     ErrorCode.LINE_NOT_IN_ANOMALY: "La ligne n'est pas en anomalie : rien à refacturer.",
     ErrorCode.LINE_NOT_REBILLABLE: "Motif L04 ou L05 : la ligne ne se refacture pas en ligne.",

@@ -24,7 +24,7 @@ PUBLIC = ["/", "/faq", "/documentation", "/documentation/cahier-des-charges",
 PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/administration",
                  "/administration/utilisateurs", "/administration/utilisateurs/nouveau",
                  "/administration/partenaire", "/administration/conventions",
-                 "/administration/jetons", "/mot-de-passe/changer"]
+                 "/administration/jetons", "/mot-de-passe/changer", "/anomalies", "/mon-compte"]
 EVALUATOR = ["/espace", "/mot-de-passe/changer"]
 CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages"]
 
@@ -59,7 +59,7 @@ async def test_public_pages_break_no_policy(browser, live_server, assert_accessi
 
 @pytest.mark.parametrize(("login", "paths", "shot"), [
     ("demoadmin", PARTNER_ADMIN, "mon-espace-administrateur-partenaire.png"),
-    ("demouser", ["/espace", "/facturation", "/fichiers", "/beneficiaires"],
+    ("demouser", ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/anomalies"],
      "mon-espace-utilisateur-partenaire.png"),
     ("demoeval", EVALUATOR, "mon-espace-evaluateur.png"),
     ("caisseagent", CAISSE_AGENT, "mon-espace-agent-caisse.png"),

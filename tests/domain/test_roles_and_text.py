@@ -15,7 +15,7 @@ def test_an_anonymous_visitor_and_an_evaluator_see_only_the_public_areas():
 def test_providers_see_billing_and_no_caisse_area():
     assert menu_for(Role.PARTNER_USER) == [
         ("Facturation", "/facturation"), ("Fichiers", "/fichiers"),
-        ("Bénéficiaires", "/beneficiaires"), *EVERYBODY]
+        ("Bénéficiaires", "/beneficiaires"), ("Anomalies", "/anomalies"), *EVERYBODY]
     assert menu_for("partner_admin") == menu_for(Role.PARTNER_USER)
 
 

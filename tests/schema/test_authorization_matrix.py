@@ -251,6 +251,12 @@ TABLE: dict[str, Row] = {
         "message": "matrice"}}, public=True),
     "CaisseContactMessages": Row(lambda w: {"offset": 0, "limit": 100}, owners=CAISSE_04),
     "CaisseContactAttachment": Row(lambda w: {"id": w.ids["message_04"]}, owners=CAISSE_04),
+    "Anomalies": Row(lambda w: {"filter": {"fileId": w.ids["file_b"]}, "offset": 0, "limit": 100},
+                     owners=B),
+    # Each caller reads and changes only their own account: nothing foreign to reach.
+    "AccountPreferences": Row(lambda w: {}),
+    "SetEventMail": Row(lambda w: {"enabled": False}),
+    "AnomaliesCsv": Row(lambda w: {"filter": {"fileId": w.ids["file_b"]}}, owners=B),
 }
 
 

@@ -152,6 +152,27 @@ async def _file_line(n: int) -> Built:
     return Built(user, {"id": str(line.id)})
 
 
+async def _anomalies(n: int) -> Built:
+    """n anomalies of a partner: file lines refused at upload (half of them re-billable),
+    report anomalies of form lines."""
+    provider, user = await _partner_admin(1)
+    file, line = await _billing_file(provider, user, f"03_{provider.partner.structure_id}_201002.xml",
+                                     anomalies=0)
+    form = await BillingForm.create(convention=provider.convention, period="2025-02",
+                                    status=FormStatus.VALIDATED)
+    from ppas.models import FormLine
+    form_line = await FormLine.create(form=form, care_plan=provider.plans[0], position=1,
+                                      hours=Decimal("1.00"), amount=Decimal("20.30"))
+    for i in range(n):
+        if i % 2:
+            await Anomaly.create(code="R02", phase=AnomalyPhase.REPORT, form_line=form_line,
+                                 message="Convention suspendue")
+        else:
+            await Anomaly.create(code=LINE_CODES[i % len(LINE_CODES)], phase=AnomalyPhase.BILLING,
+                                 file=file, line=line, record_number=1, message=f"Anomalie {i}")
+    return Built(user)
+
+
 async def _partner_users(n: int) -> Built:
     provider, user = await _partner_admin(1)
     for i in range(n - 1):
@@ -338,6 +359,12 @@ CASES = [
         _assistance_desks,
         lambda d: [sum(1 for desk in d["assistanceDesks"]
                        if desk["caisseName"].startswith(_DESK_TAG))]),
+    ListCase(
+        "anomalies", ("PartnerAnomalyPage.items",),
+        """{ anomalies(limit: 50) { totalCount items {
+              id code phase title message whatToDo month fileId fileName recordNumber lineId
+              formId formLinePosition beneficiary rebillable postToCaisse createdAt } } }""",
+        _anomalies, lambda d: [len(d["anomalies"]["items"])]),
     ListCase("developmentOutbox", ("Query.developmentOutbox",),
              "{ developmentOutbox { recipient subject createdAt } }",
              _outbox, lambda d: [len(d["developmentOutbox"])]),

@@ -26,9 +26,9 @@ async def test_home_page_is_french_and_public(client):
 
 
 @pytest.mark.parametrize(("login", "menu"), [
-    ("demoadmin", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Documentation",
+    ("demoadmin", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Anomalies", "Documentation",
                    "Contact"]),
-    ("demouser", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Documentation",
+    ("demouser", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Anomalies", "Documentation",
                   "Contact"]),
     ("demoeval", ["Mon espace", "Documentation", "Contact"]),
     ("caisseagent", ["Mon espace", "Demandes de convention", "Préinscriptions", "Messages reçus",

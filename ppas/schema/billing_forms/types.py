@@ -117,6 +117,7 @@ class BillingForm:
     # The form's totals, counted once for this object whichever fields ask (a save
     # returns both the form's and the page's): one query instead of two on every autosave.
     form_summary: strawberry.Private[asyncio.Future | None] = None
+    cancel_check: strawberry.Private[asyncio.Future | None] = None
 
     def _form_summary(self) -> asyncio.Future:
         if self.form_summary is None:
@@ -166,14 +167,21 @@ class BillingForm:
         return Page(items=await FormLine.list_of(rows, info), total_count=total,
                     offset=offset, limit=limit)
 
+    def _cancel_problem(self, info: Info) -> asyncio.Future:
+        # Asked by both fields below: the integration is looked up once for this object.
+        if self.cancel_check is None:
+            self.cancel_check = asyncio.ensure_future(
+                billing_forms.cancel_problem_now(self.row, info.context.now()))
+        return self.cancel_check
+
     @strawberry.field(description="Vrai si « Annuler » la validation est encore possible.")
-    def can_cancel(self, info: Info) -> bool:
+    async def can_cancel(self, info: Info) -> bool:
         return self.row.status != models.FormStatus.OPEN and \
-            billing_forms.cancel_problem_of(self.row, info.context.now()) is None
+            await self._cancel_problem(info) is None
 
     @strawberry.field(description="Pourquoi la validation ne peut plus être annulée (sinon null).")
-    def cancel_problem(self, info: Info) -> str | None:
-        return billing_forms.cancel_problem_of(self.row, info.context.now())
+    async def cancel_problem(self, info: Info) -> str | None:
+        return await self._cancel_problem(info)
 
     @strawberry.field(description="Les lignes ni remplies ni barrées, qui empêchent la validation "
                                   "(les 10 premières par position ; totals.remainingCount les compte).",

@@ -1,0 +1,229 @@
+"""Integration: R01–R04, the business-day delay, idempotence, batching, the partner's mail."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from ppas.domain.anomalies import format_message
+from ppas.domain.periods import Period
+from ppas.models import (
+    Anomaly,
+    Beneficiary,
+    BillingLine,
+    Convention,
+    IntegratedLine,
+    OutboxMessage,
+    User,
+)
+from ppas.services import billing_forms
+from ppas.services.errors import ErrorCode, ServiceError
+from ppas.services.integration import due_cutoff, integrate_due_lines, last_sent_day
+from tests.integration_support import accepted_file, paris, provider, validated_form, with_delay
+from tests.sql_statements import count_statements
+
+SENT = paris(2026, 5, 4)  # Monday 4 May 2026
+DUE = paris(2026, 5, 6, 12)  # Wednesday: 2 business days later
+APRIL_PREVIOUS = Period(2026, 3)  # a form of March, beside the file of April
+
+
+async def _integrated(**filters) -> list[IntegratedLine]:
+    return await IntegratedLine.filter(**filters).order_by("id")
+
+
+async def test_accepted_lines_of_both_channels_become_payable_with_their_figures(db, settings):
+    prov = await provider(2)
+    [line] = await accepted_file(prov, prov.plans[:1], SENT)
+    _form, [form_line] = await validated_form(prov, prov.plans[1:], SENT)
+    summary = await integrate_due_lines(DUE, with_delay(settings))
+    assert summary.payable >= 2
+    [from_file] = await _integrated(billing_line_id=line.id)
+    [from_form] = await _integrated(form_line_id=form_line.id)
+    plan = prov.plans[1]
+    assert from_file.status == from_form.status == "payable"
+    assert (from_file.amount, from_file.hours, from_file.hourly_rate) == (
+        line.amount, line.hours, line.hourly_rate)
+    assert from_file.partner_id == prov.partner.id and from_file.convention_id == prov.convention.id
+    assert (from_form.amount, from_form.hourly_rate, from_form.participation) == (
+        form_line.amount, plan.hourly_rate, plan.participation)
+    assert (from_form.period_start, from_form.period_end) == (date(2026, 4, 1), date(2026, 4, 30))
+    assert from_form.integrated_at == DUE and from_form.sent_at == SENT
+    assert not await Anomaly.filter(line_id=line.id).exists()
+
+
+async def test_r01_beneficiary_deceased_during_the_period(db, settings):
+    prov = await provider(2)
+    lines = await accepted_file(prov, prov.plans, SENT)
+    await Beneficiary.filter(id=prov.plans[0].beneficiary_id).update(deceased_on=date(2026, 4, 20))
+    await integrate_due_lines(DUE, with_delay(settings))
+    [rejected] = await _integrated(billing_line_id=lines[0].id)
+    [payable] = await _integrated(billing_line_id=lines[1].id)
+    assert (rejected.status, payable.status) == ("rejected", "payable")
+    [anomaly] = await Anomaly.filter(line_id=lines[0].id)
+    assert (anomaly.code, anomaly.phase, anomaly.file_id, anomaly.record_number) == (
+        "R01", "report", lines[0].file_id, 1)
+    assert anomaly.message == format_message("R01")
+
+
+async def test_r01_care_plan_closed_on_a_form_line(db, settings):
+    prov = await provider(1)
+    _form, [form_line] = await validated_form(prov, prov.plans, SENT)
+    prov.plans[0].closed_at = paris(2026, 4, 10)
+    await prov.plans[0].save()
+    await integrate_due_lines(DUE, with_delay(settings))
+    [row] = await _integrated(form_line_id=form_line.id)
+    assert row.status == "rejected"
+    assert await Anomaly.filter(form_line_id=form_line.id).values_list("code", flat=True) == ["R01"]
+
+
+async def test_r02_convention_suspended_since(db, settings):
+    prov = await provider(1)
+    [line] = await accepted_file(prov, prov.plans, SENT)
+    await Convention.filter(id=prov.convention.id).update(status="suspended")
+    await integrate_due_lines(DUE, with_delay(settings))
+    assert (await _integrated(billing_line_id=line.id))[0].status == "rejected"
+    assert await Anomaly.filter(line_id=line.id).values_list("code", flat=True) == ["R02"]
+
+
+async def test_r03_period_already_paid_through_the_form(db, settings):
+    prov = await provider(1)
+    _form, [form_line] = await validated_form(prov, prov.plans, SENT)
+    [line] = await accepted_file(prov, prov.plans, SENT + timedelta(hours=1))
+    await integrate_due_lines(DUE, with_delay(settings))
+    assert (await _integrated(form_line_id=form_line.id))[0].status == "payable"
+    assert (await _integrated(billing_line_id=line.id))[0].status == "rejected"
+    assert await Anomaly.filter(line_id=line.id).values_list("code", flat=True) == ["R03"]
+
+
+async def test_r03_form_line_after_a_file_integrated_in_an_earlier_run(db, settings):
+    prov = await provider(1)
+    [line] = await accepted_file(prov, prov.plans, SENT)
+    await integrate_due_lines(DUE, with_delay(settings))
+    _form, [form_line] = await validated_form(prov, prov.plans, paris(2026, 5, 6))
+    # Friday 8 May is a holiday (Victory Day): D+2 of Wednesday 6 May is Monday 11 May.
+    await integrate_due_lines(paris(2026, 5, 8), with_delay(settings))
+    assert not await _integrated(form_line_id=form_line.id)
+    await integrate_due_lines(paris(2026, 5, 11), with_delay(settings))
+    assert (await _integrated(billing_line_id=line.id))[0].status == "payable"
+    assert (await _integrated(form_line_id=form_line.id))[0].status == "rejected"
+    assert await Anomaly.filter(form_line_id=form_line.id).values_list("code", flat=True) == ["R03"]
+
+
+@pytest.mark.parametrize("change", ["hourly_rate", "participation", "hours_per_month", "end_date"])
+async def test_r04_care_plan_changed_since_upload(db, settings, change):
+    prov = await provider(1)
+    [line] = await accepted_file(prov, prov.plans, SENT)
+    _form, [form_line] = await validated_form(prov, prov.plans, SENT, period=APRIL_PREVIOUS)
+    plan = prov.plans[0]
+    setattr(plan, change, {"hourly_rate": Decimal("22.00"), "participation": Decimal("0.50"),
+                           "hours_per_month": Decimal("5.00"), "end_date": date(2026, 3, 15)}[change])
+    await plan.save()
+    await integrate_due_lines(DUE, with_delay(settings))
+    assert await Anomaly.filter(line_id=line.id).values_list("code", flat=True) == ["R04"]
+    if change != "end_date":  # the form's March period ends after the 15th as well
+        assert await Anomaly.filter(form_line_id=form_line.id).values_list(
+            "code", flat=True) == ["R04"]
+    assert {r.status for r in await _integrated(care_plan_id=plan.id)} == {"rejected"}
+
+
+async def test_a_line_sent_the_day_before_a_holiday_waits_for_the_business_days(db, settings):
+    # Wednesday 13 May 2026; Thursday 14 is Ascension: D+2 is Monday 18 May.
+    prov = await provider(1)
+    [line] = await accepted_file(prov, prov.plans, paris(2026, 5, 13, 17))
+    await integrate_due_lines(paris(2026, 5, 15, 23), with_delay(settings))
+    assert not await _integrated(billing_line_id=line.id)
+    await integrate_due_lines(paris(2026, 5, 18, 0, ), with_delay(settings))
+    assert (await _integrated(billing_line_id=line.id))[0].status == "payable"
+
+
+def test_the_cutoff_is_a_paris_midnight():
+    assert last_sent_day(date(2026, 5, 18), 2) == date(2026, 5, 14)
+    assert last_sent_day(date(2026, 5, 18), 0) == date(2026, 5, 18)
+    cutoff = due_cutoff(paris(2026, 5, 18, 9), 2)
+    assert cutoff == paris(2026, 5, 15, 0)
+
+
+async def test_delay_zero_integrates_at_the_next_run(db, settings):
+    prov = await provider(1)
+    [line] = await accepted_file(prov, prov.plans, paris(2026, 6, 2, 9))
+    await integrate_due_lines(paris(2026, 6, 2, 9, ) + timedelta(minutes=5), with_delay(settings, 0))
+    assert (await _integrated(billing_line_id=line.id))[0].status == "payable"
+
+
+async def test_running_twice_integrates_nothing_new(db, settings):
+    prov = await provider(2)
+    lines = await accepted_file(prov, prov.plans, SENT)
+    await Beneficiary.filter(id=prov.plans[0].beneficiary_id).update(deceased_on=date(2026, 4, 1))
+    await integrate_due_lines(DUE, with_delay(settings))
+    second = await integrate_due_lines(DUE, with_delay(settings))
+    assert (second.payable, second.rejected, second.anomalies) == (0, 0, 0)
+    assert await IntegratedLine.filter(billing_line_id__in=[x.id for x in lines]).count() == 2
+    assert await Anomaly.filter(line_id=lines[0].id).count() == 1
+
+
+async def test_two_concurrent_runs_integrate_each_line_once(db, settings):
+    prov = await provider(4)
+    lines = await accepted_file(prov, prov.plans, SENT)
+    await Beneficiary.filter(id=prov.plans[0].beneficiary_id).update(deceased_on=date(2026, 4, 1))
+    first, second = await asyncio.gather(integrate_due_lines(DUE, with_delay(settings)),
+                                         integrate_due_lines(DUE, with_delay(settings)))
+    assert await IntegratedLine.filter(billing_line_id__in=[x.id for x in lines]).count() == 4
+    assert await Anomaly.filter(line_id=lines[0].id).count() == 1
+
+
+async def test_statements_do_not_grow_with_the_lines(db, settings):
+    when = paris(2026, 7, 1)
+    await integrate_due_lines(paris(2026, 7, 1, 0), with_delay(settings, 0))  # drain the others
+    counts = []
+    for plan_count in (2, 12):
+        prov = await provider(plan_count)
+        await accepted_file(prov, prov.plans, when)
+        await validated_form(prov, prov.plans, when, period=APRIL_PREVIOUS)
+        await Beneficiary.filter(id=prov.plans[0].beneficiary_id).update(
+            deceased_on=date(2026, 3, 2))
+        async with count_statements() as statements:
+            summary = await integrate_due_lines(when + timedelta(hours=1), with_delay(settings, 0))
+        assert summary.payable + summary.rejected == 2 * plan_count
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+
+
+async def test_one_mail_per_partner_and_run_to_the_admins_who_want_it(db, settings):
+    prov = await provider(3)
+    quiet = await User.create(login=f"q{prov.login}", password_hash="x", role="partner_admin",
+                              caisse_id=prov.partner.caisse_id, partner=prov.partner,
+                              email=f"quiet-{prov.login}@example.org", event_mail=False)
+    await User.filter(id=prov.user.id).update(email=f"admin-{prov.login}@example.org")
+    await accepted_file(prov, prov.plans, SENT)
+    await Convention.filter(id=prov.convention.id).update(status="suspended")
+    await integrate_due_lines(DUE, with_delay(settings))
+    mails = await OutboxMessage.filter(recipient=f"admin-{prov.login}@example.org")
+    assert len(mails) == 1
+    assert "3 lignes" in mails[0].subject and "/anomalies?phase=report" in mails[0].body
+    assert not await OutboxMessage.filter(recipient=quiet.email).exists()
+
+
+async def test_same_day_cancellation_is_refused_once_a_line_is_integrated(db, settings):
+    prov = await provider(1)
+    today = paris(2026, 8, 3, 9)
+    form, _lines = await validated_form(prov, prov.plans, today, period=APRIL_PREVIOUS)
+    await integrate_due_lines(today + timedelta(minutes=1), with_delay(settings, 0))
+    with pytest.raises(ServiceError) as refused:
+        await billing_forms.cancel_validation(prov.user, form.id, today + timedelta(hours=1))
+    assert refused.value.code == ErrorCode.FORM_INTEGRATED
+    assert "intégrées par la caisse" in str(refused.value)
+
+
+async def test_a_line_rebilled_later_waits_from_its_rebilling(db, settings):
+    prov = await provider(2)
+    first, rebilled = await accepted_file(prov, prov.plans, SENT)  # Monday 4 May
+    await BillingLine.filter(id=rebilled.id).update(sent_at=paris(2026, 5, 6, 15))  # Wednesday
+    await integrate_due_lines(DUE, with_delay(settings))  # Wednesday 6 May
+    assert (await _integrated(billing_line_id=first.id))[0].sent_at == SENT
+    assert not await _integrated(billing_line_id=rebilled.id)
+    # 8 May is a holiday: D+2 of Wednesday 6 is Monday 11.
+    await integrate_due_lines(paris(2026, 5, 11, 8), with_delay(settings))
+    [row] = await _integrated(billing_line_id=rebilled.id)
+    assert row.status == "payable" and row.sent_at == paris(2026, 5, 6, 15)
