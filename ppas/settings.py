@@ -60,6 +60,13 @@ class Settings:
     sw_dir: Path = ROOT / "sw"
     operations_dir: Path = ROOT / "graphql" / "operations"
     node_modules_dir: Path = ROOT / "node_modules"
+    # Background jobs (ppas/services/jobs): a worker inside `ppas serve` unless off.
+    jobs: bool = True
+    jobs_poll_seconds: float = 2.0  # how often an idle worker looks for due jobs
+    jobs_lease_seconds: int = 300  # a running job not renewed for this long is taken again
+    jobs_backoff_seconds: int = 30  # first retry delay; doubles on each failure
+    jobs_backoff_max_seconds: int = 3600  # the longest delay between two tries
+    mail_interval_seconds: int = 5  # the outbox's periodic delivery
 
     @property
     def password_rules(self):
@@ -113,4 +120,13 @@ class Settings:
             contact_max_attachment_bytes=_env_int("PPAS_CONTACT_MAX_ATTACHMENT_BYTES",
                                                   5 * 1024 * 1024),
             graphiql=_env_bool("PPAS_GRAPHIQL", cls.graphiql),
+            jobs=_env_bool("PPAS_JOBS", cls.jobs),
+            jobs_poll_seconds=float(os.environ.get("PPAS_JOBS_POLL_SECONDS",
+                                                   cls.jobs_poll_seconds)),
+            jobs_lease_seconds=_env_int("PPAS_JOBS_LEASE_SECONDS", cls.jobs_lease_seconds),
+            jobs_backoff_seconds=_env_int("PPAS_JOBS_BACKOFF_SECONDS", cls.jobs_backoff_seconds),
+            jobs_backoff_max_seconds=_env_int("PPAS_JOBS_BACKOFF_MAX_SECONDS",
+                                              cls.jobs_backoff_max_seconds),
+            mail_interval_seconds=_env_int("PPAS_MAIL_INTERVAL_SECONDS",
+                                           cls.mail_interval_seconds),
         )
