@@ -22,6 +22,7 @@ class JobContext:
     job_id: int
     kind: str
     attempt: int  # 1 on the first try
+    worker: str = ""  # the id of the worker running it (host:pid:random)
 
     def now(self) -> datetime:
         """The current instant from the application's one clock (tests move it)."""

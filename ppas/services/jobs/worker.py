@@ -127,7 +127,7 @@ class Worker:
         """Run one claimed job's handler; True when it succeeded."""
         entry = self.handlers.get(job.kind)
         context = JobContext(settings=self.settings, clock=self.clock, job_id=job.id,
-                             kind=job.kind, attempt=job.attempts)
+                             kind=job.kind, attempt=job.attempts, worker=self.id)
         renewer = asyncio.create_task(self._renew_lease(job.id))
         try:
             if entry is None:
