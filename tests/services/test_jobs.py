@@ -222,11 +222,43 @@ async def test_a_periodic_task_runs_again_after_its_interval_and_never_gives_up(
         HANDLERS.pop(kind, None)
 
 
+async def test_a_periodic_task_last_run_later_than_now_is_due_at_once(db, settings_jobs,
+                                                                        monkeypatch):
+    kind = f"test_jobs.periodic_{uuid.uuid4().hex[:8]}"
+    runs: list[datetime] = []
+
+    @job_handler(kind, label="Essai périodique")
+    async def tick(payload, context):
+        runs.append(context.now())
+
+    for module in ("schedule", "worker"):
+        monkeypatch.setattr(f"ppas.services.jobs.{module}.PERIODIC",
+                            [*PERIODIC, Periodic(kind, 3600, __name__)])
+    try:
+        later = FixedClock(START + timedelta(days=30))
+        await run_due(settings_jobs, later, kinds={kind})
+        earlier = FixedClock(START)  # another test, or an instance whose clock is behind
+        await run_due(settings_jobs, earlier, kinds={kind})
+        assert runs == [later.now(), START]
+        earlier.advance(timedelta(minutes=59))
+        await run_due(settings_jobs, earlier, kinds={kind})
+        assert len(runs) == 2  # the interval holds again from there
+    finally:
+        HANDLERS.pop(kind, None)
+
+
 async def test_the_heartbeat_tells_when_a_worker_last_ran(db, settings_jobs):
     future = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc) + timedelta(
         seconds=uuid.uuid4().int % 100_000)
     await run_due(settings_jobs, FixedClock(future), kinds=KINDS)
     assert await last_worker_heartbeat() >= future
+
+
+async def make_mail_job_due(clock: FixedClock) -> None:
+    """The periodic row exists and is due now, without failures (other tests ran it)."""
+    await enqueue("send_mail", {}, key="periodic:send_mail", now=clock.now())
+    await Job.filter(key="periodic:send_mail").update(run_at=clock.now(), attempts=0,
+                                                      state=JobState.QUEUED)
 
 
 async def test_the_outbox_is_sent_by_the_periodic_mail_job(db, settings, smtp_server):
@@ -236,6 +268,7 @@ async def test_the_outbox_is_sent_by_the_periodic_mail_job(db, settings, smtp_se
         await queue_mail(recipient, "test_message", name="Lucie")
     smtp = replace(settings, smtp_host="127.0.0.1", smtp_port=port)
     clock = FixedClock(datetime.now(timezone.utc) + timedelta(days=400))
+    await make_mail_job_due(clock)
     await run_due(smtp, clock, kinds={"send_mail"})
     assert len(box.to(recipient)) == 1
     row = await Job.get(key="periodic:send_mail")
@@ -251,6 +284,7 @@ async def test_an_unreachable_smtp_server_fails_the_mail_job_which_backs_off(db,
         message = await queue_mail(recipient, "test_message", name="Marc")
     down = replace(settings, smtp_host="127.0.0.1", smtp_port=1, jobs_backoff_seconds=30)
     clock = FixedClock(datetime.now(timezone.utc) + timedelta(days=800))
+    await make_mail_job_due(clock)
     await run_due(down, clock, kinds={"send_mail"})
     row = await Job.get(key="periodic:send_mail")
     assert row.state == JobState.QUEUED and row.attempts == 1

@@ -69,6 +69,10 @@ class Worker:
             if self.kinds is not None and periodic.kind not in self.kinds:
                 continue
             await enqueue(periodic.kind, {}, run_at=now, key=periodic.key, now=now)
+            # Last run after `now` or planned beyond one interval: the clock moved back (a
+            # test's clock, skew between instances). Due at once rather than stuck that long.
+            await Job.filter(Q(finished_at__gt=now) | Q(run_at__gt=now + periodic.interval(
+                self.settings)), key=periodic.key, state=JobState.QUEUED).update(run_at=now)
         self._scheduled_at = now
 
     async def _schedule_if_due(self) -> None:
