@@ -251,6 +251,11 @@ TABLE: dict[str, Row] = {
         "message": "matrice"}}, public=True),
     "CaisseContactMessages": Row(lambda w: {"offset": 0, "limit": 100}, owners=CAISSE_04),
     "CaisseContactAttachment": Row(lambda w: {"id": w.ids["message_04"]}, owners=CAISSE_04),
+    # The jobs are the portal's, shared by every caisse: any caisse agent or admin; no partner.
+    "CaisseJobs": Row(lambda w: {"offset": 0, "limit": 20, "state": None},
+                      owners=frozenset({"agent_03", "agent_04", "caisse_admin_04"})),
+    "CaisseRetryJob": Row(lambda w: {"id": "1"},
+                          owners=frozenset({"agent_03", "agent_04", "caisse_admin_04"})),
 }
 
 
