@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
+from tortoise import connections
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
@@ -34,7 +35,8 @@ log = logging.getLogger("ppas.jobs")
 ERROR_CHARS = 2000
 CANDIDATES = 8  # SQLite: rows tried by one claim when others win the first ones
 SCHEDULE_EVERY = timedelta(seconds=60)  # re-arm the periodic rows (a deleted one comes back)
-HEARTBEAT_RETENTION = timedelta(days=1)  # rows of workers stopped longer ago are removed
+HEARTBEAT_RETENTION = timedelta(days=1)
+CLOCK_SKEW = timedelta(minutes=5)  # what two instances' clocks may differ by  # rows of workers stopped longer ago are removed
 
 
 def new_worker_id() -> str:
@@ -69,10 +71,13 @@ class Worker:
             if self.kinds is not None and periodic.kind not in self.kinds:
                 continue
             await enqueue(periodic.kind, {}, run_at=now, key=periodic.key, now=now)
-            # Last run after `now` or planned beyond one interval: the clock moved back (a
-            # test's clock, skew between instances). Due at once rather than stuck that long.
-            await Job.filter(Q(finished_at__gt=now) | Q(run_at__gt=now + periodic.interval(
-                self.settings)), key=periodic.key, state=JobState.QUEUED).update(run_at=now)
+            # Last run after `now` or planned beyond one interval (more than a clock skew
+            # between instances explains): the clock moved back, as a test's does. Due at
+            # once rather than stuck that long.
+            horizon = now + CLOCK_SKEW
+            await Job.filter(Q(finished_at__gt=horizon)
+                             | Q(run_at__gt=horizon + periodic.interval(self.settings)),
+                             key=periodic.key, state=JobState.QUEUED).update(run_at=now)
         self._scheduled_at = now
 
     async def _schedule_if_due(self) -> None:
@@ -101,8 +106,8 @@ class Worker:
         claimable = self._claimable(now)
         taken = {"state": JobState.RUNNING, "locked_by": self.id, "locked_at": now,
                  "attempts": F("attempts") + 1}
-        async with in_transaction() as connection:
-            if connection.capabilities.dialect == "postgres":
+        if connections.get("default").capabilities.dialect == "postgres":
+            async with in_transaction() as connection:
                 # (a model query: Tortoise drops FOR UPDATE from values()/values_list())
                 row = await (Job.filter(claimable).order_by("run_at", "id").only("id")
                              .select_for_update(skip_locked=True).using_db(connection).first())
