@@ -298,3 +298,33 @@ async def test_an_unreachable_smtp_server_fails_the_mail_job_which_backs_off(db,
     assert len(box.to(recipient)) == 1
     row = await Job.get(key="periodic:send_mail")
     assert (row.attempts, row.last_error) == (0, "")
+
+
+async def test_a_long_job_renews_its_lease_and_the_heartbeat(db, settings, monkeypatch):
+    import asyncio
+
+    from ppas.models import WorkerHeartbeat
+    from ppas.services.jobs import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "HEARTBEAT_DURING_JOB", 0.05)
+    clock = FixedClock(START + timedelta(days=9))
+    kind = f"test_jobs.long_{uuid.uuid4().hex[:8]}"
+    seen: list[tuple] = []
+
+    @job_handler(kind, label="Essai long")
+    async def long_one(payload, context):
+        start = clock.now()
+        clock.advance(timedelta(seconds=200))  # the work takes time...
+        await asyncio.sleep(0.3)  # ...during which the worker renews and beats
+        row = await Job.get(id=context.job_id)
+        beat = await WorkerHeartbeat.get(worker=context.worker)
+        seen.append((row.locked_at > start, beat.beat_at == clock.now()))
+
+    try:
+        job = await enqueue(kind, {}, now=clock.now())
+        await run_due(settings, clock, kinds={kind})
+        assert seen == [(True, True)]
+        await job.refresh_from_db()
+        assert job.state == JobState.DONE
+    finally:
+        HANDLERS.pop(kind, None)

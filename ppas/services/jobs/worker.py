@@ -36,7 +36,8 @@ ERROR_CHARS = 2000
 CANDIDATES = 8  # SQLite: rows tried by one claim when others win the first ones
 SCHEDULE_EVERY = timedelta(seconds=60)  # re-arm the periodic rows (a deleted one comes back)
 HEARTBEAT_RETENTION = timedelta(days=1)
-CLOCK_SKEW = timedelta(minutes=5)  # what two instances' clocks may differ by  # rows of workers stopped longer ago are removed
+CLOCK_SKEW = timedelta(minutes=5)
+HEARTBEAT_DURING_JOB = 30  # seconds between a busy worker's heartbeats (and lease renewals)  # what two instances' clocks may differ by  # rows of workers stopped longer ago are removed
 
 
 def new_worker_id() -> str:
@@ -157,12 +158,14 @@ class Worker:
         return True
 
     async def _renew_lease(self, job_id: int) -> None:
-        pause = max(self.lease.total_seconds() / 3, 0.5)
+        """While a handler runs: renew its lease, and beat (a long job is not a dead worker)."""
+        pause = min(max(self.lease.total_seconds() / 3, 0.5), HEARTBEAT_DURING_JOB)
         while True:
             await asyncio.sleep(pause)
             try:
                 await Job.filter(id=job_id, state=JobState.RUNNING, locked_by=self.id).update(
                     locked_at=self.clock.now())
+                await self.beat()
             except Exception:  # noqa: BLE001 - a missed renewal is retried at the next pause
                 log.exception("lease renewal of job %s failed", job_id)
 
