@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from datetime import timedelta
 
 from starlette.applications import Starlette
@@ -17,7 +16,7 @@ from ppas.db import close_database, open_database
 from ppas.domain.clock import Clock, SystemClock
 from ppas.schema import build_schema
 from ppas.services import hashing
-from ppas.services.mail_sender import deliver_pending
+from ppas.services.jobs import run_forever as run_jobs_forever
 from ppas.services.rate_limits import RateLimits
 from ppas.services.sessions import SessionLimits
 from ppas.settings import Settings
@@ -29,6 +28,7 @@ from ppas.web import caisse_registration_pages, dev_mail_pages, registration_pag
 from ppas.web import session_pages
 from ppas.web import contact_pages, help_pages
 from ppas.web import account_pages, anomaly_pages
+from ppas.web import caisse_job_pages
 from ppas.web.body_limit import BodySizeLimit, body_cap
 from ppas.web.csrf import CsrfMiddleware
 from ppas.web.graphql_endpoint import PortalGraphQL
@@ -37,19 +37,6 @@ from ppas.web.operations import OperationRunner, load_operations
 from ppas.web.password_gate import PasswordChangeGate
 from ppas.web.security_headers import SecurityHeadersMiddleware
 from ppas.web.templating import make_environment, render
-
-
-MAIL_INTERVAL_SECONDS = 5
-
-
-async def send_mail_forever(settings: Settings, clock: Clock) -> None:
-    """Deliver the outbox every few seconds while the server runs."""
-    while True:
-        try:
-            await deliver_pending(settings, clock.now())
-        except Exception:  # noqa: BLE001 - a failed round must not stop later ones
-            logging.getLogger("ppas.mail").exception("outbox delivery failed")
-        await asyncio.sleep(MAIL_INTERVAL_SECONDS)
 
 
 # GraphiQL's page (templates/pages/graphiql.html) and what it loads: UMD builds from npm,
@@ -84,12 +71,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     async def lifespan(app: Starlette):
         if manage_database:
             await open_database(settings.database_url)
-        sender = asyncio.create_task(send_mail_forever(settings, clock)) if settings.smtp_host else None
+        # The job worker (mail, integration…) runs beside the server unless PPAS_JOBS=off.
+        worker = asyncio.create_task(run_jobs_forever(settings, clock)) if settings.jobs else None
         try:
             yield
         finally:
-            if sender is not None:
-                sender.cancel()
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             if manage_database:
                 await close_database()
 
@@ -116,6 +106,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         *dev_mail_pages.routes,
         *contact_pages.routes,
         *help_pages.routes,
+        *caisse_job_pages.routes,
         Route("/graphql", PortalGraphQL(schema, settings=settings, clock=clock),
               methods=["GET", "POST"]),
         Route("/sw.js", service_worker),

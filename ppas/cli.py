@@ -1,4 +1,4 @@
-"""The `ppas` command: serve, migrate, demo, export-schema."""
+"""The `ppas` command: serve, migrate, demo, jobs, token, export-schema."""
 from __future__ import annotations
 
 import argparse
@@ -76,6 +76,29 @@ def _integrate(settings: Settings) -> None:
     summary = asyncio.run(_with_database(settings, work))
     print(f"Intégration : {summary.payable} ligne(s) payable(s), {summary.rejected} ligne(s) "
           f"rejetée(s), {summary.anomalies} anomalie(s) de report, {summary.mails} courriel(s).")
+def _run_jobs(settings: Settings, once: bool, kinds: list[str] | None) -> None:
+    import logging
+    import signal
+
+    from ppas.domain.clock import SystemClock
+    from ppas.services.jobs import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    async def work():
+        worker = Worker(settings, SystemClock(), kinds=kinds)
+        if once:
+            return await worker.run_due()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await worker.run_forever(stop)
+        return None
+
+    ran = asyncio.run(_with_database(settings, work))
+    if once:
+        print(f"Tâches exécutées : {ran}")
 
 
 def _create_token(settings: Settings, login: str, name: str) -> None:
@@ -116,8 +139,12 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("demo", help="load the demo data (idempotent)")
-    jobs = commands.add_parser("jobs", help="run a background job once")
-    jobs.add_argument("job", choices=["send-mail"])
+    jobs = commands.add_parser("jobs", help="background jobs: run the worker, or send the mail")
+    jobs.add_argument("job", choices=["run", "send-mail"])
+    jobs.add_argument("--once", action="store_true",
+                      help="run: run what is due, print how many, exit (no loop)")
+    jobs.add_argument("--kind", action="append", dest="kinds", metavar="KIND",
+                      help="run: only jobs of this kind (repeat for several)")
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     token_create = token_commands.add_parser("create", help="create an API token (printed once)")
@@ -143,6 +170,8 @@ def main(argv: list[str] | None = None) -> None:
         _send_mail(settings)
     elif args.command == "integrate":
         _integrate(settings)
+    elif args.command == "jobs" and args.job == "run":
+        _run_jobs(settings, args.once, args.kinds)
     elif args.command == "token" and args.token_command == "create":
         _create_token(settings, args.login, args.name)
     else:  # pragma: no cover - argparse refuses unknown commands

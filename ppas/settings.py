@@ -65,6 +65,13 @@ class Settings:
     report_delay_business_days: int = 2
     holidays_alsace_moselle: bool = False
     integration_batch_size: int = 500
+    # Background jobs (ppas/services/jobs): a worker inside `ppas serve` unless off.
+    jobs: bool = True
+    jobs_poll_seconds: float = 2.0  # how often an idle worker looks for due jobs
+    jobs_lease_seconds: int = 300  # a running job not renewed for this long is taken again
+    jobs_backoff_seconds: int = 30  # first retry delay; doubles on each failure
+    jobs_backoff_max_seconds: int = 3600  # the longest delay between two tries
+    mail_interval_seconds: int = 5  # the outbox's periodic delivery
 
     @property
     def password_rules(self):
@@ -124,4 +131,13 @@ class Settings:
                                               cls.holidays_alsace_moselle),
             integration_batch_size=max(1, _env_int("PPAS_INTEGRATION_BATCH_SIZE",
                                                    cls.integration_batch_size)),
+            jobs=_env_bool("PPAS_JOBS", cls.jobs),
+            jobs_poll_seconds=float(os.environ.get("PPAS_JOBS_POLL_SECONDS",
+                                                   cls.jobs_poll_seconds)),
+            jobs_lease_seconds=_env_int("PPAS_JOBS_LEASE_SECONDS", cls.jobs_lease_seconds),
+            jobs_backoff_seconds=_env_int("PPAS_JOBS_BACKOFF_SECONDS", cls.jobs_backoff_seconds),
+            jobs_backoff_max_seconds=_env_int("PPAS_JOBS_BACKOFF_MAX_SECONDS",
+                                              cls.jobs_backoff_max_seconds),
+            mail_interval_seconds=_env_int("PPAS_MAIL_INTERVAL_SECONDS",
+                                           cls.mail_interval_seconds),
         )

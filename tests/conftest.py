@@ -161,11 +161,12 @@ def sign_in():
 
 @pytest.fixture(scope="session")
 def live_server(database_url: str, db) -> Iterator[str]:
-    """The real server (uvicorn, subprocess) on the test database."""
+    """The real server (uvicorn, subprocess) on the test database; no job worker inside it
+    (PPAS_JOBS=off): tests run jobs themselves, at the clock they choose."""
     port = free_port()
     # Development: the server speaks plain http, where Secure cookies would never come back.
     env = {**os.environ, "DATABASE_URL": database_url, "PPAS_SECRET_KEY": "test-secret",
-           "PPAS_DEVELOPMENT": "1", **UNTHROTTLED_ENV}
+           "PPAS_DEVELOPMENT": "1", "PPAS_JOBS": "off", **UNTHROTTLED_ENV}
     process = subprocess.Popen([sys.executable, "-m", "ppas", "serve", "--port", str(port)],
                                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

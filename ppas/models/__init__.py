@@ -17,6 +17,7 @@ from ppas.models.captcha import SpentCaptcha
 from ppas.models.contact import ContactMessage
 from ppas.models.integration import IntegratedLine, IntegrationStatus
 from ppas.models.evaluation import Evaluation, EvaluationOrder, OrderStatus
+from ppas.models.job import Job, JobState, WorkerHeartbeat
 from ppas.models.outbox import OutboxMessage
 from ppas.models.partner import Convention, ConventionStatus, Partner, PartnerKind
 from ppas.models.payment import PaymentRun, PaymentSlip
@@ -27,4 +28,5 @@ __all__ = [
     "EvaluationOrder", "FormLine", "FormStatus", "IntegratedLine", "IntegrationStatus", "OrderStatus", "OutboxMessage", "Partner",
     "PartnerKind", "PasswordHistory", "PaymentRun", "PaymentSlip", "Registration",
     "RegistrationStatus", "Role", "Session", "SpentCaptcha", "User",
+    "Job", "JobState", "WorkerHeartbeat",
 ]

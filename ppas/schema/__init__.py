@@ -29,20 +29,45 @@ from ppas.schema.partners.queries import PartnerQueries
 from ppas.schema.registrations.mutations import RegistrationMutations
 from ppas.schema.registrations.queries import RegistrationQueries
 from ppas.schema.viewer import ViewerQueries
+from ppas.schema.jobs.mutations import JobMutations
+from ppas.schema.jobs.queries import JobQueries
 from ppas.settings import Settings
 
 
+# One part per line: each feature adds its own line.
+QUERY_PARTS = (
+    ViewerQueries,
+    PartnerQueries,
+    BeneficiaryQueries,
+    BillingFormQueries,
+    BillingFileQueries,
+    PartnerAdminQueries,
+    RegistrationQueries,
+    OutboxQueries,
+    ContactQueries,
+    AnomalyQueries,
+    AccountPreferenceQueries,
+    JobQueries,
+)
+MUTATION_PARTS = (
+    AccountMutations,
+    BillingFormMutations,
+    BillingFileMutations,
+    PartnerAdminMutations,
+    RegistrationMutations,
+    ContactMutations,
+    AccountPreferenceMutations,
+    JobMutations,
+)
+
+
 @strawberry.type
-class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, BillingFileQueries,
-            PartnerAdminQueries,
-            RegistrationQueries, OutboxQueries, ContactQueries, AnomalyQueries,
-            AccountPreferenceQueries):
+class Query(*QUERY_PARTS):
     """Every query of the portal."""
 
 
 @strawberry.type
-class Mutation(AccountMutations, BillingFormMutations, BillingFileMutations, PartnerAdminMutations,
-               RegistrationMutations, ContactMutations, AccountPreferenceMutations):
+class Mutation(*MUTATION_PARTS):
     """Every mutation of the portal; each returns a union of success and error types."""
 
 

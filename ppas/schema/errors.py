@@ -78,9 +78,14 @@ ContactErrorCode = _feature_enum(
     "ContactErrorCode", "Codes des refus d'un message à l'assistance de la caisse "
                         "(chaque champ à corriger est dans `problems`).", ())
 
+JobErrorCode = _feature_enum(
+    "JobErrorCode", "Codes des refus de relance d'une tâche de fond (agents de la caisse).",
+    (ErrorCode.JOB_NOT_FAILED,))
+
 FEATURE_ENUMS: tuple[type[Enum], ...] = (AccountErrorCode, BillingFormErrorCode,
                                          BillingFileErrorCode, PartnerAdminErrorCode,
-                                         RegistrationErrorCode, ContactErrorCode)
+                                         RegistrationErrorCode, ContactErrorCode,
+                                         JobErrorCode)
 
 
 def feature_code(code: ErrorCode, enum: type[Enum]) -> Enum:

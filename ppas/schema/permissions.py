@@ -92,8 +92,16 @@ class RegistrationDesk(_RoleIn):
     message = registration.CAISSE_ONLY
 
 
+class JobDesk(_RoleIn):
+    """The caisse's agents watch the background jobs and retry the failed ones."""
+
+    roles = CAISSE_ROLES
+    message = "Les tâches de fond sont réservées aux agents de la caisse."
+
+
 # The usual combinations, in the order they are checked (the first refusal answers).
 PARTNER = [SignedIn, PartnerStaff]
 PARTNER_ADMINISTRATION = [SignedIn, NotWithApiToken, PartnerAdmin]
 CONVENTION_DESK = [SignedIn, NotWithApiToken, ConventionDesk]
 REGISTRATION_DESK = [SignedIn, NotWithApiToken, RegistrationDesk]
+JOB_DESK = [SignedIn, NotWithApiToken, JobDesk]

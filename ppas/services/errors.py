@@ -64,6 +64,8 @@ class ErrorCode(StrEnum):
     # Registrations
     CAPTCHA_FAILED = "CAPTCHA_FAILED"
     CONVENTION_MISMATCH = "CONVENTION_MISMATCH"
+    # Background jobs
+    JOB_NOT_FAILED = "JOB_NOT_FAILED"
 
 
 DESCRIPTIONS: dict[ErrorCode, str] = {
@@ -125,6 +127,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
                               "servi.",
     ErrorCode.CONVENTION_MISMATCH: "La convention revendiquée ne correspond plus à la "
                                    "préinscription.",
+    ErrorCode.JOB_NOT_FAILED: "Seule une tâche de fond en échec se relance (les autres sont "
+                              "en attente, en cours ou terminées).",
 }
 
 # The codes a top-level GraphQL error may carry in `extensions.code` (the others are data).

@@ -40,6 +40,7 @@ from ppas.models import Anomaly, BillingLine, FormLine, IntegratedLine, Partner
 from ppas.models.billing_file import AnomalyPhase, FileStatus, LineStatus
 from ppas.models.billing_form import FormStatus
 from ppas.models.integration import IntegrationStatus
+from ppas.services.jobs.registry import JobContext, job_handler
 from ppas.services.mail import event_mail_recipients, queue_mail
 
 __all__ = ["IntegrationSummary", "due_cutoff", "integrate_due_lines"]
@@ -313,3 +314,10 @@ async def integrate_due_lines(now: datetime, settings) -> IntegrationSummary:
         await _integrate_batch(due[start:start + size], now, summary)
     await _mail_partners(summary, settings)
     return summary
+
+
+@job_handler("integrate_due_lines", label="Intégration des lignes (R01 à R04)")
+async def integrate_due_lines_job(payload: dict, context: JobContext) -> None:
+    """The periodic job: integrate what is due at the worker's clock (idempotent: a line is
+    integrated once, by its unique row)."""
+    await integrate_due_lines(context.now(), context.settings)

@@ -26,7 +26,8 @@ PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/adm
                  "/administration/partenaire", "/administration/conventions",
                  "/administration/jetons", "/mot-de-passe/changer", "/anomalies", "/mon-compte"]
 EVALUATOR = ["/espace", "/mot-de-passe/changer"]
-CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages"]
+CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages",
+                "/caisse/taches", "/caisse/taches?etat=failed"]
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:

@@ -257,6 +257,11 @@ TABLE: dict[str, Row] = {
     "AccountPreferences": Row(lambda w: {}),
     "SetEventMail": Row(lambda w: {"enabled": False}),
     "AnomaliesCsv": Row(lambda w: {"filter": {"fileId": w.ids["file_b"]}}, owners=B),
+    # The jobs are the portal's, shared by every caisse: any caisse agent or admin; no partner.
+    "CaisseJobs": Row(lambda w: {"offset": 0, "limit": 20, "state": None},
+                      owners=frozenset({"agent_03", "agent_04", "caisse_admin_04"})),
+    "CaisseRetryJob": Row(lambda w: {"id": "1"},
+                          owners=frozenset({"agent_03", "agent_04", "caisse_admin_04"})),
 }
 
 

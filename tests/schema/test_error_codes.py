@@ -12,6 +12,7 @@ from ppas.schema.errors import (
     AccountErrorCode,
     BillingFileErrorCode,
     BillingFormErrorCode,
+    JobErrorCode,
     PartnerAdminErrorCode,
     RegistrationErrorCode,
 )
@@ -28,6 +29,7 @@ FEATURE_SERVICES = {
     BillingFileErrorCode: ["billing_rebill.py", "billing_ingest.py"],
     PartnerAdminErrorCode: ["partner_admin.py", "api_tokens.py"],
     RegistrationErrorCode: ["registration.py", "captcha.py"],
+    JobErrorCode: ["jobs/admin.py"],
 }
 
 

@@ -276,6 +276,19 @@ async def _assistance_desks(n: int) -> Built:
     return Built(None)
 
 
+async def _jobs(n: int) -> Built:
+    """n jobs of a kind of their own (the list holds every job: the case filters by kind)."""
+    from ppas.models import Job, JobState
+
+    _, agent = await _caisse_staff()
+    kind = f"essai_liste_{secrets.token_hex(4)}"
+    now = datetime.now(timezone.utc)
+    for i in range(n):
+        await Job.create(kind=kind, payload={"i": i}, state=JobState.FAILED, run_at=now,
+                         attempts=1, max_attempts=1, created_at=now, last_error=f"erreur {i}")
+    return Built(agent, {"kind": kind})
+
+
 # --------------------------------------------------------------------------- the table
 
 CASES = [
@@ -368,6 +381,12 @@ CASES = [
     ListCase("developmentOutbox", ("Query.developmentOutbox",),
              "{ developmentOutbox { recipient subject createdAt } }",
              _outbox, lambda d: [len(d["developmentOutbox"])]),
+    ListCase(
+        "jobs", ("BackgroundJobPage.items",),
+        """query($kind: String) { jobs(kind: $kind, limit: 50) { totalCount items {
+              id kind kindLabel state attempts maxAttempts lastError runAt periodic retryable
+            } } }""",
+        _jobs, lambda d: [len(d["jobs"]["items"])]),
 ]
 
 # List fields no query reaches: each is in a mutation's refusal, built from what the use case

@@ -227,3 +227,17 @@ async def test_a_line_rebilled_later_waits_from_its_rebilling(db, settings):
     await integrate_due_lines(paris(2026, 5, 11, 8), with_delay(settings))
     [row] = await _integrated(billing_line_id=rebilled.id)
     assert row.status == "payable" and row.sent_at == paris(2026, 5, 6, 15)
+
+
+async def test_the_jobs_worker_integrates_the_due_lines_periodically(db, settings):
+    from ppas.domain.clock import FixedClock
+    from ppas.services.jobs import run_due
+
+    prov = await provider(1)
+    [line] = await accepted_file(prov, prov.plans, SENT)
+    clock = FixedClock(SENT + timedelta(hours=1))
+    await run_due(with_delay(settings), clock, kinds={"integrate_due_lines"})
+    assert not await _integrated(billing_line_id=line.id)  # D+0: not due yet
+    clock.set(DUE)
+    await run_due(with_delay(settings), clock, kinds={"integrate_due_lines"})
+    assert (await _integrated(billing_line_id=line.id))[0].status == "payable"

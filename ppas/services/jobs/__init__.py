@@ -1,0 +1,24 @@
+"""Background jobs: rows in the `job` table, run by workers (`ppas jobs run`, `ppas serve`).
+
+The API other services use:
+
+* `await enqueue(kind, payload, *, run_at=None, key=None, max_attempts=5, now=None)` inside
+  the use case's transaction; a job with the same `key` already there: nothing is written.
+* `@job_handler("kind", label="Libellé en français")` on
+  `async def handler(payload: dict, context: JobContext)`; `context.now()`,
+  `context.settings`, `context.attempt`. Handlers must be idempotent (they may run again).
+  List the handler's module in `schedule.py` (PERIODIC or HANDLER_MODULES).
+* Periodic tasks: one line in `schedule.PERIODIC`.
+* `await last_worker_heartbeat()`: when a worker last showed it was alive (for /readyz).
+* `await run_due(settings, clock)`: run what is due now (tests move the clock, then call it).
+"""
+from ppas.services.jobs.queue import DEFAULT_MAX_ATTEMPTS, enqueue
+from ppas.services.jobs.registry import JobContext, job_handler, kind_label, load_handlers
+from ppas.services.jobs.schedule import PERIODIC, Periodic
+from ppas.services.jobs.worker import Worker, last_worker_heartbeat, run_due, run_forever
+
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS", "JobContext", "PERIODIC", "Periodic", "Worker", "enqueue",
+    "job_handler", "kind_label", "last_worker_heartbeat", "load_handlers", "run_due",
+    "run_forever",
+]
