@@ -60,6 +60,8 @@ class Settings:
     sw_dir: Path = ROOT / "sw"
     operations_dir: Path = ROOT / "graphql" / "operations"
     node_modules_dir: Path = ROOT / "node_modules"
+    # The caisse's CSV import of beneficiaries and care plans: refused above this size.
+    back_office_import_max_bytes: int = 2 * 1024 * 1024
 
     @property
     def password_rules(self):

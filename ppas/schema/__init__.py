@@ -9,6 +9,8 @@ from strawberry.extensions import (
 )
 
 from ppas.schema.accounts.mutations import AccountMutations
+from ppas.schema.back_office.mutations import BackOfficeMutations
+from ppas.schema.back_office.queries import BackOfficeQueries
 from ppas.schema.beneficiaries.queries import BeneficiaryQueries
 from ppas.schema.billing_files.mutations import BillingFileMutations
 from ppas.schema.billing_files.queries import BillingFileQueries
@@ -33,13 +35,13 @@ from ppas.settings import Settings
 @strawberry.type
 class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, BillingFileQueries,
             PartnerAdminQueries,
-            RegistrationQueries, OutboxQueries, ContactQueries):
+            RegistrationQueries, OutboxQueries, ContactQueries, BackOfficeQueries):
     """Every query of the portal."""
 
 
 @strawberry.type
 class Mutation(AccountMutations, BillingFormMutations, BillingFileMutations, PartnerAdminMutations,
-               RegistrationMutations, ContactMutations):
+               RegistrationMutations, ContactMutations, BackOfficeMutations):
     """Every mutation of the portal; each returns a union of success and error types."""
 
 

@@ -77,9 +77,16 @@ ContactErrorCode = _feature_enum(
     "ContactErrorCode", "Codes des refus d'un message à l'assistance de la caisse "
                         "(chaque champ à corriger est dans `problems`).", ())
 
+BackOfficeErrorCode = _feature_enum(
+    "BackOfficeErrorCode", "Codes des refus du back-office de la caisse : bénéficiaires, "
+                           "prises en charge, import CSV, suspension des conventions.",
+    (ErrorCode.ALREADY_EXISTS, ErrorCode.ALREADY_DONE, ErrorCode.CONVENTION_NOT_ACTIVE,
+     ErrorCode.PLAN_NOTIFIED, ErrorCode.IMPORT_REFUSED, ErrorCode.FILE_MISSING))
+
 FEATURE_ENUMS: tuple[type[Enum], ...] = (AccountErrorCode, BillingFormErrorCode,
                                          BillingFileErrorCode, PartnerAdminErrorCode,
-                                         RegistrationErrorCode, ContactErrorCode)
+                                         RegistrationErrorCode, ContactErrorCode,
+                                         BackOfficeErrorCode)
 
 
 def feature_code(code: ErrorCode, enum: type[Enum]) -> Enum:

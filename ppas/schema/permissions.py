@@ -13,7 +13,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from ppas.domain.roles import CAISSE_ROLES, PARTNER_ROLES, Role
-from ppas.services import partner_admin, registration
+from ppas.services import back_office, partner_admin, registration
 from ppas.services.access import PASSWORD_CHANGE_FIRST
 from ppas.services.errors import AccessDenied, ErrorCode
 
@@ -92,8 +92,16 @@ class RegistrationDesk(_RoleIn):
     message = registration.CAISSE_ONLY
 
 
+class BackOfficeDesk(_RoleIn):
+    """The caisse's agents keep beneficiaries, care plans and conventions."""
+
+    roles = CAISSE_ROLES
+    message = back_office.CAISSE_ONLY
+
+
 # The usual combinations, in the order they are checked (the first refusal answers).
 PARTNER = [SignedIn, PartnerStaff]
 PARTNER_ADMINISTRATION = [SignedIn, NotWithApiToken, PartnerAdmin]
 CONVENTION_DESK = [SignedIn, NotWithApiToken, ConventionDesk]
 REGISTRATION_DESK = [SignedIn, NotWithApiToken, RegistrationDesk]
+BACK_OFFICE = [SignedIn, NotWithApiToken, BackOfficeDesk]

@@ -63,6 +63,9 @@ class ErrorCode(StrEnum):
     # Registrations
     CAPTCHA_FAILED = "CAPTCHA_FAILED"
     CONVENTION_MISMATCH = "CONVENTION_MISMATCH"
+    # Caisse back office
+    PLAN_NOTIFIED = "PLAN_NOTIFIED"
+    IMPORT_REFUSED = "IMPORT_REFUSED"
 
 
 DESCRIPTIONS: dict[ErrorCode, str] = {
@@ -122,6 +125,10 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
                               "servi.",
     ErrorCode.CONVENTION_MISMATCH: "La convention revendiquée ne correspond plus à la "
                                    "préinscription.",
+    ErrorCode.PLAN_NOTIFIED: "La prise en charge est notifiée : elle ne se modifie plus "
+                             "(la clôturer et en créer une autre).",
+    ErrorCode.IMPORT_REFUSED: "Le fichier d'import ne se lit pas (format, taille, encodage, "
+                              "en-tête) : aucune ligne n'est traitée.",
 }
 
 # The codes a top-level GraphQL error may carry in `extensions.code` (the others are data).
