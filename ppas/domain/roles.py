@@ -29,6 +29,7 @@ _MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("Demandes de convention", "/caisse/conventions", CAISSE_ROLES),
     ("Préinscriptions", "/caisse/inscriptions", CAISSE_ROLES),
     ("Messages reçus", "/caisse/messages", CAISSE_ROLES),
+    ("Bénéficiaires et prises en charge", "/caisse/beneficiaires", CAISSE_ROLES),
     ("Documentation", "/documentation", None),
     ("Contact", "/contact", None),
 )

@@ -32,6 +32,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from ppas.domain.beneficiary_import import REQUIRED_COLUMNS
 from ppas.domain.periods import paris_date
 from ppas.models import Beneficiary, CarePlan, Convention, ConventionStatus, User
 from ppas.services import audit
@@ -47,9 +48,6 @@ FILE_NUMBER = re.compile(r"^\d{10}$")
 MAX_HOURS = Decimal("744")  # 31 days × 24 h: no month holds more
 CENT = Decimal("0.01")
 IMPORT_MAX_ROWS = 20_000
-IMPORT_COLUMNS = ("numero_dossier", "nom", "prenom", "date_naissance", "date_deces",
-                  "convention", "heures_mensuelles", "taux_horaire", "participation",
-                  "date_debut", "date_fin")
 
 
 def caisse_of(actor: User | None) -> int:
@@ -610,13 +608,6 @@ class ImportReport:
         return sum(1 for row in self.rows if row.status == status)
 
 
-def import_template() -> str:
-    """The CSV template offered for download: the header and one example row."""
-    return ";".join(IMPORT_COLUMNS) + "\r\n" + ";".join(
-        ("0300012345", "MARTIN", "Jeanne", "14/02/1941", "", "C03-0001", "12,5", "",
-         "3,20", "01/01/2026", "")) + "\r\n"
-
-
 class ImportRefused(ServiceError):
     """The file as a whole cannot be read (size, type, encoding, header)."""
 
@@ -646,7 +637,7 @@ def _read_rows(source: BinaryIO, name: str, max_bytes: int) -> list[tuple[int, d
             raise ImportRefused("Le fichier est vide : il faut la ligne d'en-tête du modèle "
                                 "puis une ligne par bénéficiaire.", field="file")
         columns = [c.strip().lower() for c in header]
-        missing = [c for c in IMPORT_COLUMNS[:3] if c not in columns]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
             raise ImportRefused(
                 "La première ligne doit être l'en-tête du modèle (colonnes séparées par "

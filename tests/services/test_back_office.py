@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from ppas.domain.beneficiary_import import IMPORT_COLUMNS, import_template
 from ppas.domain.periods import Period
 from ppas.models import (
     AuditEvent,
@@ -252,7 +253,7 @@ async def test_another_caisse_s_convention_is_not_suspended(db):
 # --------------------------------------------------------------------------- CSV import
 
 def _csv(rows: list[str], *, bom: bool = False) -> io.BytesIO:
-    text = ";".join(back_office.IMPORT_COLUMNS) + "\r\n" + "\r\n".join(rows) + "\r\n"
+    text = ";".join(IMPORT_COLUMNS) + "\r\n" + "\r\n".join(rows) + "\r\n"
     return io.BytesIO((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
 
 
@@ -322,6 +323,6 @@ async def test_an_unreadable_file_is_refused_whole(db, content, name, words):
 
 
 def test_the_template_is_the_header_and_an_example():
-    lines = back_office.import_template().splitlines()
-    assert lines[0].split(";") == list(back_office.IMPORT_COLUMNS)
-    assert len(lines[1].split(";")) == len(back_office.IMPORT_COLUMNS)
+    lines = import_template().splitlines()
+    assert lines[0].split(";") == list(IMPORT_COLUMNS)
+    assert len(lines[1].split(";")) == len(IMPORT_COLUMNS)
