@@ -10,6 +10,7 @@ import pytest
 from ppas.schema import schema
 from ppas.schema.errors import (
     AccountErrorCode,
+    BackOfficeErrorCode,
     BillingFileErrorCode,
     BillingFormErrorCode,
     PartnerAdminErrorCode,
@@ -28,6 +29,7 @@ FEATURE_SERVICES = {
     BillingFileErrorCode: ["billing_rebill.py", "billing_ingest.py"],
     PartnerAdminErrorCode: ["partner_admin.py", "api_tokens.py"],
     RegistrationErrorCode: ["registration.py", "captcha.py"],
+    BackOfficeErrorCode: ["back_office.py"],
 }
 
 
