@@ -260,7 +260,7 @@ async def notify_plan(request: Request) -> Response:
     if result.is_error:
         return await _beneficiary_page(request, error=result.message, status_code=400,
                                        beneficiary_id=plan["beneficiaryId"])
-    return redirect(request, f"{BASE}/{plan['beneficiaryId']}?fait=pec-notifiee#pec-{plan['id']}")
+    return redirect(request, f"{BASE}/{plan['beneficiaryId']}?fait=pec-notifiee")
 
 
 def _close_page(request: Request, plan, *, values=None, problems=None, status_code=200):
