@@ -32,6 +32,7 @@ async def test_home_page_is_french_and_public(client):
                   "Contact"]),
     ("demoeval", ["Mon espace", "Documentation", "Contact"]),
     ("caisseagent", ["Mon espace", "Demandes de convention", "Préinscriptions", "Messages reçus",
+                     "Bénéficiaires et prises en charge",
                      "Documentation",
                      "Contact"]),
 ])
