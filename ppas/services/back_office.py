@@ -20,12 +20,14 @@ Rules decided here (documented on the pages and in the guide):
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
 from tortoise.exceptions import IntegrityError
@@ -197,7 +199,7 @@ async def create_beneficiary(actor: User | None, data: BeneficiaryInput, *, now:
     values, problems = check_beneficiary(data, paris_date(now))
     if problems:
         raise FieldsRefused("Le bénéficiaire n'est pas enregistré", problems)
-    async with in_transaction() as connection:
+    async with _unique(_duplicate_number(values.file_number)), in_transaction() as connection:
         if await _taken(caisse_id, values.file_number, None, connection):
             raise _duplicate_number(values.file_number)
         row = await Beneficiary.create(caisse_id=caisse_id, using_db=connection,
@@ -205,6 +207,22 @@ async def create_beneficiary(actor: User | None, data: BeneficiaryInput, *, now:
         await audit.record("beneficiary_created", actor=actor, object_type="beneficiary",
                            object_id=row.id, ip=ip, file_number=row.file_number)
     return row
+
+
+@contextlib.asynccontextmanager
+async def _unique(refusal: ServiceError) -> AsyncIterator[None]:
+    """The same key written at the same moment by another request: the unique index refuses
+    it (the transaction inside is rolled back first), and the user reads why."""
+    try:
+        yield
+    except IntegrityError:
+        raise refusal from None
+
+
+def _plan_taken_meanwhile() -> ServiceError:
+    return ServiceError("Ce bénéficiaire a déjà une prise en charge sur cette convention "
+                        "commençant à cette date : modifiez-la plutôt que d'en créer une "
+                        "seconde.", field="startDate", code=ErrorCode.ALREADY_EXISTS)
 
 
 def _duplicate_number(number: str) -> ServiceError:
@@ -220,7 +238,7 @@ async def update_beneficiary(actor: User | None, beneficiary_id: int, data: Bene
     values, problems = check_beneficiary(data, paris_date(now))
     if problems:
         raise FieldsRefused("Le bénéficiaire n'est pas modifié", problems)
-    async with in_transaction() as connection:
+    async with _unique(_duplicate_number(values.file_number)), in_transaction() as connection:
         row = await _locked(Beneficiary.filter(id=beneficiary_id, caisse_id=caisse_id),
                             connection)
         if row is None:
@@ -261,6 +279,13 @@ async def list_conventions(actor: User | None, *, offset: int = 0, limit: int = 
     rows = await query.select_related("partner").order_by("partner__name", "number", "id") \
         .offset(offset).limit(limit)
     return Page(rows, total)
+
+
+async def get_convention(actor: User | None, convention_id: int) -> Convention | None:
+    """One convention of the actor's caisse (any status), its partner fetched, or None."""
+    caisse_id = caisse_of(actor)
+    return await Convention.filter(id=convention_id, partner__caisse_id=caisse_id) \
+        .select_related("partner").first()
 
 
 async def _set_convention_status(actor: User | None, convention_id: int, reason: str, *,
@@ -482,7 +507,7 @@ async def create_care_plan(actor: User | None, beneficiary_id: int, data: CarePl
                            now: datetime, ip: str = "") -> CarePlan:
     """Add a care plan (not yet notified) to a beneficiary of the caisse."""
     caisse_id = caisse_of(actor)
-    async with in_transaction() as connection:
+    async with _unique(_plan_taken_meanwhile()), in_transaction() as connection:
         beneficiary = await Beneficiary.filter(id=beneficiary_id, caisse_id=caisse_id) \
             .using_db(connection).first()
         if beneficiary is None:
@@ -511,7 +536,7 @@ async def update_care_plan(actor: User | None, plan_id: int, data: CarePlanInput
                            now: datetime, ip: str = "") -> CarePlan:
     """Correct a care plan of the caisse that is not notified yet."""
     caisse_id = caisse_of(actor)
-    async with in_transaction() as connection:
+    async with _unique(_plan_taken_meanwhile()), in_transaction() as connection:
         plan = await _own_plan_locked(caisse_id, plan_id, connection)
         if plan.notified_at is not None:
             raise ServiceError("La prise en charge est déjà notifiée : elle ne se modifie "

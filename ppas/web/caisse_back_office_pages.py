@@ -293,8 +293,8 @@ async def close_plan(request: Request) -> Response:
 # --------------------------------------------------------------------------- conventions
 
 async def _convention(request: Request) -> dict[str, Any] | None:
-    wanted = str(request.path_params["id"])
-    return next((c for c in await _conventions(request) if c["id"] == wanted), None)
+    data = await run_operation(request, "CaisseConvention", id=str(request.path_params["id"]))
+    return data["caisseConvention"]
 
 
 @back_office_area

@@ -277,6 +277,7 @@ TABLE: dict[str, Row] = {
     "CaisseBeneficiary": Row(lambda w: {"id": w.ids["beneficiary_04"], "offset": 0, "limit": 50},
                              owners=CAISSE_04),
     "CaisseCarePlan": Row(lambda w: {"id": w.ids["plan_04"]}, owners=CAISSE_04),
+    "CaisseConvention": Row(lambda w: {"id": w.ids["convention_04"]}, owners=CAISSE_04),
     "CaisseCarePlans": Row(lambda w: {"conventionId": w.ids["convention_04"], "partnerId": None,
                                       "offset": 0, "limit": 50}, owners=CAISSE_04),
     # No foreign argument: each caisse's agents list their own caisse's conventions (03's

@@ -326,3 +326,26 @@ def test_the_template_is_the_header_and_an_example():
     lines = import_template().splitlines()
     assert lines[0].split(";") == list(IMPORT_COLUMNS)
     assert len(lines[1].split(";")) == len(IMPORT_COLUMNS)
+
+
+async def test_a_key_written_meanwhile_is_refused_by_the_unique_index_not_a_crash(db, monkeypatch):
+    """Two requests pass the existence check at once: the second insert meets the unique
+    index (dossier number; beneficiary + convention + start date) and is told why."""
+    agent = await _agent()
+    convention = await _convention()
+    number = _number()
+    person = await back_office.create_beneficiary(agent, _person(number), now=NOW)
+    await back_office.create_care_plan(agent, person.id, _plan(convention), now=NOW)
+
+    async def nobody_has_it(*args, **kwargs):
+        return False
+
+    monkeypatch.setattr(back_office, "_taken", nobody_has_it)
+    monkeypatch.setattr(back_office, "_plan_taken", nobody_has_it)
+    with pytest.raises(ServiceError) as beneficiary:
+        await back_office.create_beneficiary(agent, _person(number), now=NOW)
+    with pytest.raises(ServiceError) as plan:
+        await back_office.create_care_plan(agent, person.id, _plan(convention), now=NOW)
+    assert beneficiary.value.code == plan.value.code == ErrorCode.ALREADY_EXISTS
+    assert await Beneficiary.filter(caisse__code="03", file_number=number).count() == 1
+    assert await CarePlan.filter(beneficiary_id=person.id).count() == 1

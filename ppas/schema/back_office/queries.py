@@ -75,3 +75,10 @@ class BackOfficeQueries:
         page = await back_office.list_conventions(info.context.user, offset=offset, limit=limit)
         return Page(items=[CaisseConvention.from_model(r) for r in page.items],
                     total_count=page.total, offset=offset, limit=limit)
+
+    @strawberry.field(description="Une convention de la caisse ; null si elle n'en relève pas.",
+                      permission_classes=BACK_OFFICE)
+    async def caisse_convention(self, info: Info, id: strawberry.ID) -> CaisseConvention | None:
+        key = parse_id(id)
+        row = await back_office.get_convention(info.context.user, key) if key else None
+        return CaisseConvention.from_model(row) if row else None
