@@ -34,7 +34,8 @@ async def test_an_agent_notifies_a_plan_and_the_partner_sees_it_on_its_form(
     page, complaints = await recording_page(context)
     await sign_in_demo(page, live_server, "caisseagent")
 
-    await page.get_by_role("link", name="Bénéficiaires et prises en charge").focus()
+    menu = page.get_by_role("navigation", name="Menu principal")
+    await menu.get_by_role("link", name="Bénéficiaires et prises en charge").focus()
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Bénéficiaires de la caisse")
     await page.get_by_role("link", name="Nouveau bénéficiaire").focus()
