@@ -72,6 +72,8 @@ class Settings:
     jobs_backoff_seconds: int = 30  # first retry delay; doubles on each failure
     jobs_backoff_max_seconds: int = 3600  # the longest delay between two tries
     mail_interval_seconds: int = 5  # the outbox's periodic delivery
+    # The caisse's CSV import of beneficiaries and care plans: refused above this size.
+    back_office_import_max_bytes: int = 2 * 1024 * 1024
 
     @property
     def password_rules(self):

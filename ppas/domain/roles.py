@@ -31,6 +31,7 @@ _MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("Préinscriptions", "/caisse/inscriptions", CAISSE_ROLES),
     ("Messages reçus", "/caisse/messages", CAISSE_ROLES),
     ("Tâches de fond", "/caisse/taches", CAISSE_ROLES),
+    ("Bénéficiaires et prises en charge", "/caisse/beneficiaires", CAISSE_ROLES),
     ("Documentation", "/documentation", None),
     ("Contact", "/contact", None),
 )

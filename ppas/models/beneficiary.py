@@ -40,3 +40,5 @@ class CarePlan(Model):
     class Meta:
         table = "care_plan"
         indexes = (("partner_id", "start_date"),)
+        # The natural key of a plan (the CSV import updates instead of duplicating).
+        unique_together = (("beneficiary", "convention", "start_date"),)

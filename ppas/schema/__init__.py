@@ -11,6 +11,8 @@ from strawberry.extensions import (
 from ppas.schema.accounts.mutations import AccountMutations
 from ppas.schema.anomalies.queries import AnomalyQueries
 from ppas.schema.accounts.preferences import AccountPreferenceMutations, AccountPreferenceQueries
+from ppas.schema.back_office.mutations import BackOfficeMutations
+from ppas.schema.back_office.queries import BackOfficeQueries
 from ppas.schema.beneficiaries.queries import BeneficiaryQueries
 from ppas.schema.billing_files.mutations import BillingFileMutations
 from ppas.schema.billing_files.queries import BillingFileQueries
@@ -48,6 +50,7 @@ QUERY_PARTS = (
     AnomalyQueries,
     AccountPreferenceQueries,
     JobQueries,
+    BackOfficeQueries,
 )
 MUTATION_PARTS = (
     AccountMutations,
@@ -58,6 +61,7 @@ MUTATION_PARTS = (
     ContactMutations,
     AccountPreferenceMutations,
     JobMutations,
+    BackOfficeMutations,
 )
 
 

@@ -81,11 +81,16 @@ ContactErrorCode = _feature_enum(
 JobErrorCode = _feature_enum(
     "JobErrorCode", "Codes des refus de relance d'une tâche de fond (agents de la caisse).",
     (ErrorCode.JOB_NOT_FAILED,))
+BackOfficeErrorCode = _feature_enum(
+    "BackOfficeErrorCode", "Codes des refus du back-office de la caisse : bénéficiaires, "
+                           "prises en charge, import CSV, suspension des conventions.",
+    (ErrorCode.ALREADY_EXISTS, ErrorCode.ALREADY_DONE, ErrorCode.CONVENTION_NOT_ACTIVE,
+     ErrorCode.PLAN_NOTIFIED, ErrorCode.IMPORT_REFUSED, ErrorCode.FILE_MISSING))
 
 FEATURE_ENUMS: tuple[type[Enum], ...] = (AccountErrorCode, BillingFormErrorCode,
                                          BillingFileErrorCode, PartnerAdminErrorCode,
                                          RegistrationErrorCode, ContactErrorCode,
-                                         JobErrorCode)
+                                         JobErrorCode, BackOfficeErrorCode)
 
 
 def feature_code(code: ErrorCode, enum: type[Enum]) -> Enum:

@@ -13,7 +13,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from ppas.domain.roles import CAISSE_ROLES, PARTNER_ROLES, Role
-from ppas.services import partner_admin, registration
+from ppas.services import back_office, partner_admin, registration
 from ppas.services.access import PASSWORD_CHANGE_FIRST
 from ppas.services.errors import AccessDenied, ErrorCode
 
@@ -97,6 +97,11 @@ class JobDesk(_RoleIn):
 
     roles = CAISSE_ROLES
     message = "Les tâches de fond sont réservées aux agents de la caisse."
+class BackOfficeDesk(_RoleIn):
+    """The caisse's agents keep beneficiaries, care plans and conventions."""
+
+    roles = CAISSE_ROLES
+    message = back_office.CAISSE_ONLY
 
 
 # The usual combinations, in the order they are checked (the first refusal answers).
@@ -105,3 +110,4 @@ PARTNER_ADMINISTRATION = [SignedIn, NotWithApiToken, PartnerAdmin]
 CONVENTION_DESK = [SignedIn, NotWithApiToken, ConventionDesk]
 REGISTRATION_DESK = [SignedIn, NotWithApiToken, RegistrationDesk]
 JOB_DESK = [SignedIn, NotWithApiToken, JobDesk]
+BACK_OFFICE = [SignedIn, NotWithApiToken, BackOfficeDesk]

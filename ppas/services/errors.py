@@ -66,6 +66,9 @@ class ErrorCode(StrEnum):
     CONVENTION_MISMATCH = "CONVENTION_MISMATCH"
     # Background jobs
     JOB_NOT_FAILED = "JOB_NOT_FAILED"
+    # Caisse back office
+    PLAN_NOTIFIED = "PLAN_NOTIFIED"
+    IMPORT_REFUSED = "IMPORT_REFUSED"
 
 
 DESCRIPTIONS: dict[ErrorCode, str] = {
@@ -129,6 +132,10 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
                                    "préinscription.",
     ErrorCode.JOB_NOT_FAILED: "Seule une tâche de fond en échec se relance (les autres sont "
                               "en attente, en cours ou terminées).",
+    ErrorCode.PLAN_NOTIFIED: "La prise en charge est notifiée : elle ne se modifie plus "
+                             "(la clôturer et en créer une autre).",
+    ErrorCode.IMPORT_REFUSED: "Le fichier d'import ne se lit pas (format, taille, encodage, "
+                              "en-tête) : aucune ligne n'est traitée.",
 }
 
 # The codes a top-level GraphQL error may carry in `extensions.code` (the others are data).

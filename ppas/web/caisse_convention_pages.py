@@ -9,7 +9,8 @@ from starlette.routing import Route
 
 from ppas.domain.roles import CAISSE_ROLES
 from ppas.web.admin_pages import paris_time, problems_of
-from ppas.web.guards import redirect, refusal_page, run_operation, signed_in
+from ppas.web.caisse_back_office_pages import DONE as BACK_OFFICE_DONE
+from ppas.web.guards import page_number, redirect, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import render
 
@@ -41,9 +42,15 @@ async def _requests(request: Request) -> list[dict[str, Any]]:
 
 @caisse_area
 async def requests_page(request: Request) -> Response:
-    notice = DONE.get(request.query_params.get("fait", ""), "")
+    notice = (DONE | BACK_OFFICE_DONE).get(request.query_params.get("fait", ""), "")
+    # The conventions in force (active or suspended), to suspend or resume, paginated.
+    page = page_number(request.query_params.get("page"))
+    size = request.app.state.settings.page_size
+    current = (await run_operation(request, "CaisseConventionChoices", offset=(page - 1) * size,
+                                   limit=size))["caisseConventions"]
     return render(request, "pages/caisse_conventions.html", requests=await _requests(request),
-                  notice=notice, when=paris_time)
+                  notice=notice, when=paris_time, current=current, page=page,
+                  pages=max((current["totalCount"] + size - 1) // size, 1))
 
 
 def _decision_page(request: Request, item, *, values=None, problems=None, status_code=200):

@@ -27,7 +27,9 @@ PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/adm
                  "/administration/jetons", "/mot-de-passe/changer", "/anomalies", "/mon-compte"]
 EVALUATOR = ["/espace", "/mot-de-passe/changer"]
 CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages",
-                "/caisse/taches", "/caisse/taches?etat=failed"]
+                "/caisse/taches", "/caisse/taches?etat=failed",
+                "/caisse/beneficiaires", "/caisse/beneficiaires?q=03", "/caisse/beneficiaires/nouveau",
+                "/caisse/import"]
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:
@@ -81,5 +83,22 @@ async def test_each_roles_pages_break_no_policy(browser, live_server, assert_acc
         form = await BillingForm.filter(convention_id=convention.id).order_by("-period").first()
         await visit_all(page, live_server, [f"/facturation/{form.id}",
                                             f"/facturation/{form.id}/valider"], assert_accessible)
+    if login == "caisseagent":
+        await visit_all(page, live_server, await _back_office_pages(), assert_accessible)
     assert complaints == []
     await page.context.close()
+
+
+async def _back_office_pages() -> list[str]:
+    """The caisse's back-office pages behind a list: a demo beneficiary, its plan, its
+    convention."""
+    from ppas.models import CarePlan
+
+    plan = await CarePlan.filter(beneficiary__file_number="0300020001").order_by("id").first()
+    return [f"/caisse/beneficiaires/{plan.beneficiary_id}",
+            f"/caisse/beneficiaires/{plan.beneficiary_id}/modifier",
+            f"/caisse/beneficiaires/{plan.beneficiary_id}/prises-en-charge/nouvelle",
+            f"/caisse/prises-en-charge/{plan.id}/modifier",
+            f"/caisse/prises-en-charge/{plan.id}/cloturer",
+            f"/caisse/conventions/{plan.convention_id}/prises-en-charge",
+            f"/caisse/conventions/{plan.convention_id}/suspendre"]

@@ -120,7 +120,17 @@ async def world(db) -> World:
         caisse=caisse04, sender_name="Anne LEROUX", sender_email="anne@example.org",
         subject=f"Message à la caisse 04 n{n}", body="Question", attachment_name="note.txt",
         attachment_type="text/plain", attachment_size=2, attachment=b"ok")
-    w.ids = {"message_04": str(message_04.id), "file_b": str(report_b.file_id), "file_line_b": str(file_line_b.id),
+    from ppas.models import CarePlan
+    beneficiary_04 = await Beneficiary.create(
+        caisse=caisse04, file_number=f"04{n:08d}", last_name=f"MXQUATRE{n}", first_name="Zoé")
+    plan_04 = await CarePlan.create(
+        beneficiary=beneficiary_04, partner=partner_04, convention=convention_04,
+        hours_per_month=Decimal("8"), hourly_rate=Decimal("20.00"), participation=Decimal("1"),
+        start_date=date(2026, 1, 1))
+    w.ids |= {"beneficiary_04": str(beneficiary_04.id), "plan_04": str(plan_04.id),
+              "convention_04": str(convention_04.id)}
+    w.markers += [beneficiary_04.file_number, beneficiary_04.last_name]
+    w.ids |= {"message_04": str(message_04.id), "file_b": str(report_b.file_id), "file_line_b": str(file_line_b.id),
              "staff_b": str(staff_b.id), "token_b": str(token_b.id),
              "registration_04": str(registration_04.id), "request_04": str(request_04.id),
              "beneficiary_b": str(beneficiary_b.id), "form_b": str(form_b.id),
@@ -149,7 +159,17 @@ async def _snapshot(w: World) -> dict[str, Any]:
         "billing_files_of_b": await BillingFile.filter(partner__structure_id="13004512")
         .order_by("id").values("status", "accepted_count"),
         "billing_lines_b": await BillingLine.filter(file_id=w.ids["file_b"]).values("status"),
+        "beneficiary_04": await Beneficiary.filter(id=w.ids["beneficiary_04"]).values(
+            "file_number", "last_name", "deceased_on"),
+        "plan_04": await _care_plans(w),
+        "convention_04": await Convention.filter(id=w.ids["convention_04"]).values("status"),
     }
+
+
+async def _care_plans(w: World) -> list[dict[str, Any]]:
+    from ppas.models import CarePlan
+    return await CarePlan.filter(beneficiary_id=w.ids["beneficiary_04"]).order_by("id").values(
+        "hours_per_month", "notified_at", "closed_at", "end_date")
 
 
 Variables = Callable[[World], dict[str, Any]]
@@ -262,6 +282,42 @@ TABLE: dict[str, Row] = {
                       owners=frozenset({"agent_03", "agent_04", "caisse_admin_04"})),
     "CaisseRetryJob": Row(lambda w: {"id": "1"},
                           owners=frozenset({"agent_03", "agent_04", "caisse_admin_04"})),
+    # The caisse's back office: caisse 04's beneficiary, plan and convention.
+    "CaisseBeneficiaries": Row(lambda w: {"search": "MXQUATRE",
+                                          "offset": 0, "limit": 500}, owners=CAISSE_04),
+    "CaisseBeneficiary": Row(lambda w: {"id": w.ids["beneficiary_04"], "offset": 0, "limit": 50},
+                             owners=CAISSE_04),
+    "CaisseCarePlan": Row(lambda w: {"id": w.ids["plan_04"]}, owners=CAISSE_04),
+    "CaisseConvention": Row(lambda w: {"id": w.ids["convention_04"]}, owners=CAISSE_04),
+    "CaisseCarePlans": Row(lambda w: {"conventionId": w.ids["convention_04"], "partnerId": None,
+                                      "offset": 0, "limit": 50}, owners=CAISSE_04),
+    # No foreign argument: each caisse's agents list their own caisse's conventions (03's
+    # hold provider B's, which agent_03 may see).
+    "CaisseConventionChoices": Row(lambda w: {"offset": 0, "limit": 500},
+                                   owners=CAISSE_04 | {"agent_03"}),
+    "CaisseCreateBeneficiary": Row(lambda w: {"input": {
+        "fileNumber": f"03{next(_serial) + 90000000:08d}", "lastName": "MATRICE",
+        "firstName": "Max", "birthDate": "", "deceasedOn": ""}}, owners=CAISSE_04),
+    "CaisseUpdateBeneficiary": Row(lambda w: {"id": w.ids["beneficiary_04"], "input": {
+        "fileNumber": "0499999999", "lastName": "PIRATE", "firstName": "Pierre",
+        "birthDate": "", "deceasedOn": "01/01/2026"}}, owners=CAISSE_04),
+    "CaisseCreateCarePlan": Row(lambda w: {"beneficiaryId": w.ids["beneficiary_04"], "input": {
+        "conventionId": w.ids["convention_04"], "hoursPerMonth": "9", "participation": "1",
+        "startDate": "01/02/2026", "hourlyRate": "", "endDate": ""}}, owners=CAISSE_04),
+    "CaisseUpdateCarePlan": Row(lambda w: {"id": w.ids["plan_04"], "input": {
+        "conventionId": w.ids["convention_04"], "hoursPerMonth": "99", "participation": "1",
+        "startDate": "01/01/2026", "hourlyRate": "", "endDate": ""}}, owners=CAISSE_04),
+    "CaisseNotifyCarePlan": Row(lambda w: {"id": w.ids["plan_04"]}, owners=CAISSE_04),
+    "CaisseCloseCarePlan": Row(lambda w: {"id": w.ids["plan_04"], "endDate": ""},
+                               owners=CAISSE_04),
+    "CaisseSuspendConvention": Row(lambda w: {"id": w.ids["convention_04"], "reason": "matrice"},
+                                   owners=CAISSE_04),
+    "CaisseResumeConvention": Row(lambda w: {"id": w.ids["convention_04"], "reason": "matrice"},
+                                  owners=CAISSE_04),
+    "CaisseImportBeneficiaries": Row(lambda w: {"file": UploadFile(io.BytesIO(
+        ("numero_dossier;nom;prenom;convention;heures_mensuelles;participation;date_debut\r\n"
+         f"03{next(_serial) + 80000000:08d};MATRICE;Max;C04-0001;5;1;01/03/2026\r\n").encode()),
+        filename="matrice.csv")}, owners=CAISSE_04),
 }
 
 
@@ -325,3 +381,7 @@ async def test_the_owner_does_reach_the_objects(app, settings, world):
     assert "Message à la caisse 04" in inbox
     attachment = await runner.run("CaisseContactAttachment", agent, id=world.ids["message_04"])
     assert attachment["contactAttachment"]["name"] == "note.txt"
+    own = await runner.run("CaisseBeneficiary", agent, id=world.ids["beneficiary_04"], offset=0,
+                           limit=50)
+    assert own["caisseBeneficiary"]["lastName"].startswith("MXQUATRE")
+    assert own["caisseCarePlans"]["items"][0]["id"] == world.ids["plan_04"]

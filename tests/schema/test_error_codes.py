@@ -10,6 +10,7 @@ import pytest
 from ppas.schema import schema
 from ppas.schema.errors import (
     AccountErrorCode,
+    BackOfficeErrorCode,
     BillingFileErrorCode,
     BillingFormErrorCode,
     JobErrorCode,
@@ -30,6 +31,7 @@ FEATURE_SERVICES = {
     PartnerAdminErrorCode: ["partner_admin.py", "api_tokens.py"],
     RegistrationErrorCode: ["registration.py", "captcha.py"],
     JobErrorCode: ["jobs/admin.py"],
+    BackOfficeErrorCode: ["back_office.py"],
 }
 
 

@@ -289,6 +289,24 @@ async def _jobs(n: int) -> Built:
     return Built(agent, {"kind": kind})
 
 
+async def _back_office(n: int) -> Built:
+    """A caisse of its own with n partners, each with a convention and one beneficiary whose
+    plan is on it."""
+    from ppas.models import Beneficiary, CarePlan
+    caisse, agent = await _caisse_staff()
+    for i in range(n):
+        partner = await _partner_of(caisse, i)
+        convention = await Convention.create(
+            partner=partner, number=f"B{caisse.code}-{i}-{secrets.token_hex(2)}",
+            prestation_code="001", hourly_rate=Decimal("21.30"), valid_from=date(2025, 1, 1))
+        person = await Beneficiary.create(caisse=caisse, file_number=f"{caisse.code}{i:08d}",
+                                          last_name=f"NOM{i}", first_name="Prénom")
+        await CarePlan.create(beneficiary=person, partner=partner, convention=convention,
+                              hours_per_month=Decimal("10"), hourly_rate=Decimal("21.30"),
+                              participation=Decimal("1"), start_date=date(2026, 1, 1))
+    return Built(agent)
+
+
 # --------------------------------------------------------------------------- the table
 
 CASES = [
@@ -378,6 +396,21 @@ CASES = [
               id code phase title message whatToDo month fileId fileName recordNumber lineId
               formId formLinePosition beneficiary rebillable postToCaisse createdAt } } }""",
         _anomalies, lambda d: [len(d["anomalies"]["items"])]),
+    ListCase(
+        "caisseBeneficiaries", ("CaisseBeneficiaryPage.items",),
+        """{ caisseBeneficiaries(limit: 50) { totalCount items {
+              id fileNumber lastName birthDate deceasedOn } } }""",
+        _back_office, lambda d: [len(d["caisseBeneficiaries"]["items"])]),
+    ListCase(
+        "caisseCarePlans", ("CaisseCarePlanPage.items",),
+        """{ caisseCarePlans(limit: 50) { totalCount items {
+              id fileNumber beneficiaryName conventionNumber partnerName editable } } }""",
+        _back_office, lambda d: [len(d["caisseCarePlans"]["items"])]),
+    ListCase(
+        "caisseConventions", ("CaisseConventionPage.items",),
+        """{ caisseConventions(limit: 50) { totalCount items {
+              id number status partnerName structureId } } }""",
+        _back_office, lambda d: [len(d["caisseConventions"]["items"])]),
     ListCase("developmentOutbox", ("Query.developmentOutbox",),
              "{ developmentOutbox { recipient subject createdAt } }",
              _outbox, lambda d: [len(d["developmentOutbox"])]),
@@ -397,6 +430,8 @@ NOT_FROM_A_QUERY = {
     "ChangePasswordError.problems": "the password rules a change breaks",
     "SubmitRegistrationError.problems": "the fields a pre-registration must correct",
     "SendContactMessageError.problems": "the fields a message to the assistance must correct",
+    "BackOfficeError.problems": "the fields a back-office mutation refused",
+    "BeneficiaryImportReport.rows": "the rows of the CSV import just run (a mutation's result)",
 }
 
 

@@ -32,7 +32,7 @@ async def test_home_page_is_french_and_public(client):
                   "Contact"]),
     ("demoeval", ["Mon espace", "Documentation", "Contact"]),
     ("caisseagent", ["Mon espace", "Demandes de convention", "Préinscriptions", "Messages reçus",
-                     "Tâches de fond", "Documentation",
+                     "Tâches de fond", "Bénéficiaires et prises en charge", "Documentation",
                      "Contact"]),
 ])
 async def test_each_role_gets_only_the_menu_entries_it_can_use(app, sign_in, login, menu):

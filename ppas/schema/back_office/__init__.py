@@ -1,0 +1,1 @@
+"""The caisse's back office: beneficiaries, care plans, CSV import, conventions."""
