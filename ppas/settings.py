@@ -60,6 +60,16 @@ class Settings:
     sw_dir: Path = ROOT / "sw"
     operations_dir: Path = ROOT / "graphql" / "operations"
     node_modules_dir: Path = ROOT / "node_modules"
+    # Operations (docs/deploy.md). `text` or `json` (one JSON object per line).
+    log_format: str = "text"
+    # /metrics answers a `Authorization: Bearer <token>` with this token, or a client address
+    # in these CIDRs ("10.0.0.0/8,127.0.0.1"); otherwise 404. Both empty: never served.
+    metrics_token: str = ""
+    metrics_allow: str = ""
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips: addresses or CIDRs, comma-separated). Empty: none, the client
+    # address is the TCP peer's (rate limits and audit count per real connection).
+    forwarded_allow_ips: str = ""
 
     @property
     def password_rules(self):
@@ -113,4 +123,8 @@ class Settings:
             contact_max_attachment_bytes=_env_int("PPAS_CONTACT_MAX_ATTACHMENT_BYTES",
                                                   5 * 1024 * 1024),
             graphiql=_env_bool("PPAS_GRAPHIQL", cls.graphiql),
+            log_format=os.environ.get("PPAS_LOG_FORMAT", cls.log_format).strip().lower(),
+            metrics_token=os.environ.get("PPAS_METRICS_TOKEN", ""),
+            metrics_allow=os.environ.get("PPAS_METRICS_ALLOW", ""),
+            forwarded_allow_ips=os.environ.get("PPAS_FORWARDED_ALLOW_IPS", ""),
         )
