@@ -10,6 +10,7 @@ from pathlib import Path
 from ppas.settings import ROOT, Settings
 
 SCHEMA_FILE = ROOT / "graphql" / "schema.graphql"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # ppas.metrics; not imported before it is set
 
 
 async def _with_database(settings: Settings, work) -> object:
@@ -54,8 +55,6 @@ def _prepare_metrics_dir(workers: int) -> None:
     workers inherit it. Without it, `ppas serve` makes a fresh temporary folder.
     """
     import tempfile
-
-    from ppas.metrics import MULTIPROC_ENV
 
     if workers <= 1 and not os.environ.get(MULTIPROC_ENV):
         return
