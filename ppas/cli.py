@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -23,11 +24,16 @@ async def _with_database(settings: Settings, work) -> object:
         await close_database()
 
 
+def without_password(database_url: str) -> str:
+    """The URL to print: its password (if any) replaced by ***."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", database_url)
+
+
 def _migrate(settings: Settings) -> None:
     from ppas.db import migrate
 
     asyncio.run(migrate(settings.database_url))
-    print(f"Base migrée : {settings.database_url}")
+    print(f"Base migrée : {without_password(settings.database_url)}")
 
 
 def _demo(settings: Settings) -> None:

@@ -60,7 +60,7 @@ step "2. ppas migrate"
 status=$(curl -s -o "$WORK/ready.json" -w '%{http_code}' "$URL/readyz")
 [ "$status" = 200 ] || fail "/readyz is $status after the migration: $(cat "$WORK/ready.json")"
 echo "    /readyz: 200 $(cat "$WORK/ready.json")"
-workers=$(ps --ppid "${SERVERS[0]}" -o pid= | wc -l)
+workers=$(ps --ppid "${SERVERS[0]}" -o args= | grep -c spawn_main || true)
 [ "$workers" -ge 2 ] || fail "expected 2 worker processes, found $workers"
 echo "    $workers worker processes under ppas serve (pid ${SERVERS[0]})"
 

@@ -296,3 +296,59 @@ async def test_unexpected_exception_logged_once_and_answered_500_with_its_id(cap
     assert "défaillance imprévue" in errors[0]["traceback"]
     request_line = next(line for line in lines if line["logger"] == "ppas.request")
     assert request_line["status"] == 500 and request_line["route"] == "/panne/{n:int}"
+
+
+def test_ops_settings_come_from_the_environment(monkeypatch):
+    from ppas.settings import Settings
+
+    monkeypatch.setenv("PPAS_DEVELOPMENT", "1")
+    monkeypatch.setenv("PPAS_LOG_FORMAT", "JSON")
+    monkeypatch.setenv("PPAS_METRICS_TOKEN", METRICS_TOKEN)
+    monkeypatch.setenv("PPAS_METRICS_ALLOW", "10.0.0.0/8")
+    monkeypatch.setenv("PPAS_FORWARDED_ALLOW_IPS", "127.0.0.1")
+    settings = Settings.from_env()
+    assert (settings.log_format, settings.metrics_token, settings.metrics_allow,
+            settings.forwarded_allow_ips) == ("json", METRICS_TOKEN, "10.0.0.0/8", "127.0.0.1")
+    defaults = Settings()
+    assert (defaults.log_format, defaults.metrics_token, defaults.metrics_allow,
+            defaults.forwarded_allow_ips) == ("text", "", "", "")
+
+
+def test_a_malformed_metrics_address_stops_start_up(settings, db):
+    from ppas.app import create_app
+
+    with pytest.raises(ValueError):
+        create_app(replace(settings, metrics_allow="10.0.0.0/8, pas-une-adresse"),
+                   manage_database=False)
+
+
+def test_the_printed_database_url_hides_its_password():
+    from ppas.cli import without_password
+
+    assert without_password("postgres://ppas:s3cret@db:5432/ppas") == "postgres://ppas:***@db:5432/ppas"
+    assert without_password("postgres://ppas@db/ppas") == "postgres://ppas@db/ppas"
+
+
+async def test_forwarded_for_is_believed_only_from_configured_proxies(database_url, db, make_user):
+    """The address of the audit log and the rate limits: X-Forwarded-For from a client is
+    ignored unless its peer is in PPAS_FORWARDED_ALLOW_IPS (then it is the proxy's word)."""
+    from ppas.models import AuditEvent
+    from tests.server_support import start_server, stop_server
+
+    user = await make_user(password="Juste2026ok")
+    seen = {}
+    for trusted in ("", "127.0.0.1"):
+        process, url = start_server(database_url, {"PPAS_FORWARDED_ALLOW_IPS": trusted})
+        try:
+            async with httpx.AsyncClient(base_url=url) as http:
+                page = await http.get("/connexion")
+                csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+                await http.post("/connexion", headers={"X-Forwarded-For": "203.0.113.9"},
+                                data={"csrf_token": csrf, "login": user.login,
+                                      "password": "Faux2026mauvais"})
+        finally:
+            stop_server(process)
+        event = await AuditEvent.filter(actor_id=user.id, action="sign_in_failed") \
+            .order_by("-id").first()
+        seen[trusted] = event.ip
+    assert seen == {"": "127.0.0.1", "127.0.0.1": "203.0.113.9"}
