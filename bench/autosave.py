@@ -1,6 +1,6 @@
 """Benchmark: autosave of a 300-line billing form against a bare Starlette endpoint.
 
-    .venv/bin/python bench/autosave.py [--lines 300] [--clients 20] [--seconds 8]
+    .venv/bin/python bench/autosave.py [--lines 300] [--clients 20] [--seconds 8] [--database-url URL]
 
 1. Seeds a fresh temporary SQLite file (the embedded default): one provider, one convention,
    N notified care plans, a partner_admin user; opens the form of last month (N lines).
@@ -226,10 +226,13 @@ async def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--database-url", default=None,
+                        help="use this database (e.g. postgres://…) instead of a temporary SQLite "
+                             "file; it is migrated and keeps the provider this run adds")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="ppas-bench-autosave-"))
-    database_url = f"sqlite://{folder / 'bench.sqlite3'}"
+    database_url = args.database_url or f"sqlite://{folder / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = database_url
     os.environ["PPAS_PAGE_SIZE"] = str(args.lines)
     os.environ["PPAS_DEVELOPMENT"] = "1"  # served over plain http: cookies without Secure
@@ -274,7 +277,8 @@ async def main() -> int:
     save_rate, save_p50, save_p99 = summary(save_lat, args.seconds)
     ratio = save_rate / bare_rate
     page_ratio = http_page / plain_page
-    print(f"Autosave benchmark — SQLite, {args.lines}-line form, {args.clients} concurrent clients, "
+    backend = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    print(f"Autosave benchmark — {backend}, {args.lines}-line form, {args.clients} concurrent clients, "
           f"{args.seconds:.0f} s each")
     print(f"  bare Starlette endpoint : {bare_rate:8.1f} req/s   p50 {bare_p50:6.1f} ms   p99 {bare_p99:6.1f} ms")
     print(f"  autosave (saveFormLine) : {save_rate:8.1f} saves/s p50 {save_p50:6.1f} ms   p99 {save_p99:6.1f} ms"

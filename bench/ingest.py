@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import logging
 import resource
 import subprocess
@@ -121,16 +122,30 @@ async def seed(size: int) -> None:
     plans = -(-size // MONTHS)
     conn = connections.get("default")
     now = datetime.now(timezone.utc)
+    postgres = conn.capabilities.dialect == "postgres"
+
+    def sql(text: str) -> str:  # asyncpg numbers its parameters
+        if not postgres:
+            return text
+        parts = text.split("?")
+        return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]
+
+    def typed(hours, rate, participation, start, notified):  # asyncpg wants the real types
+        if postgres:
+            return (Decimal(hours), rate, participation, datetime(2000, 1, 1).date(), notified)
+        return (hours, str(rate), str(participation), start, notified.isoformat(" "))
+
     await conn.execute_many(
-        'INSERT INTO "beneficiary" (caisse_id, file_number, last_name, first_name, city) '
-        "VALUES (?, ?, ?, ?, ?)",
+        sql('INSERT INTO "beneficiary" (caisse_id, file_number, last_name, first_name, city) '
+            "VALUES (?, ?, ?, ?, ?)"),
         [(caisse.id, f"07{i:08d}", "DUPONT", "Jeanne", "") for i in range(plans)])
     await conn.execute_many(
-        'INSERT INTO "care_plan" (beneficiary_id, partner_id, convention_id, hours_per_month, '
-        "hourly_rate, participation, start_date, notified_at) "
-        'SELECT id, ?, ?, ?, ?, ?, ?, ? FROM "beneficiary" WHERE file_number = ?',
-        [(partner.id, convention.id, PLAN_HOURS, str(RATE), str(PARTICIPATION), "2000-01-01",
-          now.isoformat(" "), f"07{i:08d}") for i in range(plans)])
+        sql('INSERT INTO "care_plan" (beneficiary_id, partner_id, convention_id, hours_per_month, '
+            "hourly_rate, participation, start_date, notified_at) "
+            'SELECT id, ?, ?, ?, ?, ?, ?, ? FROM "beneficiary" WHERE file_number = ?'),
+        [(partner.id, convention.id,
+          *typed(PLAN_HOURS, RATE, PARTICIPATION, "2000-01-01", now), f"07{i:08d}")
+         for i in range(plans)])
 
 
 class ParsePeak(logging.Handler):
@@ -158,7 +173,7 @@ async def ingest(path: Path, name: str, size: int, anomaly_every: int, database:
     from ppas.models import User
     from ppas.services import billing_ingest
 
-    url = f"sqlite://{database}"
+    url = database if "://" in database else f"sqlite://{database}"
     await migrate(url)
     await open_database(url)
     await seed(size)
@@ -193,19 +208,41 @@ async def ingest(path: Path, name: str, size: int, anomaly_every: int, database:
             "statements": counter.count, "accepted": report.accepted_count}
 
 
-def child(mode: str, size: int, anomaly_every: int) -> dict:
+async def _postgres_database(server_url: str, name: str, create: bool) -> str:
+    """Create (or drop) database `name` on the server of `server_url`; its URL."""
+    import asyncpg
+
+    connection = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        if create:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def child(mode: str, size: int, anomaly_every: int, database_url: str = "") -> dict:
     with tempfile.TemporaryDirectory(prefix="ppas-bench-ingest-") as folder:
         path = Path(folder) / "file.xml"
         name = generate(path, size, anomaly_every)
         if mode == "baseline":
             return baseline(path) | {"bytes": path.stat().st_size}
-        return asyncio.run(ingest(path, name, size, anomaly_every,
-                                  str(Path(folder) / "db.sqlite3")))
+        if not database_url:
+            return asyncio.run(ingest(path, name, size, anomaly_every,
+                                      str(Path(folder) / "db.sqlite3")))
+        # PostgreSQL: a fresh database per run on that server, dropped afterwards.
+        fresh = f"ppas_bench_ingest_{os.getpid()}"
+        url = asyncio.run(_postgres_database(database_url, fresh, create=True))
+        try:
+            return asyncio.run(ingest(path, name, size, anomaly_every, url))
+        finally:
+            asyncio.run(_postgres_database(database_url, fresh, create=False))
 
 
-def run_child(mode: str, size: int, anomaly_every: int) -> dict:
+def run_child(mode: str, size: int, anomaly_every: int, database_url: str = "") -> dict:
     output = subprocess.run([sys.executable, __file__, "--child", mode, str(size),
-                             str(anomaly_every)], check=True,
+                             str(anomaly_every), database_url], check=True,
                             capture_output=True, text=True, cwd=ROOT)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
@@ -216,11 +253,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of each side; best time kept")
     parser.add_argument("--anomaly-every", type=int, default=0,
                         help="every Nth line bills over its plan's hours (0: none)")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", default="",
+                        help="a PostgreSQL server URL (postgres://user@host:port/db): each ingest "
+                             "runs in a fresh database created on it and dropped afterwards")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child[0], int(args.child[1]), int(args.child[2]))))
+        print(json.dumps(child(args.child[0], int(args.child[1]), int(args.child[2]),
+                               args.child[3] if len(args.child) > 3 else "")))
         return 0
+    print(f"database: {args.database_url.split('://')[0] if args.database_url else 'SQLite (temporary file)'}")
     results = {}
     print(f"{'lines':>8} {'MB':>6} {'baseline s':>10} {'ingest s':>9} {'ratio':>6} "
           f"{'lines/s':>9} {'peak RSS MB':>11} {'RSS growth':>10} {'SQL':>5}")
@@ -228,7 +270,7 @@ def main() -> int:
         bases, fulls = [], []
         for _ in range(args.runs):
             bases.append(run_child("baseline", size, args.anomaly_every))
-            fulls.append(run_child("ingest", size, args.anomaly_every))
+            fulls.append(run_child("ingest", size, args.anomaly_every, args.database_url))
         base = min(bases, key=lambda run: run["seconds"])
         full = min(fulls, key=lambda run: run["seconds"]) | {
             "peak_rss_mb": max(run["peak_rss_mb"] for run in fulls),

@@ -36,6 +36,8 @@ from ppas.web.graphql_endpoint import PortalGraphQL
 from ppas.web.identity import IdentityMiddleware
 from ppas.web.operations import OperationRunner, load_operations
 from ppas.web.password_gate import PasswordChangeGate
+from ppas.web.ops import OpsEndpoints, check_metrics_settings
+from ppas.web.request_log import RequestLogMiddleware
 from ppas.web.security_headers import SecurityHeadersMiddleware
 from ppas.web.templating import make_environment, render
 
@@ -122,7 +124,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         *graphiql_assets(settings),
         Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
     ]
+    check_metrics_settings(settings)
     middleware = [
+        # First: the request id and log line cover every answer, /healthz… before the session.
+        Middleware(RequestLogMiddleware),
+        Middleware(OpsEndpoints),
         Middleware(SecurityHeadersMiddleware, production=not settings.development),
         Middleware(BodySizeLimit, max_bytes=body_cap(settings)),
         Middleware(IdentityMiddleware, clock=clock, secure=settings.secure_cookies,

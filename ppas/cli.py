@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
 import sys
 from pathlib import Path
 
 from ppas.settings import ROOT, Settings
 
 SCHEMA_FILE = ROOT / "graphql" / "schema.graphql"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # ppas.metrics; not imported before it is set
 
 
 async def _with_database(settings: Settings, work) -> object:
@@ -21,11 +24,16 @@ async def _with_database(settings: Settings, work) -> object:
         await close_database()
 
 
+def without_password(database_url: str) -> str:
+    """The URL to print: its password (if any) replaced by ***."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", database_url)
+
+
 def _migrate(settings: Settings) -> None:
     from ppas.db import migrate
 
     asyncio.run(migrate(settings.database_url))
-    print(f"Base migrée : {settings.database_url}")
+    print(f"Base migrée : {without_password(settings.database_url)}")
 
 
 def _demo(settings: Settings) -> None:
@@ -38,10 +46,64 @@ def _demo(settings: Settings) -> None:
         print(f"  {login:<12} {what}")
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _proxy_options(settings: Settings) -> dict:
+    """uvicorn believes X-Forwarded-For/-Proto only from PPAS_FORWARDED_ALLOW_IPS (none by
+    default): the client address that rate limits and the audit log use is the real one."""
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+
+
+def _prepare_metrics_dir(workers: int) -> None:
+    """Several processes: prometheus-client's multiprocess mode, in a folder emptied now.
+
+    PROMETHEUS_MULTIPROC_DIR must be set before any process imports prometheus_client: the
+    workers inherit it. Without it, `ppas serve` makes a fresh temporary folder.
+    """
+    import tempfile
+
+    if workers <= 1 and not os.environ.get(MULTIPROC_ENV):
+        return
+    folder = os.environ.get(MULTIPROC_ENV)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):  # the previous run's figures
+            stale.unlink()
+    else:
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="ppas-metrics-")
+
+
+def worker_app():
+    """The app of one `ppas serve --workers N` process (uvicorn's factory, in the worker)."""
     import gc
 
+    from ppas.app import create_app
+    from ppas.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    app = create_app(settings)
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """Serve; never migrates nor loads data (`ppas migrate` runs before, once: docs/deploy.md),
+    so N processes starting together do no start-up work that could race."""
     import uvicorn
+
+    from ppas.logs import configure_logging
+
+    _prepare_metrics_dir(workers)  # before prometheus_client is imported
+    configure_logging(settings.log_format)
+    options = dict(host=host, port=port, log_config=None, access_log=False,
+                   **_proxy_options(settings))
+    if workers > 1:
+        # Each worker imports and builds the app itself (spawned processes).
+        uvicorn.run("ppas.cli:worker_app", factory=True, workers=workers, **options)
+        return
+    import gc
 
     from ppas.app import create_app
 
@@ -50,7 +112,60 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     # cyclic GC, its full collections stop walking them on every request that triggers one.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, **options)
+
+
+def backup_sqlite(database_path: Path, target: Path) -> int:
+    """Copy a live SQLite database into `target` through SQLite's online backup API.
+
+    One step (pages=-1): the copy is the database as of one instant. In WAL mode (the
+    portal's) the read it holds blocks no writer, so the server keeps serving. Written to a
+    temporary file beside `target`, checked (`PRAGMA integrity_check`), then renamed: a
+    failed backup never leaves a half file under the target's name. Returns its size.
+    """
+    import sqlite3
+
+    if not database_path.exists():
+        raise FileNotFoundError(f"la base {database_path} n'existe pas")
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(database_path, timeout=30)
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy, pages=-1)
+            verdict = copy.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    if verdict != "ok":
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"la copie est corrompue : {verdict}")
+    os.replace(partial, target)
+    return target.stat().st_size
+
+
+def _backup(settings: Settings, target: Path) -> None:
+    from ppas.db import is_sqlite
+
+    if not is_sqlite(settings.database_url):
+        print("La base est PostgreSQL : sauvegardez-la avec pg_dump (par exemple "
+              "`pg_dump --format=custom --file=ppas.dump \"$DATABASE_URL\"`) et restaurez-la "
+              "avec pg_restore ; voir docs/deploy.md.", file=sys.stderr)
+        sys.exit(2)
+    path = Path(settings.database_url.removeprefix("sqlite://"))
+    if ":memory:" in str(path):
+        print("Une base en mémoire ne se sauvegarde pas.", file=sys.stderr)
+        sys.exit(2)
+    try:
+        size = backup_sqlite(path, target)
+    except (OSError, RuntimeError) as error:
+        print(f"Sauvegarde impossible : {error}", file=sys.stderr)
+        sys.exit(1)
+    print(f"Sauvegarde écrite : {target} ({size / 1024 / 1024:.1f} Mo)")
 
 
 def _send_mail(settings: Settings) -> None:
@@ -77,13 +192,13 @@ def _integrate(settings: Settings) -> None:
     print(f"Intégration : {summary.payable} ligne(s) payable(s), {summary.rejected} ligne(s) "
           f"rejetée(s), {summary.anomalies} anomalie(s) de report, {summary.mails} courriel(s).")
 def _run_jobs(settings: Settings, once: bool, kinds: list[str] | None) -> None:
-    import logging
     import signal
 
     from ppas.domain.clock import SystemClock
+    from ppas.logs import configure_logging
     from ppas.services.jobs import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(settings.log_format)
 
     async def work():
         worker = Worker(settings, SystemClock(), kinds=kinds)
@@ -137,6 +252,8 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="serve the portal")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="processes (uvicorn workers) sharing the port (PostgreSQL in production)")
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("demo", help="load the demo data (idempotent)")
     jobs = commands.add_parser("jobs", help="background jobs: run the worker, or send the mail")
@@ -151,6 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     token_create.add_argument("--login", required=True, help="a partner admin's login")
     token_create.add_argument("--name", required=True, help="the token's name")
     commands.add_parser("integrate", help="integrate the due billing lines once (R01-R04)")
+    backup = commands.add_parser("backup", help="copy the SQLite database while serving")
+    backup.add_argument("file", type=Path, help="the copy to write (replaced if it exists)")
     export = commands.add_parser("export-schema", help="write graphql/schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     args = parser.parse_args(argv)
@@ -161,7 +280,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     settings = Settings.from_env()
     if args.command == "serve":
-        _serve(settings, args.host, args.port)
+        _serve(settings, args.host, args.port, args.workers)
+    elif args.command == "backup":
+        _backup(settings, args.file)
     elif args.command == "migrate":
         _migrate(settings)
     elif args.command == "demo":

@@ -74,6 +74,16 @@ class Settings:
     mail_interval_seconds: int = 5  # the outbox's periodic delivery
     # The caisse's CSV import of beneficiaries and care plans: refused above this size.
     back_office_import_max_bytes: int = 2 * 1024 * 1024
+    # Operations (docs/deploy.md). `text` or `json` (one JSON object per line).
+    log_format: str = "text"
+    # /metrics answers a `Authorization: Bearer <token>` with this token, or a client address
+    # in these CIDRs ("10.0.0.0/8,127.0.0.1"); otherwise 404. Both empty: never served.
+    metrics_token: str = ""
+    metrics_allow: str = ""
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips: addresses or CIDRs, comma-separated). Empty: none, the client
+    # address is the TCP peer's (rate limits and audit count per real connection).
+    forwarded_allow_ips: str = ""
 
     @property
     def password_rules(self):
@@ -142,4 +152,8 @@ class Settings:
                                               cls.jobs_backoff_max_seconds),
             mail_interval_seconds=_env_int("PPAS_MAIL_INTERVAL_SECONDS",
                                            cls.mail_interval_seconds),
+            log_format=os.environ.get("PPAS_LOG_FORMAT", cls.log_format).strip().lower(),
+            metrics_token=os.environ.get("PPAS_METRICS_TOKEN", ""),
+            metrics_allow=os.environ.get("PPAS_METRICS_ALLOW", ""),
+            forwarded_allow_ips=os.environ.get("PPAS_FORWARDED_ALLOW_IPS", ""),
         )

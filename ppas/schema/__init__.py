@@ -23,7 +23,8 @@ from ppas.schema.contact.mutations import ContactMutations
 from ppas.schema.contact.queries import ContactQueries
 from ppas.schema.extensions.document_limits import document_limits
 from ppas.schema.errors import refusal_handlers
-from ppas.schema.extensions.masking import masked_errors
+from ppas.schema.extensions.masking import LoggedSchema, masked_errors
+from ppas.schema.extensions.operation_metrics import OperationMetrics
 from ppas.schema.partner_admin.mutations import PartnerAdminMutations
 from ppas.schema.partner_admin.queries import PartnerAdminQueries
 from ppas.schema.outbox.queries import OutboxQueries
@@ -83,7 +84,7 @@ def cost_limits(settings: Settings) -> Limits:
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with its security extensions sized from the settings."""
-    return strawberry.Schema(
+    return LoggedSchema(
         query=Query,
         mutation=Mutation,
         # Factories: a fresh extension per request; the parse and validation LRU caches
@@ -95,6 +96,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             masked_errors,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            OperationMetrics,
         ],
         # A ServiceError raised by a mutation becomes its error type, with its code
         # (ppas/schema/errors.py); AccessDenied stays a top-level error.

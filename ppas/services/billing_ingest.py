@@ -1101,8 +1101,9 @@ async def _ingest(report: IngestReport, uploader: _Uploader, source: IO[bytes],
         else:
             async with in_transaction() as conn:
                 # Uploads of one partner take turns (PostgreSQL; SQLite has one writer anyway).
+                # A model query: Tortoise drops FOR UPDATE from values_list() queries.
                 await Partner.filter(id=uploader.partner.id).select_for_update().using_db(conn) \
-                    .values_list("id", flat=True)
+                    .first()
                 if await BillingFile.filter(partner_id=uploader.partner.id, name=report.name,
                                             status=FileStatus.ACCEPTED).using_db(conn).exists():
                     raise _refusal("F02", f"le fichier « {report.name} » vient d'être accepté")

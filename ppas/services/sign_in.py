@@ -20,6 +20,7 @@ from ppas.domain.passwords import (
     password_state,
 )
 from ppas.models import User
+from ppas import metrics
 from ppas.services import audit, hashing
 
 FORGOT_PASSWORD_PATH = "/mot-de-passe-oublie"
@@ -120,6 +121,7 @@ async def record_failure(user: User, *, now: datetime, ip: str, way: str) -> boo
                                    failed_attempts__gte=MAX_FAILED_ATTEMPTS).update(locked_at=now)
         if locked:
             await audit.record("account_locked", actor=user, ip=ip)
+            metrics.ACCOUNT_LOCKOUTS.inc()
     return bool(locked) or await User.filter(id=user.id).exclude(locked_at=None).exists()
 
 

@@ -32,6 +32,8 @@ from graphql import (
 )
 from strawberry.execution import optimized_is_awaitable
 
+from ppas import metrics
+from ppas.schema.extensions.operation_metrics import outcome_of
 from ppas.schema.context import Context
 from ppas.services.errors import AccessDenied, ServiceError
 from ppas.services.rate_limits import TooManyRequests
@@ -198,6 +200,8 @@ class OperationRunner:
                          is_awaitable=optimized_is_awaitable)
         if not isinstance(result, ExecutionResult):
             result = await result
+        # Counted here too: pages run their operations past the schema's extensions.
+        metrics.GRAPHQL_OPERATIONS.labels(name, outcome_of(result.errors)).inc()
         if result.errors:
             unexpected = [e for e in result.errors if not isinstance(e.original_error, ServiceError)]
             if unexpected:

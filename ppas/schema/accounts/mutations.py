@@ -21,6 +21,7 @@ from ppas.services.passwords import change_password, request_password_reset
 from ppas.services.rate_limits import PASSWORD_RESET, SIGN_IN
 from ppas.services.sessions import SESSION_COOKIE
 from ppas.services.sign_in import sign_in
+from ppas import metrics
 
 
 @strawberry.type
@@ -33,6 +34,7 @@ class AccountMutations:
         result = await sign_in(login.strip(), password, now=context.now(), ip=context.client_ip,
                                policy=context.settings.password_rules)
         if result.user is None:
+            metrics.SIGN_IN_FAILURES.labels(result.code.name).inc()
             return SignInError(code=AccountErrorCode[result.code.name], message=result.error)
         if context.request is not None:
             # A fresh session id at sign-in: a session fixed before sign-in is worthless.

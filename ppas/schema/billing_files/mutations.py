@@ -13,6 +13,7 @@ from ppas.schema.billing_files.types import (
     RebillLineSuccess,
     SubmitBillingFileResult,
 )
+from ppas import metrics
 from ppas.schema.context import Info
 from ppas.schema.ids import parse_id
 from ppas.services import billing_file_lines, billing_ingest, billing_rebill
@@ -42,6 +43,7 @@ class BillingFileMutations:
             info.context.user, source, name, now=info.context.now(),
             max_bytes=info.context.settings.max_upload_bytes, dry_run=dry_run,
             idempotency_key=key, ip=info.context.client_ip)
+        metrics.count_ingest(report)
         return BillingFileReport.from_report(report)
 
     @strawberry.mutation(description=(

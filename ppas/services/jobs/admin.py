@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from ppas.domain.ids import parse_id
@@ -56,3 +57,12 @@ async def retry_job(user: User | None, job_id: str | int, *, now: datetime,
                            ip=ip, kind=job.kind, last_error=job.last_error[:200])
         await job.refresh_from_db()
     return job
+
+
+async def queue_figures() -> dict[str, int]:
+    """How many jobs are in each state, for the operators' /metrics (no caller check: the
+    metrics route has its own access rule and shows no job's content)."""
+    rows = await Job.annotate(count=Count("id")).group_by("state").values_list("state", "count")
+    figures = {str(state): 0 for state in JobState}
+    figures.update({str(state): int(count) for state, count in rows})
+    return figures
