@@ -60,6 +60,10 @@ class Settings:
     sw_dir: Path = ROOT / "sw"
     operations_dir: Path = ROOT / "graphql" / "operations"
     node_modules_dir: Path = ROOT / "node_modules"
+    # A payment slip is published this many hours after its payment date (00:00, Paris).
+    slip_delay_hours: int = 48
+    # Processes that lay out slip PDFs in parallel (publication of a run's slips).
+    slip_pdf_workers: int = 2
 
     @property
     def password_rules(self):
@@ -113,4 +117,6 @@ class Settings:
             contact_max_attachment_bytes=_env_int("PPAS_CONTACT_MAX_ATTACHMENT_BYTES",
                                                   5 * 1024 * 1024),
             graphiql=_env_bool("PPAS_GRAPHIQL", cls.graphiql),
+            slip_delay_hours=_env_int("PPAS_SLIP_DELAY_HOURS", cls.slip_delay_hours),
+            slip_pdf_workers=_env_int("PPAS_SLIP_PDF_WORKERS", cls.slip_pdf_workers),
         )
