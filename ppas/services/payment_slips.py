@@ -344,6 +344,11 @@ class PendingSlips:
     count: int
 
 
+# Every column but the PDF's bytes (read only to download it).
+_SLIP_FIELDS = ("id", "run_id", "partner_id", "caisse_id", "number", "paid_on", "available_at",
+                "published_at", "amount", "line_count", "created_at")
+
+
 def _published_of(partner_id: int):
     return PaymentSlip.filter(partner_id=partner_id, published_at__isnull=False)
 
@@ -352,14 +357,14 @@ async def list_slips(user: User | None, offset: int, limit: int) -> tuple[list[P
     """The partner's published slips, newest payment first."""
     partner_id = partner_id_of(user)
     query = _published_of(partner_id)
-    rows = await query.order_by("-paid_on", "-id").offset(offset).limit(limit).defer("pdf")
+    rows = await query.order_by("-paid_on", "-id").offset(offset).limit(limit).only(*_SLIP_FIELDS)
     return rows, await query.count()
 
 
 async def own_slip(user: User | None, slip_id: int) -> PaymentSlip | None:
     """A published slip of the user's partner, or None (another partner's is None too)."""
     partner_id = partner_id_of(user)
-    return await _published_of(partner_id).filter(id=slip_id).defer("pdf").first()
+    return await _published_of(partner_id).filter(id=slip_id).only(*_SLIP_FIELDS).first()
 
 
 async def pending_slips(user: User | None) -> list[PendingSlips]:

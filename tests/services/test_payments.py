@@ -152,3 +152,87 @@ async def test_only_caisse_agents_start_a_run_from_the_back_office(db):
     assert summary.line_count == 1
     run = await PaymentRun.get(id=summary.run_id)
     assert run.started_by_id == made.agent.id and run.caisse_id == made.caisse.id
+
+
+# --------------------------------------------------------------------------- publication
+
+from datetime import timedelta  # noqa: E402
+import csv  # noqa: E402
+import io  # noqa: E402
+import re  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+from pypdf import PdfReader  # noqa: E402
+
+from ppas.domain.payment_slips import CSV_COLUMNS, slip_available_at  # noqa: E402
+from ppas.models import OutboxMessage  # noqa: E402
+from ppas.services import payment_slips  # noqa: E402
+
+PARIS_MIDNIGHT = datetime(2026, 11, 2, 23, 0, tzinfo=timezone.utc)  # 3 Nov 00:00 in Paris
+
+
+def euros(text: str) -> Decimal:
+    return Decimal(text.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+                   .replace("€", "").replace(",", "."))
+
+
+async def test_a_slip_is_published_48_hours_after_its_payment_date_with_its_pdf(db, settings):
+    made = await make_payees(partners=2, file_lines=3, form_lines=2)
+    admin = made.admins[0]
+    summary = await run_once(made.caisse.id)
+    slips = await PaymentSlip.filter(run_id=summary.run_id).order_by("partner_id")
+    assert slip_available_at(PAID_ON, 48) == PARIS_MIDNIGHT + timedelta(hours=48)
+
+    await payment_slips.publish_due_slips(PARIS_MIDNIGHT + timedelta(hours=47), settings)
+    for slip in slips:
+        await slip.refresh_from_db()
+        assert slip.published_at is None and slip.pdf is None
+    assert await payment_slips.list_slips(admin, 0, 20) == ([], 0)
+    pending = await payment_slips.pending_slips(admin)
+    assert [(p.count, p.available_at) for p in pending] == [(1, PARIS_MIDNIGHT + timedelta(hours=48))]
+
+    at_48 = PARIS_MIDNIGHT + timedelta(hours=48)
+    assert await payment_slips.publish_due_slips(at_48, settings) >= 2
+    assert await payment_slips.publish_due_slips(at_48 + timedelta(hours=1), settings) == 0
+    mails = await OutboxMessage.filter(recipient=admin.email, subject__contains="bordereau")
+    assert len(mails) == 1  # once per slip, not at every publication round
+    assert slips[0].number in mails[0].subject
+
+    listed, total = await payment_slips.list_slips(admin, 0, 20)
+    assert total == 1 and listed[0].id == slips[0].id
+    assert await payment_slips.pending_slips(admin) == []
+    # Another partner's slip is not found, even by its id.
+    assert await payment_slips.own_slip(admin, slips[1].id) is None
+    assert await payment_slips.own_slip_pdf(admin, slips[1].id) is None
+    assert await payment_slips.own_slip_csv(admin, slips[1].id) is None
+
+    slip, pdf = await payment_slips.own_slip_pdf(admin, slips[0].id)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert slip.number in text and made.partners[0].name in text
+    lines = [ln for ln in made.lines if ln.partner_id == made.partners[0].id]
+    line_sum = sum((ln.amount for ln in lines), Decimal(0))
+    total_in_pdf = euros(re.search(r"Montant total payé\n\s*(\d[\d\s]*,\d\d\s€)", text).group(1))
+    amounts_in_pdf = [euros(m) for m in re.findall(r"\)\n\s*(\d[\d\s]*,\d\d\s€)", text)]
+    assert total_in_pdf == line_sum == slip.amount
+    assert len(amounts_in_pdf) == len(lines) and sum(amounts_in_pdf) == line_sum
+
+    _, content = await payment_slips.own_slip_csv(admin, slips[0].id)
+    assert content.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0] == [name for name, _ in CSV_COLUMNS]
+    assert len(rows) == 1 + len(lines)
+    amount_column = rows[0].index("montant")
+    csv_total = sum(Decimal(r[amount_column].replace(",", ".")) for r in rows[1:])
+    assert csv_total == line_sum
+    origins = {r[rows[0].index("origine")] for r in rows[1:]}
+    assert origins == {"FICHIER", "FORMULAIRE"}
+
+
+async def test_slip_delay_zero_publishes_at_the_payment_date(db, settings):
+    made = await make_payees(partners=1, file_lines=1, form_lines=0)
+    summary = await run_once(made.caisse.id, slip_delay_hours=0)
+    slip = await PaymentSlip.get(run_id=summary.run_id)
+    assert slip.available_at == PARIS_MIDNIGHT
+    await payment_slips.publish_due_slips(PARIS_MIDNIGHT, replace(settings, slip_pdf_workers=1))
+    await slip.refresh_from_db()
+    assert slip.published_at == PARIS_MIDNIGHT and slip.pdf.startswith(b"%PDF")
