@@ -24,6 +24,8 @@ from ppas.schema.partner_admin.mutations import PartnerAdminMutations
 from ppas.schema.partner_admin.queries import PartnerAdminQueries
 from ppas.schema.outbox.queries import OutboxQueries
 from ppas.schema.partners.queries import PartnerQueries
+from ppas.schema.payments.mutations import PaymentMutations
+from ppas.schema.payments.queries import PaymentQueries
 from ppas.schema.registrations.mutations import RegistrationMutations
 from ppas.schema.registrations.queries import RegistrationQueries
 from ppas.schema.viewer import ViewerQueries
@@ -33,13 +35,13 @@ from ppas.settings import Settings
 @strawberry.type
 class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, BillingFileQueries,
             PartnerAdminQueries,
-            RegistrationQueries, OutboxQueries, ContactQueries):
+            RegistrationQueries, OutboxQueries, ContactQueries, PaymentQueries):
     """Every query of the portal."""
 
 
 @strawberry.type
 class Mutation(AccountMutations, BillingFormMutations, BillingFileMutations, PartnerAdminMutations,
-               RegistrationMutations, ContactMutations):
+               RegistrationMutations, ContactMutations, PaymentMutations):
     """Every mutation of the portal; each returns a union of success and error types."""
 
 

@@ -77,9 +77,13 @@ ContactErrorCode = _feature_enum(
     "ContactErrorCode", "Codes des refus d'un message à l'assistance de la caisse "
                         "(chaque champ à corriger est dans `problems`).", ())
 
+PaymentErrorCode = _feature_enum(
+    "PaymentErrorCode", "Codes des refus d'un paiement (mandatement) lancé par la caisse.", ())
+
 FEATURE_ENUMS: tuple[type[Enum], ...] = (AccountErrorCode, BillingFormErrorCode,
                                          BillingFileErrorCode, PartnerAdminErrorCode,
-                                         RegistrationErrorCode, ContactErrorCode)
+                                         RegistrationErrorCode, ContactErrorCode,
+                                         PaymentErrorCode)
 
 
 def feature_code(code: ErrorCode, enum: type[Enum]) -> Enum:

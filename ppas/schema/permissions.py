@@ -92,8 +92,16 @@ class RegistrationDesk(_RoleIn):
     message = registration.CAISSE_ONLY
 
 
+class PaymentDesk(_RoleIn):
+    """The caisse's agents start payment runs and see them."""
+
+    roles = CAISSE_ROLES
+    message = "Les paiements sont lancés et suivis par les agents de la caisse."
+
+
 # The usual combinations, in the order they are checked (the first refusal answers).
 PARTNER = [SignedIn, PartnerStaff]
 PARTNER_ADMINISTRATION = [SignedIn, NotWithApiToken, PartnerAdmin]
 CONVENTION_DESK = [SignedIn, NotWithApiToken, ConventionDesk]
 REGISTRATION_DESK = [SignedIn, NotWithApiToken, RegistrationDesk]
+PAYMENT_DESK = [SignedIn, NotWithApiToken, PaymentDesk]

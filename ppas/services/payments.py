@@ -27,7 +27,7 @@ from tortoise.transactions import in_transaction
 
 from ppas.domain.payment_slips import slip_available_at, slip_number_prefix
 from ppas.domain.periods import paris_date
-from ppas.models import Caisse, PaymentRun, User
+from ppas.models import Caisse, PaymentRun, PaymentSlip, User
 from ppas.models.payment import RunStatus
 from ppas.services.access import caisse_id_of
 from ppas.services.errors import ErrorCode, NotFound, ServiceError
@@ -247,3 +247,14 @@ async def own_run(user: User | None, run_id: int) -> PaymentRun | None:
     caisse_id = caisse_id_of(user, CAISSE_ONLY)
     return await PaymentRun.get_or_none(id=run_id, caisse_id=caisse_id).select_related(
         "started_by")
+
+
+async def run_slips(user: User | None, run_id: int, offset: int,
+                    limit: int) -> tuple[list[dict], int]:
+    """A page of the slips of a run of the agent's caisse (partner's name), by partner."""
+    caisse_id = caisse_id_of(user, CAISSE_ONLY)
+    query = PaymentSlip.filter(run_id=run_id, run__caisse_id=caisse_id)
+    rows = await query.order_by("partner__name", "id").offset(offset).limit(limit).values(
+        "id", "number", "partner__name", "partner__structure_id", "line_count", "amount",
+        "available_at", "published_at")
+    return rows, await query.count()
