@@ -120,3 +120,57 @@ async def make_payees(partners: int = 3, file_lines: int = 2, form_lines: int = 
         await FormLine.create(form=form, care_plan=plans[-1], position=form_lines + 1,
                               crossed_out=True)
     return made
+
+
+# --------------------------------------------------------------------------- list cases
+# Builders of tests/schema/test_list_statements.py: n items of each payment list.
+
+async def slips_of_one_partner(n: int):
+    """A partner admin with n published slips (one per run) and n pending ones."""
+    from datetime import timedelta
+
+    from ppas.models import PaymentRun, PaymentSlip
+
+    made = await make_payees(partners=1, file_lines=0, form_lines=0)
+    now = datetime.now(timezone.utc)
+    for i in range(n):
+        run = await PaymentRun.create(caisse=made.caisse, status="done", paid_on=date(2026, 1, 1 + i))
+        await PaymentSlip.create(run=run, partner=made.partners[0], caisse=made.caisse,
+                                 number=f"{made.caisse.code}-L-{run.id:06d}", amount=Decimal("1.00"),
+                                 paid_on=run.paid_on, available_at=now, published_at=now,
+                                 pdf=b"%PDF")
+        later = await PaymentRun.create(caisse=made.caisse, status="done",
+                                        paid_on=date(2026, 2, 1 + i))
+        await PaymentSlip.create(run=later, partner=made.partners[0], caisse=made.caisse,
+                                 number=f"{made.caisse.code}-P-{later.id:06d}",
+                                 amount=Decimal("1.00"), paid_on=later.paid_on,
+                                 available_at=now + timedelta(days=i + 1))
+    return made.admins[0]
+
+
+async def slip_with_lines(n: int):
+    """A partner admin and a published slip of n lines (files and forms): (user, slip id)."""
+    from ppas.services import payments
+
+    made = await make_payees(partners=1, file_lines=n - n // 2, form_lines=n // 2)
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+    run = await payments.start_payment_run(made.caisse.id, date(2026, 11, 3), None, now)
+    await payments.execute_payment_run(run.id, now)
+    from ppas.models import PaymentSlip
+
+    slip = await PaymentSlip.get(run_id=run.id)
+    await PaymentSlip.filter(id=slip.id).update(published_at=now, pdf=b"%PDF")
+    return made.admins[0], slip.id
+
+
+async def runs_of_one_caisse(n: int):
+    """A caisse agent whose caisse has n runs, the last one with n slips: (agent, run id)."""
+    from ppas.services import payments
+
+    made = await make_payees(partners=n, file_lines=1, form_lines=0, with_accounts=False)
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+    for _ in range(n - 1):
+        await payments.start_payment_run(made.caisse.id, date(2026, 11, 3), made.agent.id, now)
+    run = await payments.start_payment_run(made.caisse.id, date(2026, 11, 3), made.agent.id, now)
+    await payments.execute_payment_run(run.id, now)
+    return made.agent, run.id

@@ -128,6 +128,20 @@ async def world(db) -> World:
     w.markers = [staff_b.login, token_b.name, registration_04.admin_login, request_04.number,
                  beneficiary_b.file_number, provider_b.name, "C03-0002",
                  files_b.amd_name(month_b), message_04.subject]
+    # A published slip of B (caisse 03) and a payment run of caisse 04 with a slip.
+    from ppas.models import PaymentRun, PaymentSlip
+    run_03 = await PaymentRun.create(caisse=caisse03, status="done", paid_on=date(2026, 1, 5))
+    slip_b = await PaymentSlip.create(
+        run=run_03, partner=provider_b, caisse=caisse03, number=f"03-MXB-{n:06d}",
+        amount=Decimal("12.00"), paid_on=date(2026, 1, 5), available_at=now, published_at=now,
+        pdf=b"%PDF-1.4 matrice")
+    run_04 = await PaymentRun.create(caisse=caisse04, status="done", paid_on=date(2026, 1, 5),
+                                     slip_count=1)
+    await PaymentSlip.create(run=run_04, partner=partner_04, caisse=caisse04,
+                             number=f"04-MXC-{n:06d}", amount=Decimal("13.00"),
+                             paid_on=date(2026, 1, 5), available_at=now)
+    w.ids.update(slip_b=str(slip_b.id), run_04=str(run_04.id))
+    w.markers += [slip_b.number, f"04-MXC-{n:06d}", partner_04.name]
     return w
 
 
@@ -149,7 +163,14 @@ async def _snapshot(w: World) -> dict[str, Any]:
         "billing_files_of_b": await BillingFile.filter(partner__structure_id="13004512")
         .order_by("id").values("status", "accepted_count"),
         "billing_lines_b": await BillingLine.filter(file_id=w.ids["file_b"]).values("status"),
+        "payment_runs": await _payment_runs(),
     }
+
+
+async def _payment_runs() -> list[dict]:
+    from ppas.models import PaymentRun
+
+    return await PaymentRun.all().order_by("id").values("id", "status", "slip_count")
 
 
 Variables = Callable[[World], dict[str, Any]]
@@ -251,6 +272,14 @@ TABLE: dict[str, Row] = {
         "message": "matrice"}}, public=True),
     "CaisseContactMessages": Row(lambda w: {"offset": 0, "limit": 100}, owners=CAISSE_04),
     "CaisseContactAttachment": Row(lambda w: {"id": w.ids["message_04"]}, owners=CAISSE_04),
+    "PaymentSlips": Row(lambda w: {"offset": 0, "limit": 100}, owners=B),
+    "PaymentSlipPdf": Row(lambda w: {"id": w.ids["slip_b"]}, owners=B),
+    "PaymentSlipCsv": Row(lambda w: {"id": w.ids["slip_b"]}, owners=B),
+    "CaissePaymentRuns": Row(lambda w: {"offset": 0, "limit": 100}, owners=CAISSE_04),
+    "CaissePaymentRun": Row(lambda w: {"id": w.ids["run_04"], "offset": 0, "limit": 100},
+                            owners=CAISSE_04),
+    # A past date: refused for everyone, so no actor pays caisse 03's lines from this table.
+    "CaisseStartPaymentRun": Row(lambda w: {"paidOn": "2020-01-01"}, owners=CAISSE_04),
 }
 
 
@@ -314,3 +343,7 @@ async def test_the_owner_does_reach_the_objects(app, settings, world):
     assert "Message à la caisse 04" in inbox
     attachment = await runner.run("CaisseContactAttachment", agent, id=world.ids["message_04"])
     assert attachment["contactAttachment"]["name"] == "note.txt"
+    slip = await runner.run("PaymentSlipCsv", context, id=world.ids["slip_b"])
+    assert slip["paymentSlip"]["number"].startswith("03-MXB-")
+    run = await runner.run("CaissePaymentRun", agent, id=world.ids["run_04"], offset=0, limit=10)
+    assert run["paymentRun"]["slips"]["items"][0]["number"].startswith("04-MXC-")
