@@ -120,15 +120,25 @@ def _batch_sql(dialect: str) -> list[str]:
         f'UPDATE "payment_slip" SET "number" = ? || {_padded_id(dialect, chr(34) + "id" + chr(34))} '
         'WHERE "run_id" = ? AND "number" IS NULL')
     # The line's partner's slip of this run; a line whose partner has none is left alone.
-    # (A correlated subquery: SQLite's plan for UPDATE … FROM payment_slip scanned the lines
-    # once per slip, 30 times slower.)
-    attach_lines = (
-        "UPDATE \"integrated_line\" SET \"status\" = 'paid', \"slip_id\" = ("
-        '  SELECT s."id" FROM "payment_slip" s WHERE s."run_id" = ? '
-        '  AND s."partner_id" = "integrated_line"."partner_id") '
-        "WHERE \"caisse_id\" = ? AND \"status\" = 'payable' AND \"slip_id\" IS NULL "
-        'AND "partner_id" BETWEEN ? AND ? AND "partner_id" IN ('
-        '  SELECT s."partner_id" FROM "payment_slip" s WHERE s."run_id" = ?)')
+    # PostgreSQL joins (UPDATE … FROM, a hash join); SQLite's plan for that join scanned the
+    # lines once per slip, so there it is a correlated subquery on the (run, partner) index.
+    if dialect == "postgres":
+        attach_lines = (
+            "UPDATE \"integrated_line\" SET \"status\" = 'paid', \"slip_id\" = s.\"id\" "
+            'FROM "payment_slip" s WHERE s."run_id" = ? '
+            'AND s."partner_id" = "integrated_line"."partner_id" '
+            'AND "integrated_line"."caisse_id" = ? '
+            "AND \"integrated_line\".\"status\" = 'payable' "
+            'AND "integrated_line"."slip_id" IS NULL '
+            'AND "integrated_line"."partner_id" BETWEEN ? AND ? AND s."run_id" = ?')
+    else:
+        attach_lines = (
+            "UPDATE \"integrated_line\" SET \"status\" = 'paid', \"slip_id\" = ("
+            '  SELECT s."id" FROM "payment_slip" s WHERE s."run_id" = ? '
+            '  AND s."partner_id" = "integrated_line"."partner_id") '
+            "WHERE \"caisse_id\" = ? AND \"status\" = 'payable' AND \"slip_id\" IS NULL "
+            'AND "partner_id" BETWEEN ? AND ? AND "partner_id" IN ('
+            '  SELECT s."partner_id" FROM "payment_slip" s WHERE s."run_id" = ?)')
     # Both totals from one pass over each slip's lines (a row-value assignment).
     totals = (
         'UPDATE "payment_slip" SET ("line_count", "amount") = ('
