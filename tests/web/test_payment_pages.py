@@ -166,3 +166,11 @@ async def test_partners_and_other_caisses_do_not_reach_the_payments(client, sign
                                                            "paidOn": tomorrow().isoformat()})
     assert refused.status_code == 403
     assert not await PaymentRun.filter(caisse_id=made.caisse.id).exists()
+
+
+async def test_the_vendor_page_documents_the_slip_csv_columns(client):
+    page = await client.get("/documentation/api")
+    assert page.status_code == 200 and 'id="csv-bordereau"' in page.text
+    for name, _ in CSV_COLUMNS:
+        assert f"<code>{name}</code>" in page.text
+    assert "paymentSlips" in page.text and "pdfUrl" in page.text
