@@ -64,12 +64,12 @@ def bare_reportlab(count: int) -> float:
 
     rows = payment_slips.pdf_rows(lines(count))
     began = time.process_time()
-    header = ("Bénéficiaire (n° de dossier)", "Période", "Heures × (taux - particip.)",
+    header = ("Bénéficiaire (n° de dossier), période", "Heures × (taux - particip.)",
               "Montant", "Origine")
     table = Table([header, *rows], repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 8),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                               ("ALIGN", (2, 0), (3, -1), "RIGHT")]))
+                               ("ALIGN", (1, 0), (2, -1), "RIGHT")]))
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=landscape(A4)).build([table])
     return time.process_time() - began

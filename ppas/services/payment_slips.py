@@ -169,9 +169,9 @@ def calculation(line: SlipLine) -> str:
 
 
 def pdf_rows(lines: Sequence[SlipLine]) -> list[tuple[str, ...]]:
-    """The slip's table rows, formatted: beneficiary (file number), period, hours × (rate −
-    participation), amount, origin. Five cells: xhtml2pdf's time grows with cells."""
-    return [(f"{ln.last_name} {ln.first_name} ({ln.file_number})",
+    """The slip's table rows, formatted: beneficiary (file number) and period, hours × (rate -
+    participation), amount, origin. Four cells: xhtml2pdf's time grows with the cells."""
+    return [(f"{ln.last_name} {ln.first_name} ({ln.file_number}), "
              f"{ln.period_start:%d/%m}\u00a0–\u00a0{_day(ln.period_end)}", calculation(ln),
              _nb(format_euros(ln.amount)), ln.origin_label) for ln in lines]
 
