@@ -233,6 +233,48 @@ def _create_token(settings: Settings, login: str, name: str) -> None:
     print(created.secret)  # alone on stdout: TOKEN=$(ppas token create …) works
 
 
+def _payments_run(settings: Settings, caisse_code: str, paid_on: str) -> None:
+    from datetime import date
+
+    from ppas.domain.amounts import format_euros
+    from ppas.domain.clock import SystemClock
+    from ppas.models import Caisse
+    from ppas.services.errors import ServiceError
+    from ppas.services.payments import execute_payment_run, start_payment_run
+
+    try:
+        day = date.fromisoformat(paid_on)
+    except ValueError:
+        print(f"Date de paiement illisible « {paid_on} » : écrivez-la AAAA-MM-JJ.", file=sys.stderr)
+        sys.exit(2)
+
+    async def work():
+        caisse = await Caisse.get_or_none(code=caisse_code)
+        if caisse is None:
+            raise ServiceError(f"Aucune caisse de code « {caisse_code} ».")
+        now = SystemClock().now()
+        run = await start_payment_run(caisse.id, day, None, now)
+        return await execute_payment_run(run.id, now, slip_delay_hours=settings.slip_delay_hours)
+
+    try:
+        summary = asyncio.run(_with_database(settings, work))
+    except ServiceError as error:
+        print(error.message, file=sys.stderr)
+        sys.exit(1)
+    print(f"Paiement n° {summary.run_id} : {summary.slip_count} bordereau(x), "
+          f"{summary.line_count} ligne(s), total {format_euros(summary.total_amount)}")
+
+
+def _payments_publish(settings: Settings) -> None:
+    from ppas.domain.clock import SystemClock
+    from ppas.services.payment_slips import publish_due_slips
+
+    async def work():
+        return await publish_due_slips(SystemClock().now(), settings)
+
+    print(f"Bordereaux publiés : {asyncio.run(_with_database(settings, work))}")
+
+
 def export_schema_sdl() -> str:
     """The schema's SDL as it is written to graphql/schema.graphql."""
     from ppas.schema import schema
@@ -270,6 +312,13 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("integrate", help="integrate the due billing lines once (R01-R04)")
     backup = commands.add_parser("backup", help="copy the SQLite database while serving")
     backup.add_argument("file", type=Path, help="the copy to write (replaced if it exists)")
+    payments = commands.add_parser("payments", help="payment runs and slips")
+    payment_commands = payments.add_subparsers(dest="payments_command", required=True)
+    payments_run = payment_commands.add_parser(
+        "run", help="start and execute a payment run of a caisse (prints slips and total)")
+    payments_run.add_argument("--caisse", required=True, help="the caisse's code, e.g. 03")
+    payments_run.add_argument("--paid-on", required=True, help="payment date, YYYY-MM-DD")
+    payment_commands.add_parser("publish", help="publish the slips that are due now")
     export = commands.add_parser("export-schema", help="write graphql/schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     args = parser.parse_args(argv)
@@ -293,6 +342,10 @@ def main(argv: list[str] | None = None) -> None:
         _integrate(settings)
     elif args.command == "jobs" and args.job == "run":
         _run_jobs(settings, args.once, args.kinds)
+    elif args.command == "payments" and args.payments_command == "run":
+        _payments_run(settings, args.caisse, args.paid_on)
+    elif args.command == "payments" and args.payments_command == "publish":
+        _payments_publish(settings)
     elif args.command == "token" and args.token_command == "create":
         _create_token(settings, args.login, args.name)
     else:  # pragma: no cover - argparse refuses unknown commands

@@ -84,6 +84,10 @@ class Settings:
     # forwarded_allow_ips: addresses or CIDRs, comma-separated). Empty: none, the client
     # address is the TCP peer's (rate limits and audit count per real connection).
     forwarded_allow_ips: str = ""
+    # A payment slip is published this many hours after its payment date (00:00, Paris).
+    slip_delay_hours: int = 48
+    # Processes that lay out slip PDFs in parallel (publication of a run's slips).
+    slip_pdf_workers: int = 2
 
     @property
     def password_rules(self):
@@ -156,4 +160,6 @@ class Settings:
             metrics_token=os.environ.get("PPAS_METRICS_TOKEN", ""),
             metrics_allow=os.environ.get("PPAS_METRICS_ALLOW", ""),
             forwarded_allow_ips=os.environ.get("PPAS_FORWARDED_ALLOW_IPS", ""),
+            slip_delay_hours=_env_int("PPAS_SLIP_DELAY_HOURS", cls.slip_delay_hours),
+            slip_pdf_workers=_env_int("PPAS_SLIP_PDF_WORKERS", cls.slip_pdf_workers),
         )

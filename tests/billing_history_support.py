@@ -102,7 +102,7 @@ async def make_history() -> History:
                          line=billing_line, record_number=1, message="plan changé")
     await Anomaly.create(code="F08", phase=AnomalyPhase.BILLING, file=billing_file,
                          message="total")
-    payment_run = await PaymentRun.create(caisse=caisse, status=RunStatus.PAID,
+    payment_run = await PaymentRun.create(caisse=caisse, status=RunStatus.DONE,
                                           paid_at=datetime(2026, 11, 20, tzinfo=timezone.utc))
     billing_form = await BillingForm.create(
         convention=convention, period="2026-09", status=FormStatus.PAID, validated_by=user,

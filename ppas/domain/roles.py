@@ -27,11 +27,13 @@ _MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("Fichiers", "/fichiers", BILLING_ROLES),
     ("Bénéficiaires", "/beneficiaires", BILLING_ROLES),
     ("Anomalies", "/anomalies", BILLING_ROLES),
+    ("Bordereaux", "/bordereaux", BILLING_ROLES),
     ("Demandes de convention", "/caisse/conventions", CAISSE_ROLES),
     ("Préinscriptions", "/caisse/inscriptions", CAISSE_ROLES),
     ("Messages reçus", "/caisse/messages", CAISSE_ROLES),
     ("Tâches de fond", "/caisse/taches", CAISSE_ROLES),
     ("Bénéficiaires et prises en charge", "/caisse/beneficiaires", CAISSE_ROLES),
+    ("Paiements", "/caisse/paiements", CAISSE_ROLES),
     ("Documentation", "/documentation", None),
     ("Contact", "/contact", None),
 )

@@ -29,6 +29,8 @@ from ppas.schema.partner_admin.mutations import PartnerAdminMutations
 from ppas.schema.partner_admin.queries import PartnerAdminQueries
 from ppas.schema.outbox.queries import OutboxQueries
 from ppas.schema.partners.queries import PartnerQueries
+from ppas.schema.payments.mutations import PaymentMutations
+from ppas.schema.payments.queries import PaymentQueries
 from ppas.schema.registrations.mutations import RegistrationMutations
 from ppas.schema.registrations.queries import RegistrationQueries
 from ppas.schema.viewer import ViewerQueries
@@ -52,6 +54,7 @@ QUERY_PARTS = (
     AccountPreferenceQueries,
     JobQueries,
     BackOfficeQueries,
+    PaymentQueries,
 )
 MUTATION_PARTS = (
     AccountMutations,
@@ -63,6 +66,7 @@ MUTATION_PARTS = (
     AccountPreferenceMutations,
     JobMutations,
     BackOfficeMutations,
+    PaymentMutations,
 )
 
 

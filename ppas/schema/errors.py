@@ -86,11 +86,13 @@ BackOfficeErrorCode = _feature_enum(
                            "prises en charge, import CSV, suspension des conventions.",
     (ErrorCode.ALREADY_EXISTS, ErrorCode.ALREADY_DONE, ErrorCode.CONVENTION_NOT_ACTIVE,
      ErrorCode.PLAN_NOTIFIED, ErrorCode.IMPORT_REFUSED, ErrorCode.FILE_MISSING))
+PaymentErrorCode = _feature_enum(
+    "PaymentErrorCode", "Codes des refus d'un paiement (mandatement) lancé par la caisse.", ())
 
 FEATURE_ENUMS: tuple[type[Enum], ...] = (AccountErrorCode, BillingFormErrorCode,
                                          BillingFileErrorCode, PartnerAdminErrorCode,
                                          RegistrationErrorCode, ContactErrorCode,
-                                         JobErrorCode, BackOfficeErrorCode)
+                                         JobErrorCode, BackOfficeErrorCode, PaymentErrorCode)
 
 
 def feature_code(code: ErrorCode, enum: type[Enum]) -> Enum:

@@ -102,6 +102,11 @@ class BackOfficeDesk(_RoleIn):
 
     roles = CAISSE_ROLES
     message = back_office.CAISSE_ONLY
+class PaymentDesk(_RoleIn):
+    """The caisse's agents start payment runs and see them."""
+
+    roles = CAISSE_ROLES
+    message = "Les paiements sont lancés et suivis par les agents de la caisse."
 
 
 # The usual combinations, in the order they are checked (the first refusal answers).
@@ -111,3 +116,4 @@ CONVENTION_DESK = [SignedIn, NotWithApiToken, ConventionDesk]
 REGISTRATION_DESK = [SignedIn, NotWithApiToken, RegistrationDesk]
 JOB_DESK = [SignedIn, NotWithApiToken, JobDesk]
 BACK_OFFICE = [SignedIn, NotWithApiToken, BackOfficeDesk]
+PAYMENT_DESK = [SignedIn, NotWithApiToken, PaymentDesk]

@@ -2,6 +2,7 @@
 FAQ, guides and the anomaly procedure: help_pages)."""
 from __future__ import annotations
 
+from ppas.domain.payment_slips import CSV_COLUMNS as SLIP_CSV_COLUMNS
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
@@ -22,7 +23,8 @@ async def api_page(request: Request) -> Response:
     """« Pour les éditeurs de logiciels » : the rule for refusals, the codes and enums as the
     schema declares them, and the changelog."""
     schema = request.app.state.operations.schema._schema
-    return render(request, "pages/documentation_api.html", tables=code_tables(schema))
+    return render(request, "pages/documentation_api.html", tables=code_tables(schema),
+                  slip_csv_columns=SLIP_CSV_COLUMNS)
 
 
 async def schema_sdl(request: Request) -> Response:

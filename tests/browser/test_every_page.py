@@ -24,12 +24,13 @@ PUBLIC = ["/", "/faq", "/documentation", "/documentation/cahier-des-charges",
 PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/administration",
                  "/administration/utilisateurs", "/administration/utilisateurs/nouveau",
                  "/administration/partenaire", "/administration/conventions",
-                 "/administration/jetons", "/mot-de-passe/changer", "/anomalies", "/mon-compte"]
+                 "/administration/jetons", "/mot-de-passe/changer", "/anomalies", "/mon-compte",
+                 "/bordereaux"]
 EVALUATOR = ["/espace", "/mot-de-passe/changer"]
 CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages",
                 "/caisse/taches", "/caisse/taches?etat=failed",
                 "/caisse/beneficiaires", "/caisse/beneficiaires?q=03", "/caisse/beneficiaires/nouveau",
-                "/caisse/import"]
+                "/caisse/import", "/caisse/paiements"]
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:
@@ -62,7 +63,8 @@ async def test_public_pages_break_no_policy(browser, live_server, assert_accessi
 
 @pytest.mark.parametrize(("login", "paths", "shot"), [
     ("demoadmin", PARTNER_ADMIN, "mon-espace-administrateur-partenaire.png"),
-    ("demouser", ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/anomalies"],
+    ("demouser", ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/anomalies",
+                  "/bordereaux"],
      "mon-espace-utilisateur-partenaire.png"),
     ("demoeval", EVALUATOR, "mon-espace-evaluateur.png"),
     ("caisseagent", CAISSE_AGENT, "mon-espace-agent-caisse.png"),

@@ -15,7 +15,8 @@ def test_an_anonymous_visitor_and_an_evaluator_see_only_the_public_areas():
 def test_providers_see_billing_and_no_caisse_area():
     assert menu_for(Role.PARTNER_USER) == [
         ("Facturation", "/facturation"), ("Fichiers", "/fichiers"),
-        ("Bénéficiaires", "/beneficiaires"), ("Anomalies", "/anomalies"), *EVERYBODY]
+        ("Bénéficiaires", "/beneficiaires"), ("Anomalies", "/anomalies"),
+        ("Bordereaux", "/bordereaux"), *EVERYBODY]
     assert menu_for("partner_admin") == menu_for(Role.PARTNER_USER)
 
 
@@ -23,7 +24,9 @@ def test_caisse_staff_see_the_caisse_areas_and_no_billing():
     assert menu_for(Role.CAISSE_AGENT) == [
         ("Demandes de convention", "/caisse/conventions"),
         ("Préinscriptions", "/caisse/inscriptions"), ("Messages reçus", "/caisse/messages"),
-        *EVERYBODY]
+        ("Tâches de fond", "/caisse/taches"),
+        ("Bénéficiaires et prises en charge", "/caisse/beneficiaires"),
+        ("Paiements", "/caisse/paiements"), *EVERYBODY]
     assert menu_for(Role.CAISSE_ADMIN) == menu_for(Role.CAISSE_AGENT)
 
 

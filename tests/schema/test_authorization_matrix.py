@@ -138,6 +138,20 @@ async def world(db) -> World:
     w.markers = [staff_b.login, token_b.name, registration_04.admin_login, request_04.number,
                  beneficiary_b.file_number, provider_b.name, "C03-0002",
                  files_b.amd_name(month_b), message_04.subject]
+    # A published slip of B (caisse 03) and a payment run of caisse 04 with a slip.
+    from ppas.models import PaymentRun, PaymentSlip
+    run_03 = await PaymentRun.create(caisse=caisse03, status="done", paid_on=date(2026, 1, 5))
+    slip_b = await PaymentSlip.create(
+        run=run_03, partner=provider_b, caisse=caisse03, number=f"03-MXB-{n:06d}",
+        amount=Decimal("12.00"), paid_on=date(2026, 1, 5), available_at=now, published_at=now,
+        pdf=b"%PDF-1.4 matrice")
+    run_04 = await PaymentRun.create(caisse=caisse04, status="done", paid_on=date(2026, 1, 5),
+                                     slip_count=1)
+    await PaymentSlip.create(run=run_04, partner=partner_04, caisse=caisse04,
+                             number=f"04-MXC-{n:06d}", amount=Decimal("13.00"),
+                             paid_on=date(2026, 1, 5), available_at=now)
+    w.ids.update(slip_b=str(slip_b.id), run_04=str(run_04.id))
+    w.markers += [slip_b.number, f"04-MXC-{n:06d}", partner_04.name]
     return w
 
 
@@ -163,6 +177,7 @@ async def _snapshot(w: World) -> dict[str, Any]:
             "file_number", "last_name", "deceased_on"),
         "plan_04": await _care_plans(w),
         "convention_04": await Convention.filter(id=w.ids["convention_04"]).values("status"),
+        "payment_runs": await _payment_runs(),
     }
 
 
@@ -170,6 +185,12 @@ async def _care_plans(w: World) -> list[dict[str, Any]]:
     from ppas.models import CarePlan
     return await CarePlan.filter(beneficiary_id=w.ids["beneficiary_04"]).order_by("id").values(
         "hours_per_month", "notified_at", "closed_at", "end_date")
+
+
+async def _payment_runs() -> list[dict]:
+    from ppas.models import PaymentRun
+
+    return await PaymentRun.all().order_by("id").values("id", "status", "slip_count")
 
 
 Variables = Callable[[World], dict[str, Any]]
@@ -318,6 +339,14 @@ TABLE: dict[str, Row] = {
         ("numero_dossier;nom;prenom;convention;heures_mensuelles;participation;date_debut\r\n"
          f"03{next(_serial) + 80000000:08d};MATRICE;Max;C04-0001;5;1;01/03/2026\r\n").encode()),
         filename="matrice.csv")}, owners=CAISSE_04),
+    "PaymentSlips": Row(lambda w: {"offset": 0, "limit": 100}, owners=B),
+    "PaymentSlipPdf": Row(lambda w: {"id": w.ids["slip_b"]}, owners=B),
+    "PaymentSlipCsv": Row(lambda w: {"id": w.ids["slip_b"]}, owners=B),
+    "CaissePaymentRuns": Row(lambda w: {"offset": 0, "limit": 100}, owners=CAISSE_04),
+    "CaissePaymentRun": Row(lambda w: {"id": w.ids["run_04"], "offset": 0, "limit": 100},
+                            owners=CAISSE_04),
+    # A past date: refused for everyone, so no actor pays caisse 03's lines from this table.
+    "CaisseStartPaymentRun": Row(lambda w: {"paidOn": "2020-01-01"}, owners=CAISSE_04),
 }
 
 
@@ -385,3 +414,7 @@ async def test_the_owner_does_reach_the_objects(app, settings, world):
                            limit=50)
     assert own["caisseBeneficiary"]["lastName"].startswith("MXQUATRE")
     assert own["caisseCarePlans"]["items"][0]["id"] == world.ids["plan_04"]
+    slip = await runner.run("PaymentSlipCsv", context, id=world.ids["slip_b"])
+    assert slip["paymentSlip"]["number"].startswith("03-MXB-")
+    run = await runner.run("CaissePaymentRun", agent, id=world.ids["run_04"], offset=0, limit=10)
+    assert run["paymentRun"]["slips"]["items"][0]["number"].startswith("04-MXC-")

@@ -309,6 +309,26 @@ async def _back_office(n: int) -> Built:
 
 # --------------------------------------------------------------------------- the table
 
+async def _payment_slips(n: int) -> Built:
+    from tests.payment_support import slips_of_one_partner
+
+    return Built(await slips_of_one_partner(n))
+
+
+async def _payment_slip_lines(n: int) -> Built:
+    from tests.payment_support import slip_with_lines
+
+    user, slip_id = await slip_with_lines(n)
+    return Built(user, {"id": str(slip_id)})
+
+
+async def _payment_runs(n: int) -> Built:
+    from tests.payment_support import runs_of_one_caisse
+
+    agent, run_id = await runs_of_one_caisse(n)
+    return Built(agent, {"id": str(run_id)})
+
+
 CASES = [
     ListCase(
         "carePlans", ("CarePlanPage.items",),
@@ -420,6 +440,27 @@ CASES = [
               id kind kindLabel state attempts maxAttempts lastError runAt periodic retryable
             } } }""",
         _jobs, lambda d: [len(d["jobs"]["items"])]),
+    ListCase(
+        "paymentSlips", ("PaymentSlipPage.items", "Query.pendingPaymentSlips"),
+        """{ paymentSlips(limit: 50) { totalCount items {
+              id number amount paidOn availableAt publishedAt lineCount pdfUrl csvUrl } }
+            pendingPaymentSlips { availableAt paidOn count } }""",
+        _payment_slips,
+        lambda d: [len(d["paymentSlips"]["items"]), len(d["pendingPaymentSlips"])]),
+    ListCase(
+        "paymentSlip lines", ("PaymentSlipLinePage.items",),
+        """query($id: ID!) { paymentSlip(id: $id) { number amount lines(limit: 50) {
+              totalCount items { id fileNumber lastName amount origin fileName recordNumber
+              conventionNumber formPeriod formPosition } } } }""",
+        _payment_slip_lines, lambda d: [len(d["paymentSlip"]["lines"]["items"])]),
+    ListCase(
+        "paymentRuns", ("PaymentRunPage.items", "PaymentRunSlipPage.items"),
+        """query($id: ID!) { paymentRuns(limit: 50) { totalCount items {
+              id status paidOn startedBy slipCount totalAmount } }
+            paymentRun(id: $id) { slips(limit: 50) { totalCount items {
+              id number partnerName structureId amount availableAt } } } }""",
+        _payment_runs,
+        lambda d: [len(d["paymentRuns"]["items"]), len(d["paymentRun"]["slips"]["items"])]),
 ]
 
 # List fields no query reaches: each is in a mutation's refusal, built from what the use case

@@ -59,7 +59,7 @@ async def test_the_faq_covers_the_real_portals_topics_and_links_into_the_guides(
     for phrase in ["Heures en semaine", "Heures dimanches et fériés", "s'additionnent",
                    "barrez-la", "Annuler la validation", "03_21231300_201010.xml",
                    "03_171110_014_21231300.xml", "rf-borfact", "48 heures", "L05",
-                   "bientôt disponible", "Firefox", "mode déconnecté", "12 mois"]:
+                   "bientôt disponible", "en CSV pour votre logiciel de comptabilité", "Firefox", "mode déconnecté", "12 mois"]:
         assert phrase in text, phrase
     for guide in GUIDES:
         assert f'href="/documentation/guides/{guide.slug}' in page.text

@@ -26,13 +26,14 @@ async def test_home_page_is_french_and_public(client):
 
 
 @pytest.mark.parametrize(("login", "menu"), [
-    ("demoadmin", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Anomalies", "Documentation",
-                   "Contact"]),
-    ("demouser", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Anomalies", "Documentation",
-                  "Contact"]),
+    ("demoadmin", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Anomalies",
+                   "Bordereaux", "Documentation", "Contact"]),
+    ("demouser", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Anomalies",
+                  "Bordereaux", "Documentation", "Contact"]),
     ("demoeval", ["Mon espace", "Documentation", "Contact"]),
     ("caisseagent", ["Mon espace", "Demandes de convention", "Préinscriptions", "Messages reçus",
-                     "Tâches de fond", "Bénéficiaires et prises en charge", "Documentation",
+                     "Tâches de fond", "Bénéficiaires et prises en charge", "Paiements",
+                     "Documentation",
                      "Contact"]),
 ])
 async def test_each_role_gets_only_the_menu_entries_it_can_use(app, sign_in, login, menu):

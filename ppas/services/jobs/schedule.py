@@ -40,10 +40,12 @@ def periodic_key(kind: str) -> str:
 PERIODIC: list[Periodic] = [
     Periodic("send_mail", "mail_interval_seconds", "ppas.services.mail_sender"),
     Periodic("integrate_due_lines", 60, "ppas.services.integration"),
+    Periodic("publish_due_slips", 60, "ppas.services.payment_slips"),
 ]
 
 # Modules with handlers of one-off jobs (enqueued by a use case), not listed above.
 HANDLER_MODULES: list[str] = [
+    "ppas.services.payments",  # execute_payment_run: a run's safety net
 ]
 
 

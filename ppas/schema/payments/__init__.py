@@ -1,0 +1,1 @@
+"""Payment slips (partners, vendors) and payment runs (caisse back office)."""
