@@ -20,6 +20,7 @@ from ppas.schema.contact.queries import ContactQueries
 from ppas.schema.extensions.document_limits import document_limits
 from ppas.schema.errors import refusal_handlers
 from ppas.schema.extensions.masking import masked_errors
+from ppas.schema.extensions.request_errors import RequestErrorCodes
 from ppas.schema.partner_admin.mutations import PartnerAdminMutations
 from ppas.schema.partner_admin.queries import PartnerAdminQueries
 from ppas.schema.outbox.queries import OutboxQueries
@@ -61,6 +62,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             document_cost(cost_limits(settings)),
             masked_errors,
+            RequestErrorCodes,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],
