@@ -294,7 +294,7 @@ CASES = [
         lambda d: [len(d["billingForm"]["lines"]["items"]),
                    len(d["billingForm"]["unfilledLines"])]),
     ListCase(
-        "billingFiles", ("BillingFileSummaryPage.items",),
+        "billingFiles", ("BillingFileSummarySyncPage.items",),
         """{ billingFiles(limit: 50) { totalCount items {
               id name status anomalyCount acceptedAmount } } }""",
         _files, lambda d: [len(d["billingFiles"]["items"])]),

@@ -146,3 +146,12 @@ async def test_a_body_too_large_is_told_in_json(client, app):
         "Content-Type": "application/json", "Content-Length": str(cap + 1)})
     assert answer.status_code == 413
     assert answer.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_the_vendor_page_explains_http_codes_and_synchronisation(client):
+    page = (await client.get("/documentation/api")).text
+    for text in ("application/graphql-response+json", "WWW-Authenticate: Bearer",
+                 "<code>GRAPHQL_PARSE_FAILED</code>", "<code>BAD_USER_INPUT</code>",
+                 "<code>CSRF_TOKEN_INVALID</code>", 'id="synchroniser"', "nextCursor",
+                 "Version 3"):
+        assert text in page, text
