@@ -20,6 +20,7 @@ from ppas.models.evaluation import Evaluation, EvaluationOrder, OrderStatus
 from ppas.models.outbox import OutboxMessage
 from ppas.models.partner import Convention, ConventionStatus, Partner, PartnerKind
 from ppas.models.payment import PaymentRun, PaymentSlip
+from ppas.models.webhook import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Anomaly", "ApiToken", "AuditEvent", "Beneficiary", "BillingFile", "BillingForm",
@@ -27,4 +28,5 @@ __all__ = [
     "EvaluationOrder", "FormLine", "FormStatus", "IntegratedLine", "IntegrationStatus", "OrderStatus", "OutboxMessage", "Partner",
     "PartnerKind", "PasswordHistory", "PaymentRun", "PaymentSlip", "Registration",
     "RegistrationStatus", "Role", "Session", "SpentCaptcha", "User",
+    "DeliveryStatus", "WebhookDelivery", "WebhookSubscription",
 ]

@@ -28,19 +28,21 @@ from ppas.schema.partners.queries import PartnerQueries
 from ppas.schema.registrations.mutations import RegistrationMutations
 from ppas.schema.registrations.queries import RegistrationQueries
 from ppas.schema.viewer import ViewerQueries
+from ppas.schema.webhooks.mutations import WebhookMutations
+from ppas.schema.webhooks.queries import WebhookQueries
 from ppas.settings import Settings
 
 
 @strawberry.type
 class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, BillingFileQueries,
             PartnerAdminQueries,
-            RegistrationQueries, OutboxQueries, ContactQueries):
+            RegistrationQueries, OutboxQueries, ContactQueries, WebhookQueries):
     """Every query of the portal."""
 
 
 @strawberry.type
 class Mutation(AccountMutations, BillingFormMutations, BillingFileMutations, PartnerAdminMutations,
-               RegistrationMutations, ContactMutations):
+               RegistrationMutations, ContactMutations, WebhookMutations):
     """Every mutation of the portal; each returns a union of success and error types."""
 
 

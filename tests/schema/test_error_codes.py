@@ -26,7 +26,7 @@ FEATURE_SERVICES = {
     AccountErrorCode: ["passwords.py", "sign_in.py"],
     BillingFormErrorCode: ["billing_forms.py"],
     BillingFileErrorCode: ["billing_rebill.py", "billing_ingest"],
-    PartnerAdminErrorCode: ["partner_admin.py", "api_tokens.py"],
+    PartnerAdminErrorCode: ["partner_admin.py", "api_tokens.py", "webhooks.py"],
     RegistrationErrorCode: ["registration.py", "captcha.py"],
 }
 

@@ -23,7 +23,7 @@ from ppas.domain.plural import count_of
 from ppas.models import Anomaly, BillingFile, BillingLine, Partner, User
 from ppas.models.billing_file import AnomalyPhase, FileStatus, LineStatus
 from ppas.models.prepared import placeholders
-from ppas.services import audit
+from ppas.services import audit, webhooks
 from ppas.services.billing_ingest.batch_checks import (
     _BatchFacts,
     _typed_lines,
@@ -60,6 +60,16 @@ from ppas.services.billing_ingest.report import (
 # batch of lines takes milliseconds, and a full queue makes the worker wait, not the ingest.
 STALL_SECONDS = 120
 _log = logging.getLogger(__name__.rpartition(".")[0])  # the package's logger (bench/ingest.py)
+CHECKED_EVENT = "billing_file.checked"
+
+
+def checked_event_data(report: IngestReport) -> dict:
+    """The `data` of a billing_file.checked webhook: what billingFile(id) tells, in short."""
+    return {"id": str(report.file_id), "name": report.name, "status": report.status.upper(),
+            "period": report.period, "lineCount": report.line_count,
+            "acceptedCount": report.accepted_count, "anomalyCount": report.anomaly_count,
+            "totalAmount": f"{report.total_amount:.2f}",
+            "uploadedAt": report.uploaded_at.isoformat() if report.uploaded_at else None}
 
 
 LINE_COLUMNS = ("file_id", "record_number", "care_plan_id", "file_number", "last_name",
@@ -124,6 +134,8 @@ async def _ingest(report: IngestReport, uploader: _Uploader, source: IO[bytes],
                 await audit.record("billing_file.accepted", actor=user, object_type="billing_file",
                                    object_id=report.file_id, ip=ip, name=report.name,
                                    lines=report.line_count, accepted=report.accepted_count)
+                await webhooks.emit_event(uploader.partner.id, CHECKED_EVENT,
+                                          checked_event_data(report), now=now, connection=conn)
     finally:
         # A cancelled request (client gone, server stopping) may be cancelled again at every
         # await here (anyio's cancel scopes do): the stop and the kill come first, without an
@@ -264,16 +276,18 @@ async def _refuse(report: IngestReport, refused: _Refused, uploader: _Uploader,
     report.uploaded_at = now
     if dry_run:
         return
-    async with in_transaction():
+    async with in_transaction() as conn:
         row = await BillingFile.create(
             partner_id=uploader.partner.id, uploaded_by_id=getattr(user, "id", None),
             name=report.name[:64], sha256=digest, content=b"", status=FileStatus.REFUSED,
-            period=None, idempotency_key=key)
+            period=None, idempotency_key=key, using_db=conn)
         await Anomaly.create(code=refused.code, phase=AnomalyPhase.BILLING, file=row,
-                             message=refused.message)
+                             message=refused.message, using_db=conn)
         await audit.record("billing_file.refused", actor=user, object_type="billing_file",
                            object_id=row.id, ip=ip, name=report.name[:64], code=refused.code)
-    report.file_id = row.id
+        report.file_id = row.id
+        await webhooks.emit_event(uploader.partner.id, CHECKED_EVENT, checked_event_data(report),
+                                  now=now, connection=conn)
 
 
 async def stored_report(row: BillingFile) -> IngestReport:
