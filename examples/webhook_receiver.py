@@ -27,6 +27,7 @@ import os
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 TOLERANCE = 300  # seconds
 MAX_BODY = 1024 * 1024
@@ -50,9 +51,9 @@ def verify(secret: str, header: str, body: bytes, now: float | None = None,
 
 class Receiver(BaseHTTPRequestHandler):
     secret = ""
-    seen: set[str] = set()
+    seen: ClassVar[set[str]] = set()
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             return self._answer(413, "body too large")
@@ -77,7 +78,7 @@ class Receiver(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's name
+    def log_message(self, format: str, *args) -> None:
         print(format % args, file=sys.stderr)
 
 

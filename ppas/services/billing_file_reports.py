@@ -14,7 +14,6 @@ from ppas.services.access import partner_id_of
 from ppas.services.billing_ingest import GZIP_MAGIC, IngestReport
 from ppas.services.sync import KeysetPage, Position, keyset_page
 
-
 _SUMMARY_FIELDS = ("id", "name", "status", "period", "line_count", "accepted_count",
                    "total_amount", "uploaded_at", "sha256")
 

@@ -9,8 +9,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ppas.services.api_tokens import user_for_token
 from ppas.services.errors import ErrorCode
-from ppas.web.graphql_errors import json_error
 from ppas.services.sessions import SESSION_COOKIE, SessionLimits, find_session
+from ppas.web.graphql_errors import json_error
 
 __all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "IdentityMiddleware"]
 CSRF_COOKIE = "ppas_csrf"

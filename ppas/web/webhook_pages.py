@@ -21,7 +21,9 @@ EVENT_LABELS = {
     "REPORT_ANOMALIES_CREATED": "Anomalies de rapprochement créées — report_anomalies.created",
     "PAYMENT_SLIP_PUBLISHED": "Bordereau de paiement publié — payment_slip.published",
 }
-STATUS_LABELS = {"PENDING": "En attente", "DELIVERED": "Remis", "FAILED": "Abandonné"}
+# The operations runner hands enum values over as the schema's Python values (lower case).
+SHOWN_EVENTS = {label.rsplit(" — ", 1)[1]: label for label in EVENT_LABELS.values()}
+STATUS_LABELS = {"pending": "En attente", "delivered": "Remis", "failed": "Abandonné"}
 DONE = {
     "supprime": "L'adresse est supprimée : plus aucun événement ne lui sera envoyé.",
     "renvoi": "L'événement sera renvoyé (même identifiant) lors du prochain passage des envois.",
@@ -36,7 +38,8 @@ async def _render(request: Request, *, created=None, values=None, problems=None,
                       deliveries=data["webhookDeliveries"], created=created,
                       values=values or {"events": ["BILLING_FILE_CHECKED"]},
                       problems=problems or {}, notice=notice, when=paris_time,
-                      event_labels=EVENT_LABELS, status_labels=STATUS_LABELS)
+                      event_choices=EVENT_LABELS, event_labels=SHOWN_EVENTS,
+                      status_labels=STATUS_LABELS)
     # The page may hold a secret shown once: no cache may keep a copy.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -74,7 +77,7 @@ async def delete_confirm(request: Request) -> Response:
     if subscription is None:
         return render(request, "pages/not_found.html", status_code=404)
     return render(request, "pages/admin_webhook_delete.html", subscription=subscription,
-                  error="", when=paris_time, event_labels=EVENT_LABELS)
+                  error="", when=paris_time, event_labels=SHOWN_EVENTS)
 
 
 @admin_area
@@ -87,7 +90,7 @@ async def delete_webhook(request: Request) -> Response:
     if result.is_error:
         return render(request, "pages/admin_webhook_delete.html", status_code=400,
                       subscription=subscription, error=result.message, when=paris_time,
-                      event_labels=EVENT_LABELS)
+                      event_labels=SHOWN_EVENTS)
     return redirect(request, f"{PAGE}?fait=supprime")
 
 
@@ -98,7 +101,7 @@ async def redeliver(request: Request) -> Response:
     result = Outcome.of(data["redeliverWebhook"])
     if result.is_error:
         return await _render(request, problems={"": result.message}, status_code=400)
-    return redirect(request, f"{PAGE}?fait=renvoi#h-journal")
+    return redirect(request, f"{PAGE}?fait=renvoi")  # no #fragment: it would keep the notice from taking focus
 
 
 routes = [

@@ -24,7 +24,8 @@ PUBLIC = ["/", "/faq", "/documentation", "/documentation/cahier-des-charges",
 PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/administration",
                  "/administration/utilisateurs", "/administration/utilisateurs/nouveau",
                  "/administration/partenaire", "/administration/conventions",
-                 "/administration/jetons", "/mot-de-passe/changer"]
+                 "/administration/jetons", "/mot-de-passe/changer",
+                 "/administration/webhooks"]
 EVALUATOR = ["/espace", "/mot-de-passe/changer"]
 CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages"]
 

@@ -72,7 +72,7 @@ async def test_a_vendor_reads_everything_once_in_a_stable_order(client, vendor):
 async def test_since_leaves_out_older_files_and_other_partners(client, vendor):
     provider, headers = vendor
     other = await make_provider(1)
-    old, recent = await _files(provider, 120, 15)
+    _old, recent = await _files(provider, 120, 15)
     await _files(other, 15)
     since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     page = (await _sync(client, headers, since=since, limit=10))["data"]["billingFiles"]
@@ -82,7 +82,7 @@ async def test_since_leaves_out_older_files_and_other_partners(client, vendor):
 
 async def test_a_send_still_settling_waits_for_the_next_poll(client, vendor):
     provider, headers = vendor
-    settled, fresh = await _files(provider, 5, SETTLE.total_seconds() / 120)
+    settled, _fresh = await _files(provider, 5, SETTLE.total_seconds() / 120)
     since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     page = (await _sync(client, headers, since=since, limit=10))["data"]["billingFiles"]
     assert [item["id"] for item in page["items"]] == [str(settled.id)]

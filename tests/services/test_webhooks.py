@@ -24,7 +24,7 @@ from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
-import webhook_receiver  # noqa: E402
+import webhook_receiver
 
 DEV = replace(Settings(), development=True, secret_key="x")
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)

@@ -21,8 +21,8 @@ def test_the_graphql_http_audit_passes_every_must_and_should(live_server):
     node = shutil.which("node")
     assert node, "node is needed for the graphql-http audit (npm ci installs graphql-http)"
     run = subprocess.run([node, str(ROOT / "tests/web/graphql_http_audit.mjs"),
-                          live_server + "/graphql"], capture_output=True, text=True,
-                         timeout=120, cwd=ROOT)
+                          live_server + "/graphql"], check=False, capture_output=True,
+                         text=True, timeout=120, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     results = json.loads(run.stdout)
     assert len(results) > 50  # the whole audit ran

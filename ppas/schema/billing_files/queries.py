@@ -6,11 +6,15 @@ from typing import Annotated
 
 import strawberry
 
-from ppas.schema.permissions import PARTNER
-from ppas.schema.billing_files.types import BillingFileLine, BillingFileReport, BillingFileSummary
+from ppas.schema.billing_files.types import (
+    BillingFileLine,
+    BillingFileReport,
+    BillingFileSummary,
+)
 from ppas.schema.context import Info
 from ppas.schema.ids import parse_id
 from ppas.schema.pagination import SyncPage, sync_arguments, sync_page
+from ppas.schema.permissions import PARTNER
 from ppas.services import billing_file_lines, billing_file_reports
 
 
