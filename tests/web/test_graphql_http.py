@@ -153,5 +153,6 @@ async def test_the_vendor_page_explains_http_codes_and_synchronisation(client):
     for text in ("application/graphql-response+json", "WWW-Authenticate: Bearer",
                  "<code>GRAPHQL_PARSE_FAILED</code>", "<code>BAD_USER_INPUT</code>",
                  "<code>CSRF_TOKEN_INVALID</code>", 'id="synchroniser"', "nextCursor",
-                 "Version 3"):
+                 "Version 3", 'id="webhooks"', "X-PPAS-Signature", "X-PPAS-Event-Id",
+                 "examples/webhook_receiver.py"):
         assert text in page, text
