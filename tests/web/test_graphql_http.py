@@ -156,3 +156,31 @@ async def test_the_vendor_page_explains_http_codes_and_synchronisation(client):
                  "Version 3", 'id="webhooks"', "X-PPAS-Signature", "X-PPAS-Event-Id",
                  "examples/webhook_receiver.py"):
         assert text in page, text
+
+
+async def test_a_temporary_password_must_be_changed_first(client, make_user):
+    admin = await make_user(role="partner_admin")
+    token = await api_tokens.create_token(admin, "Logiciel du compte provisoire")
+    admin.must_change_password = True
+    await admin.save(update_fields=["must_change_password"])
+    answer = await _post(client, {"query": "{ billingFiles { totalCount } }"},
+                         Authorization=f"Bearer {token.secret}")
+    assert answer.status_code == 200 and answer.json()["data"] is None
+    assert answer.json()["errors"][0]["extensions"]["code"] == "PASSWORD_CHANGE_REQUIRED"
+
+
+async def test_an_unexpected_failure_is_masked_with_its_code(client, monkeypatch):
+    from ppas.services import billing_file_reports
+
+    provider = await make_provider(1)
+    token = await api_tokens.create_token(provider.user, "Logiciel malchanceux")
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database on fire: secret detail")
+
+    monkeypatch.setattr(billing_file_reports, "list_files", broken)
+    answer = await _post(client, {"query": "{ billingFiles { totalCount } }"},
+                         Authorization=f"Bearer {token.secret}")
+    error = answer.json()["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL_ERROR"
+    assert "secret detail" not in answer.text
