@@ -26,11 +26,11 @@ from ppas.web import billing_file_pages
 from ppas.web import admin_pages, caisse_convention_pages
 from ppas.web import caisse_registration_pages, dev_mail_pages, registration_pages
 from ppas.web import session_pages
-from ppas.web import contact_pages, help_pages
 from ppas.web import account_pages, anomaly_pages
 from ppas.web import caisse_job_pages
 from ppas.web import caisse_back_office_pages
 from ppas.web import payment_pages
+from ppas.web import contact_pages, help_pages, webhook_pages
 from ppas.web.body_limit import BodySizeLimit, body_cap
 from ppas.web.csrf import CsrfMiddleware
 from ppas.web.graphql_endpoint import PortalGraphQL
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         *caisse_job_pages.routes,
         *caisse_back_office_pages.routes,
         *payment_pages.routes,
+        *webhook_pages.routes,
         Route("/graphql", PortalGraphQL(schema, settings=settings, clock=clock),
               methods=["GET", "POST"]),
         Route("/sw.js", service_worker),

@@ -21,6 +21,7 @@ from ppas.models.job import Job, JobState, WorkerHeartbeat
 from ppas.models.outbox import OutboxMessage
 from ppas.models.partner import Convention, ConventionStatus, Partner, PartnerKind
 from ppas.models.payment import PaymentRun, PaymentSlip
+from ppas.models.webhook import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Anomaly", "ApiToken", "AuditEvent", "Beneficiary", "BillingFile", "BillingForm",
@@ -29,4 +30,5 @@ __all__ = [
     "PartnerKind", "PasswordHistory", "PaymentRun", "PaymentSlip", "Registration",
     "RegistrationStatus", "Role", "Session", "SpentCaptcha", "User",
     "Job", "JobState", "WorkerHeartbeat",
+    "DeliveryStatus", "WebhookDelivery", "WebhookSubscription",
 ]

@@ -52,7 +52,8 @@ class BillingFile(Model):
 
     class Meta:
         table = "billing_file"
-        indexes = (("partner_id", "name"),)
+        # (partner_id, uploaded_at): billingFiles(since:, after:) reads a partner's in that order.
+        indexes = (("partner_id", "name"), ("partner_id", "uploaded_at"))
 
 
 class BillingLine(Model):

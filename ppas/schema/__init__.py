@@ -25,6 +25,7 @@ from ppas.schema.extensions.document_limits import document_limits
 from ppas.schema.errors import refusal_handlers
 from ppas.schema.extensions.masking import LoggedSchema, masked_errors
 from ppas.schema.extensions.operation_metrics import OperationMetrics
+from ppas.schema.extensions.request_errors import RequestErrorCodes
 from ppas.schema.partner_admin.mutations import PartnerAdminMutations
 from ppas.schema.partner_admin.queries import PartnerAdminQueries
 from ppas.schema.outbox.queries import OutboxQueries
@@ -36,6 +37,8 @@ from ppas.schema.registrations.queries import RegistrationQueries
 from ppas.schema.viewer import ViewerQueries
 from ppas.schema.jobs.mutations import JobMutations
 from ppas.schema.jobs.queries import JobQueries
+from ppas.schema.webhooks.mutations import WebhookMutations
+from ppas.schema.webhooks.queries import WebhookQueries
 from ppas.settings import Settings
 
 
@@ -55,6 +58,7 @@ QUERY_PARTS = (
     JobQueries,
     BackOfficeQueries,
     PaymentQueries,
+    WebhookQueries,
 )
 MUTATION_PARTS = (
     AccountMutations,
@@ -67,6 +71,7 @@ MUTATION_PARTS = (
     JobMutations,
     BackOfficeMutations,
     PaymentMutations,
+    WebhookMutations,
 )
 
 
@@ -98,6 +103,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             document_cost(cost_limits(settings)),
             masked_errors,
+            RequestErrorCodes,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             OperationMetrics,

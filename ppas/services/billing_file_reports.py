@@ -5,12 +5,17 @@ import csv
 import gzip
 import io
 from collections.abc import Iterable
+from datetime import datetime
 
 from ppas.domain.anomalies import CATALOG
 from ppas.models import Anomaly, BillingFile, User
 from ppas.services import billing_ingest
 from ppas.services.access import partner_id_of
 from ppas.services.billing_ingest import GZIP_MAGIC, IngestReport
+from ppas.services.sync import KeysetPage, Position, keyset_page
+
+_SUMMARY_FIELDS = ("id", "name", "status", "period", "line_count", "accepted_count",
+                   "total_amount", "uploaded_at", "sha256")
 
 
 def original_bytes(content: bytes) -> bytes:
@@ -35,9 +40,18 @@ async def list_files(user: User | None, offset: int, limit: int) -> tuple[list[B
     query = BillingFile.filter(partner_id=partner_id)
     total = await query.count()
     rows = await query.order_by("-uploaded_at", "-id").offset(offset).limit(limit) \
-        .only("id", "name", "status", "period", "line_count", "accepted_count", "total_amount",
-              "uploaded_at", "sha256")
+        .only(*_SUMMARY_FIELDS)
     return list(rows), total
+
+
+async def sync_files(user: User | None, *, since: datetime | None, after: Position | None,
+                     limit: int, now: datetime) -> KeysetPage:
+    """The partner's sends in the stable order (uploaded_at, id), from `since` or after a
+    position: what a vendor's software synchronises (ppas/services/sync.py)."""
+    partner_id = partner_id_of(user)
+    return await keyset_page(BillingFile.filter(partner_id=partner_id).only(*_SUMMARY_FIELDS),
+                             time_field="uploaded_at", since=since, after=after, limit=limit,
+                             now=now)
 
 
 async def anomalies_csv(user: User | None, file_id: int) -> Iterable[str] | None:

@@ -69,6 +69,13 @@ class ErrorCode(StrEnum):
     # Caisse back office
     PLAN_NOTIFIED = "PLAN_NOTIFIED"
     IMPORT_REFUSED = "IMPORT_REFUSED"
+    # The request itself (GraphQL over HTTP): top-level, before anything runs
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    BAD_REQUEST = "BAD_REQUEST"
+    CSRF_TOKEN_INVALID = "CSRF_TOKEN_INVALID"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 
 
 DESCRIPTIONS: dict[ErrorCode, str] = {
@@ -136,6 +143,22 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
                              "(la clôturer et en créer une autre).",
     ErrorCode.IMPORT_REFUSED: "Le fichier d'import ne se lit pas (format, taille, encodage, "
                               "en-tête) : aucune ligne n'est traitée.",
+    ErrorCode.GRAPHQL_PARSE_FAILED: "Le document GraphQL est illisible (syntaxe, ou plus de "
+                                    "jetons que permis) : rien n'a été exécuté (HTTP 400 avec "
+                                    "`Accept: application/graphql-response+json`).",
+    ErrorCode.GRAPHQL_VALIDATION_FAILED: "Le document ne respecte pas le schéma (champ ou "
+                                         "argument inconnu, profondeur ou alias au-delà des "
+                                         "limites) : rien n'a été exécuté.",
+    ErrorCode.BAD_USER_INPUT: "Une variable manque ou n'a pas le type déclaré (`Int!` reçu "
+                              "\"x\") : rien n'a été exécuté.",
+    ErrorCode.BAD_REQUEST: "La requête HTTP n'est pas une requête GraphQL lisible (corps JSON "
+                           "invalide, type de contenu non accepté, opération à choisir) : "
+                           "HTTP 400 ou 415.",
+    ErrorCode.CSRF_TOKEN_INVALID: "Requête authentifiée par cookie sans le jeton "
+                                  "`X-CSRF-Token` de la session (HTTP 403) : les logiciels "
+                                  "utilisent un jeton d'API (`Authorization: Bearer`).",
+    ErrorCode.PAYLOAD_TOO_LARGE: "Le corps de la requête dépasse la taille permise (HTTP 413) : "
+                                 "envoyer un fichier plus petit.",
 }
 
 # The codes a top-level GraphQL error may carry in `extensions.code` (the others are data).
@@ -143,7 +166,15 @@ TOP_LEVEL_CODES = (
     ErrorCode.UNAUTHENTICATED, ErrorCode.PASSWORD_CHANGE_REQUIRED, ErrorCode.FORBIDDEN,
     ErrorCode.TOO_MANY_REQUESTS, ErrorCode.QUERY_TOO_COSTLY, ErrorCode.FIELD_NOT_ALLOWED_IN_LIST,
     ErrorCode.INTERNAL_ERROR,
+    ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.BAD_USER_INPUT,
+    ErrorCode.BAD_REQUEST, ErrorCode.CSRF_TOKEN_INVALID, ErrorCode.PAYLOAD_TOO_LARGE,
 )
+# Top-level codes of a request refused before it runs: no `data` entry in the answer, and
+# HTTP 400 for a client that accepts application/graphql-response+json.
+REQUEST_ERROR_CODES = frozenset({
+    ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.BAD_USER_INPUT,
+    ErrorCode.QUERY_TOO_COSTLY, ErrorCode.FIELD_NOT_ALLOWED_IN_LIST,
+})
 
 
 class ServiceError(Exception):

@@ -31,6 +31,7 @@ from ppas.domain.periods import PARIS
 from ppas.models import Caisse, Partner, PaymentSlip, User
 from ppas.services.access import partner_id_of
 from ppas.services.jobs.registry import JobContext, job_handler
+from ppas.services import webhooks
 from ppas.services.mail import event_mail_recipients, queue_mail
 from ppas.settings import ROOT, Settings
 
@@ -306,6 +307,9 @@ async def render_missing_pdfs(slip_ids: Sequence[int], workers: int) -> int:
     return len(slips)
 
 
+SLIP_PUBLISHED_EVENT = "payment_slip.published"
+
+
 async def publish_due_slips(now: datetime, settings: Settings) -> int:
     """Publish every slip whose `available_at` has come: PDF laid out and stored if missing,
     `published_at` set, one e-mail per slip to the partner's administrators. Idempotent; the
@@ -329,6 +333,9 @@ async def publish_due_slips(now: datetime, settings: Settings) -> int:
                                  paid_on=_paris_day(slip.paid_on),
                                  amount=format_euros(slip.amount),
                                  url=settings.public_url.rstrip("/") + "/bordereaux")
+            await webhooks.emit_event(slip.partner_id, SLIP_PUBLISHED_EVENT, {
+                "id": str(slip.id), "number": slip.number, "paidOn": slip.paid_on.isoformat(),
+                "amount": f"{slip.amount:.2f}", "lineCount": slip.line_count}, now=now)
         published += 1
     return published
 

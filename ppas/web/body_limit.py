@@ -5,6 +5,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ppas.services.errors import ErrorCode
 from ppas.settings import Settings
 
 UPLOAD_MARGIN = 64 * 1024  # multipart overhead allowed above the file size cap
@@ -77,7 +78,8 @@ class BodySizeLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = too_large_message(self.max_bytes)
         if scope["path"].startswith("/graphql"):
-            response = JSONResponse({"errors": [{"message": message}]}, status_code=413)
+            response = JSONResponse({"errors": [{"message": message, "extensions": {
+                "code": ErrorCode.PAYLOAD_TOO_LARGE.value}}]}, status_code=413)
         else:
             response = PlainTextResponse(message, status_code=413)
         response.headers["Connection"] = "close"  # the rest of the body is not read

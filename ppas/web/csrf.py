@@ -1,13 +1,26 @@
-"""CSRF check on every cookie-authenticated write."""
+"""CSRF check on every cookie-authenticated write.
+
+On /graphql, a POST that carries no session cookie and a JSON body needs no token: it has no
+ambient credential to abuse, and a page of another site cannot send a JSON body without a
+CORS preflight, which the portal never grants. So vendors' software (and the graphql-http
+audit) may call it with a bearer token or anonymously; a signed-in browser still sends
+X-CSRF-Token, and a form-encoded, multipart or text body still needs it. Refusals on /graphql
+are JSON with `extensions.code`.
+"""
 from __future__ import annotations
 
 import hmac
+from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
 from python_multipart.multipart import parse_options_header
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ppas.services.errors import ErrorCode
+from ppas.services.sessions import SESSION_COOKIE
+from ppas.web.graphql_errors import is_graphql, json_error
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_FIELD = "csrf_token"
@@ -40,6 +53,9 @@ class CsrfMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if is_graphql(scope) and _without_credential_json(headers):
+            await self.app(scope, receive, send)
+            return
         supplied = headers.get(HEADER)
         replay: list[Message] = []
         content_type = headers.get("content-type", "")
@@ -73,7 +89,15 @@ class CsrfMiddleware:
                 supplied.encode("utf-8", "surrogateescape"), expected.encode()):
             # 401 tells a page's script "sign in again, then send the same thing": its token
             # belonged to the session that ended. 403 stays for a token that is simply wrong.
-            if state.get("session_expired"):
+            if is_graphql(scope):
+                expired = bool(state.get("session_expired"))
+                await json_error(SESSION_EXPIRED if expired else REFUSED,
+                                 ErrorCode.UNAUTHENTICATED if expired
+                                 else ErrorCode.CSRF_TOKEN_INVALID,
+                                 401 if expired else 403,
+                                 headers=None if expired else {"X-PPAS-Refus": "jeton"},
+                                 )(scope, receive, send)
+            elif state.get("session_expired"):
                 await PlainTextResponse(SESSION_EXPIRED, status_code=401)(scope, receive, send)
             else:
                 await PlainTextResponse(REFUSED, status_code=403,
@@ -84,6 +108,19 @@ class CsrfMiddleware:
             return replay.pop(0) if replay else await receive()
 
         await self.app(scope, replaying_receive, send)
+
+
+# Bodies a page of another site may send without a CORS preflight (the Fetch standard's
+# CORS-safelisted request content types): they always need the token.
+_SIMPLE_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+def _without_credential_json(headers: Headers) -> bool:
+    """No session cookie, and a body type that needs a preflight (application/json…)."""
+    if SESSION_COOKIE in SimpleCookie(headers.get("cookie", "")):
+        return False
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    return bool(content_type) and content_type not in _SIMPLE_TYPES
 
 
 def _boundary(content_type: str) -> bytes | None:

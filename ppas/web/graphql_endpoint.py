@@ -1,4 +1,10 @@
-"""The /graphql endpoint: typed context, GraphiQL for caisse admins only."""
+"""The /graphql endpoint: typed context, GraphiQL for caisse admins only.
+
+GraphQL over HTTP (checked by the graphql-http audit, tests/web/test_graphql_http_audit.py):
+every answer is JSON with `errors[].extensions.code`, HTTP refusals included; a client that
+accepts `application/graphql-response+json` gets that type, and HTTP 400 without a `data`
+entry for a document that does not parse, validate or whose variables do not coerce.
+"""
 from __future__ import annotations
 
 import json
@@ -9,9 +15,14 @@ from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types.unset import UNSET
 
 from ppas.domain.roles import Role
 from ppas.schema.context import Context
+from ppas.schema.extensions.request_errors import label_syntax_errors
+from ppas.services.errors import REQUEST_ERROR_CODES, ErrorCode
+from ppas.web.graphql_errors import json_error
 from ppas.web.guards import session_id
 from ppas.web.security_headers import graphiql_policy
 from ppas.web.templating import render
@@ -29,6 +40,28 @@ COMPRESSED = ("Requête refusée : les corps compressés (Content-Encoding) ne s
 
 
 GRAPHIQL_REFUSED = "L'explorateur GraphQL est réservé aux administrateurs de la caisse."
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+_HTTP_CODES = {413: ErrorCode.PAYLOAD_TOO_LARGE, 404: ErrorCode.NOT_FOUND}
+
+
+def wants_graphql_response(accept: str) -> bool:
+    """Whether the Accept header prefers application/graphql-response+json to application/json
+    (its q at least as high); no header, `*/*` or only application/json: plain JSON."""
+    best: dict[str, float] = {}
+    for part in accept.split(","):
+        kind, *params = [piece.strip() for piece in part.split(";")]
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        kind = kind.lower()
+        best[kind] = max(best.get(kind, 0.0), quality)
+    wanted = best.get(GRAPHQL_RESPONSE, 0.0)
+    return wanted > 0 and wanted >= best.get("application/json", 0.0)
 
 
 def default_tab_path(settings) -> Path:
@@ -61,6 +94,35 @@ class PortalGraphQL(GraphQL):
             clock=self.clock,
             response=response,
         )
+
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        if self.is_websocket_request(request):
+            return await super().run(request, context, root_value)
+        try:
+            response = await super().run(request, context, root_value)
+        except HTTPException as error:  # Strawberry's own answer would be plain text
+            response = json_error(error.reason, _HTTP_CODES.get(error.status_code,
+                                                                ErrorCode.BAD_REQUEST),
+                                  error.status_code)
+        if (response.headers.get("content-type", "").startswith("application/json")
+                and wants_graphql_response(request.headers.get("accept", ""))):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if getattr(request.state, "graphql_request_error", False) \
+                    and response.status_code == 200:
+                response.status_code = 400
+        return response
+
+    async def process_result(self, request: Request, result) -> GraphQLHTTPResponse:
+        label_syntax_errors(result.errors)
+        data = await super().process_result(request, result)
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if result.data is None and errors and all(
+                (error.get("extensions") or {}).get("code") in REQUEST_ERROR_CODES
+                for error in errors):
+            # Refused before running: a request error has no `data` entry.
+            data.pop("data", None)
+            request.state.graphql_request_error = True
+        return data
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL in the portal's own page, its assets from node_modules (app.py).

@@ -8,10 +8,15 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ppas.services.api_tokens import user_for_token
+from ppas.services.errors import ErrorCode
 from ppas.services.sessions import SESSION_COOKIE, SessionLimits, find_session
+from ppas.web.graphql_errors import json_error
 
 __all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "IdentityMiddleware"]
 CSRF_COOKIE = "ppas_csrf"
+INVALID_TOKEN = ("Jeton d'API invalide, révoqué ou dont le compte est désactivé : demandez "
+                 "un nouveau jeton à l'administrateur de votre structure (Administration › "
+                 "Jetons d'API).")
 
 
 def bearer_token(headers: Headers) -> str | None:
@@ -44,6 +49,13 @@ class IdentityMiddleware:
             # A bearer request never uses cookies, so it cannot ride on a browser session.
             state["via_token"] = True
             state["user"] = await user_for_token(token, self.clock.now())
+            if state["user"] is None:
+                # A token that opens nothing is not served as anonymous: the software must
+                # learn that its credential is wrong (RFC 6750).
+                await json_error(INVALID_TOKEN, ErrorCode.UNAUTHENTICATED, 401, headers={
+                    "WWW-Authenticate": 'Bearer realm="ppas", error="invalid_token"',
+                })(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         cookies = SimpleCookie(headers.get("cookie", ""))

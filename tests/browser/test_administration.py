@@ -114,7 +114,8 @@ async def test_admin_creates_a_user_and_a_token_then_revokes_it(page, live_serve
     response = await page.request.post(live_server + "/graphql",
                                        data={"query": "{ partner { name } }"},
                                        headers={"Authorization": f"Bearer {secret}"})
-    assert (await response.json())["data"] is None
+    # A revoked token is refused outright (401), not served as anonymous.
+    assert response.status == 401 and "data" not in await response.json()
 
 
 async def test_partner_data_and_conventions_pages_are_accessible(page, live_server, make_user,

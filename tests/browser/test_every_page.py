@@ -25,7 +25,7 @@ PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/adm
                  "/administration/utilisateurs", "/administration/utilisateurs/nouveau",
                  "/administration/partenaire", "/administration/conventions",
                  "/administration/jetons", "/mot-de-passe/changer", "/anomalies", "/mon-compte",
-                 "/bordereaux"]
+                 "/bordereaux", "/administration/webhooks"]
 EVALUATOR = ["/espace", "/mot-de-passe/changer"]
 CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages",
                 "/caisse/taches", "/caisse/taches?etat=failed",

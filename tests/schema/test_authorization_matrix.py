@@ -35,6 +35,8 @@ from ppas.models import (
     Registration,
     Role,
     User,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from ppas.schema.context import Context
 from ppas.services import billing_forms
@@ -116,6 +118,12 @@ async def world(db) -> World:
     w.upload_b = (files_b.amd_name(month_up), billing_xml(
         files_b, [ligne(1, "0999999999", month_up)], name=files_b.amd_name(month_up),
         echeance=str(month_up)))
+    webhook_b = await WebhookSubscription.create(
+        partner=provider_b, created_by=w.actors["admin_b"], events="billing_file.checked",
+        url=f"https://b{n}.example.org/notifications", secret="whsec_b")
+    delivery_b = await WebhookDelivery.create(
+        subscription=webhook_b, partner=provider_b, event_id=f"evt_b{n}",
+        event="billing_file.checked", payload="{}", status="failed", created_at=now)
     message_04 = await ContactMessage.create(
         caisse=caisse04, sender_name="Anne LEROUX", sender_email="anne@example.org",
         subject=f"Message à la caisse 04 n{n}", body="Question", attachment_name="note.txt",
@@ -134,7 +142,8 @@ async def world(db) -> World:
              "staff_b": str(staff_b.id), "token_b": str(token_b.id),
              "registration_04": str(registration_04.id), "request_04": str(request_04.id),
              "beneficiary_b": str(beneficiary_b.id), "form_b": str(form_b.id),
-             "line_b": str(line_b.id), "convention_b": str(convention_b.id), "period": period}
+             "line_b": str(line_b.id), "convention_b": str(convention_b.id), "period": period,
+             "webhook_b": str(webhook_b.id), "delivery_b": str(delivery_b.id)}
     w.markers = [staff_b.login, token_b.name, registration_04.admin_login, request_04.number,
                  beneficiary_b.file_number, provider_b.name, "C03-0002",
                  files_b.amd_name(month_b), message_04.subject]
@@ -151,7 +160,8 @@ async def world(db) -> World:
                              number=f"04-MXC-{n:06d}", amount=Decimal("13.00"),
                              paid_on=date(2026, 1, 5), available_at=now)
     w.ids.update(slip_b=str(slip_b.id), run_04=str(run_04.id))
-    w.markers += [slip_b.number, f"04-MXC-{n:06d}", partner_04.name]
+    w.markers += [slip_b.number, f"04-MXC-{n:06d}", partner_04.name, webhook_b.url,
+                  delivery_b.event_id]
     return w
 
 
@@ -178,6 +188,10 @@ async def _snapshot(w: World) -> dict[str, Any]:
         "plan_04": await _care_plans(w),
         "convention_04": await Convention.filter(id=w.ids["convention_04"]).values("status"),
         "payment_runs": await _payment_runs(),
+        "webhooks_b": await WebhookSubscription.filter(partner__structure_id="13004512")
+        .order_by("id").values("url", "deleted_at"),
+        "deliveries_b": await WebhookDelivery.filter(partner__structure_id="13004512")
+        .order_by("id").values("status", "attempts", "next_attempt_at"),
     }
 
 
@@ -347,6 +361,11 @@ TABLE: dict[str, Row] = {
                             owners=CAISSE_04),
     # A past date: refused for everyone, so no actor pays caisse 03's lines from this table.
     "CaisseStartPaymentRun": Row(lambda w: {"paidOn": "2020-01-01"}, owners=CAISSE_04),
+    "AdminWebhooks": Row(lambda w: {"offset": 0, "limit": 100}, owners=B),
+    "AdminCreateWebhook": Row(lambda w: {"url": f"http://127.0.0.1:9/mx{next(_serial)}",
+                                         "events": ["BILLING_FILE_CHECKED"]}, owners=B),
+    "AdminDeleteWebhook": Row(lambda w: {"id": w.ids["webhook_b"]}, owners=B),
+    "AdminRedeliverWebhook": Row(lambda w: {"id": w.ids["delivery_b"]}, owners=B),
 }
 
 

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +38,8 @@ from ppas.models import (
     Registration,
     Role,
     User,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from ppas.models.billing_file import AnomalyPhase, FileStatus, LineStatus
 from ppas.schema import build_schema
@@ -119,6 +121,28 @@ async def _files(n: int) -> Built:
         await _billing_file(provider, user, f"03_{provider.partner.structure_id}_{i:06d}.xml",
                             anomalies=1)
     return Built(user)
+
+
+async def _webhooks(n: int) -> Built:
+    """n subscriptions of a partner, each with one delivery."""
+    provider, user = await _partner_admin(1)
+    now = datetime.now(timezone.utc)
+    for i in range(n):
+        subscription = await WebhookSubscription.create(
+            partner=provider.partner, created_by=user, url=f"https://h{i}.example.org/n",
+            events="billing_file.checked,payment_slip.published", secret="whsec_x")
+        await WebhookDelivery.create(subscription=subscription, partner=provider.partner,
+                                     event_id=f"evt_{i}", event="billing_file.checked",
+                                     payload="{}", created_at=now, next_attempt_at=now)
+    return Built(user)
+
+
+async def _synced_files(n: int) -> Built:
+    built = await _files(n)
+    # Older than the settle margin (services/sync.SETTLE), as a synchronised file is.
+    await BillingFile.filter(uploaded_by_id=built.user.id).update(
+        uploaded_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    return Built(built.user, {"since": "2000-01-01T00:00:00Z"})
 
 
 async def _billing_file(provider, user, name: str, *, anomalies: int) -> tuple[BillingFile, BillingLine]:
@@ -366,7 +390,7 @@ CASES = [
         lambda d: [len(d["billingForm"]["lines"]["items"]),
                    len(d["billingForm"]["unfilledLines"])]),
     ListCase(
-        "billingFiles", ("BillingFileSummaryPage.items",),
+        "billingFiles", ("BillingFileSummarySyncPage.items",),
         """{ billingFiles(limit: 50) { totalCount items {
               id name status anomalyCount acceptedAmount } } }""",
         _files, lambda d: [len(d["billingFiles"]["items"])]),
@@ -431,6 +455,20 @@ CASES = [
         """{ caisseConventions(limit: 50) { totalCount items {
               id number status partnerName structureId } } }""",
         _back_office, lambda d: [len(d["caisseConventions"]["items"])]),
+    ListCase(
+        "webhookSubscriptions", ("Query.webhookSubscriptions", "WebhookSubscription.events"),
+        "{ webhookSubscriptions { id url events createdAt createdBy } }",
+        _webhooks, lambda d: [len(d["webhookSubscriptions"])]),
+    ListCase(
+        "webhookDeliveries", ("WebhookDeliveryPage.items",),
+        """{ webhookDeliveries(limit: 50) { totalCount items {
+              id eventId event url status attempts responseStatus } } }""",
+        _webhooks, lambda d: [len(d["webhookDeliveries"]["items"])]),
+    ListCase(
+        "billingFiles since", ("BillingFileSummarySyncPage.items",),
+        """query($since: DateTime) { billingFiles(since: $since, limit: 50) { totalCount
+              nextCursor hasMore items { id name status anomalyCount acceptedAmount } } }""",
+        _synced_files, lambda d: [len(d["billingFiles"]["items"])]),
     ListCase("developmentOutbox", ("Query.developmentOutbox",),
              "{ developmentOutbox { recipient subject createdAt } }",
              _outbox, lambda d: [len(d["developmentOutbox"])]),

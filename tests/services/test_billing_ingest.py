@@ -40,6 +40,7 @@ from ppas.models import (
     FormStatus,
 )
 from ppas.services import billing_file_reports, billing_ingest
+from ppas.services.billing_ingest import parse_workers, reading, storing
 from ppas.services.errors import AccessDenied
 
 CAP = 64 * 1024 * 1024
@@ -68,7 +69,7 @@ async def provider(db):
 @pytest.fixture(autouse=True, params=["thread", "process"])
 def parse_in(request, monkeypatch):
     """Every test runs with the file parsed in a thread and in a process of its own."""
-    monkeypatch.setattr(billing_ingest, "PROCESS_FROM_BYTES",
+    monkeypatch.setattr(parse_workers, "PROCESS_FROM_BYTES",
                         0 if request.param == "process" else 1 << 40)
 
 
@@ -204,13 +205,13 @@ async def test_duplicate_record_numbers_are_refused_f05(provider):
     assert codes(report) == ["F05"]
 
 
-# The XSD is checked chunk by chunk (billing_ingest._Chunk): small chunks here put the
+# The XSD is checked chunk by chunk (billing_ingest.parse_workers): small chunks here put the
 # edges of chunks under test; the whole-document rules must still hold.
 
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(billing_ingest, "BATCH_SIZE", 2)
+    monkeypatch.setattr(parse_workers, "BATCH_SIZE", 2)
 
 
 async def test_duplicate_record_in_another_chunk_is_refused_with_its_lines(provider, small_chunks):
@@ -508,9 +509,9 @@ async def test_idempotency_key_returns_the_first_result(provider):
 
 
 async def test_a_crash_halfway_leaves_nothing_and_the_name_free(provider, monkeypatch):
-    monkeypatch.setattr(billing_ingest, "BATCH_SIZE", 2)
+    monkeypatch.setattr(parse_workers, "BATCH_SIZE", 2)
     calls = {"n": 0}
-    real = billing_ingest.check_batch
+    real = storing.check_batch
 
     def crashing(*args, **kwargs):
         calls["n"] += 1
@@ -518,13 +519,13 @@ async def test_a_crash_halfway_leaves_nothing_and_the_name_free(provider, monkey
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(billing_ingest, "check_batch", crashing)
+    monkeypatch.setattr(storing, "check_batch", crashing)
     data = billing_xml(provider, [ligne(i, provider.numbers[i - 1]) for i in range(1, 6)])
     with pytest.raises(RuntimeError):
         await submit(provider, data)
     assert not await BillingFile.filter(partner_id=provider.partner.id).exists()
     assert not await BillingLine.filter(file__partner_id=provider.partner.id).exists()
-    monkeypatch.setattr(billing_ingest, "check_batch", real)
+    monkeypatch.setattr(storing, "check_batch", real)
     report = await submit(provider, data)
     assert report.status == "accepted" and report.accepted_count == 5
 
@@ -532,13 +533,13 @@ async def test_a_crash_halfway_leaves_nothing_and_the_name_free(provider, monkey
 def recorded_workers(monkeypatch) -> list:
     """The parse workers the ingest starts, to look at them afterwards."""
     workers = []
-    real = billing_ingest._worker_for
+    real = storing._worker_for
 
     def recording(*args, **kwargs):
         workers.append(real(*args, **kwargs))
         return workers[-1]
 
-    monkeypatch.setattr(billing_ingest, "_worker_for", recording)
+    monkeypatch.setattr(storing, "_worker_for", recording)
     return workers
 
 
@@ -559,18 +560,18 @@ async def wait_stopped(worker, seconds: float = 10) -> bool:
 
 
 async def test_a_stuck_parse_worker_ends_the_upload_instead_of_hanging(provider, monkeypatch):
-    monkeypatch.setattr(billing_ingest, "STALL_SECONDS", 1)
+    monkeypatch.setattr(storing, "STALL_SECONDS", 1)
     workers = recorded_workers(monkeypatch)
-    if billing_ingest.PROCESS_FROM_BYTES == 0:  # a parse process that stops answering
-        real_start = billing_ingest._ParseProcess.start
+    if parse_workers.PROCESS_FROM_BYTES == 0:  # a parse process that stops answering
+        real_start = parse_workers._ParseProcess.start
 
         def start_then_freeze(worker):
             real_start(worker)
             os.kill(worker.process.pid, signal.SIGSTOP)
 
-        monkeypatch.setattr(billing_ingest._ParseProcess, "start", start_then_freeze)
+        monkeypatch.setattr(parse_workers._ParseProcess, "start", start_then_freeze)
     else:  # a parse thread that never hands anything over (until told to stop)
-        monkeypatch.setattr(billing_ingest.billing_file_stream, "run",
+        monkeypatch.setattr(parse_workers.billing_file_stream, "run",
                             lambda reader, size, put: workers[-1].stop.wait())
     data = billing_xml(provider, [ligne(1, provider.numbers[0])])
     with pytest.raises(RuntimeError, match="stuck"):
@@ -584,16 +585,16 @@ async def test_a_stuck_parse_worker_ends_the_upload_instead_of_hanging(provider,
 async def test_a_cancelled_upload_stops_its_parsing_and_reaps_the_process(provider, monkeypatch):
     # Starlette and anyio cancel a request's task again at every await of its cleanup: the
     # parse process must still be killed and reaped, and its threads end.
-    monkeypatch.setattr(billing_ingest, "BATCH_SIZE", 100)  # more batches than the queue holds
+    monkeypatch.setattr(parse_workers, "BATCH_SIZE", 100)  # more batches than the queue holds
     workers = recorded_workers(monkeypatch)
     waiting = asyncio.Event()
-    real_facts = billing_ingest.batch_facts
+    real_facts = storing.batch_facts
 
     async def slow_database(*args, **kwargs):
         waiting.set()
         await asyncio.Event().wait()
 
-    monkeypatch.setattr(billing_ingest, "batch_facts", slow_database)
+    monkeypatch.setattr(storing, "batch_facts", slow_database)
     data = billing_xml(provider, [ligne(n, provider.numbers[n % 6]) for n in range(1, 3001)])
     # A busy server: the threads of asyncio.to_thread are all taken when the request ends.
     busy = ThreadPoolExecutor(1)
@@ -607,7 +608,7 @@ async def test_a_cancelled_upload_stops_its_parsing_and_reaps_the_process(provid
     (worker,) = workers
     assert await wait_stopped(worker)  # threads ended; a process killed, reaped (no zombie)
     assert await nothing_stored(provider)
-    monkeypatch.setattr(billing_ingest, "batch_facts", real_facts)
+    monkeypatch.setattr(storing, "batch_facts", real_facts)
     assert (await submit(provider, data)).status == "accepted"  # the name stayed free
     busy.shutdown()
 
@@ -615,14 +616,14 @@ async def test_a_cancelled_upload_stops_its_parsing_and_reaps_the_process(provid
 async def test_a_parse_that_cannot_start_its_threads_leaves_no_process_behind(provider,
                                                                                monkeypatch):
     workers = recorded_workers(monkeypatch)
-    real_thread = billing_ingest._Worker._thread
+    real_thread = parse_workers._Worker._thread
 
     def last_thread_fails(worker, target, name):
         if name in ("ingest relay", "ingest parse"):  # the last one each kind of worker starts
             raise RuntimeError("can't start new thread")
         real_thread(worker, target, name)
 
-    monkeypatch.setattr(billing_ingest._Worker, "_thread", last_thread_fails)
+    monkeypatch.setattr(parse_workers._Worker, "_thread", last_thread_fails)
     data = billing_xml(provider, [ligne(1, provider.numbers[0])])
     with pytest.raises(RuntimeError, match="can't start new thread"):
         await submit(provider, data)
@@ -672,7 +673,7 @@ class _FakeChild:
         "garbage"])
 def test_the_web_process_reads_nothing_but_plain_items_from_the_parse_process(stream):
     CALLED.clear()
-    worker = billing_ingest._ParseProcess(io.BytesIO(b""), keep_content=False)
+    worker = parse_workers._ParseProcess(io.BytesIO(b""), keep_content=False)
     worker.process = _FakeChild(stream)
     worker._relay()
     assert CALLED == []  # nothing built or called from the stream
@@ -684,10 +685,10 @@ def test_the_web_process_reads_nothing_but_plain_items_from_the_parse_process(st
 def test_the_parse_process_items_still_come_through():
     items = [("header", {"rf-borfact": "x.xml"}), ("lines", [("1", "0300012345")] * 3),
              ("end", 3, 12.5)]
-    worker = billing_ingest._ParseProcess(io.BytesIO(b""), keep_content=False)
+    worker = parse_workers._ParseProcess(io.BytesIO(b""), keep_content=False)
     worker.process = _FakeChild(b"".join(pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
                                          for item in items))
-    worker.out = billing_ingest.queue.Queue()
+    worker.out = parse_workers.queue.Queue()
     worker._relay()
     assert [worker.out.get_nowait() for _ in items] == items
 
@@ -725,7 +726,7 @@ async def test_modules_in_the_working_directory_do_not_shadow_the_parse_process(
 
 
 async def test_lines_are_written_in_batches(provider, monkeypatch):
-    monkeypatch.setattr(billing_ingest, "BATCH_SIZE", 2)
+    monkeypatch.setattr(parse_workers, "BATCH_SIZE", 2)
     lines = [ligne(i, provider.numbers[(i - 1) % 6], Period.of(today()).plus_months(-1 - i // 6))
              for i in range(1, 13)]
     report = await submit(provider, billing_xml(provider, lines))
@@ -801,7 +802,7 @@ async def test_a_file_on_one_line_counts_the_tags_before_the_bad_one(provider):
 
 
 async def test_without_a_real_column_the_line_alone_is_given(provider, monkeypatch):
-    monkeypatch.setattr(billing_ingest, "_COLUMN_LINE_CAP", 100)  # the bad line is longer
+    monkeypatch.setattr(reading, "_COLUMN_LINE_CAP", 100)  # the bad line is longer
     bad = ligne(2, provider.numbers[1]).replace("<nb-heures>12.50", "<nb-heures>12.505")
     data = billing_xml(provider, [ligne(1, provider.numbers[0]), bad])
     report = await submit(provider, data)

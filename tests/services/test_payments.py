@@ -262,3 +262,27 @@ async def test_a_run_whose_execution_died_is_finished_by_its_job(db, monkeypatch
     assert done.status == RunStatus.DONE and done.slip_count == 3 and done.line_count == 6
     assert await IntegratedLine.filter(caisse_id=made.caisse.id,
                                        status=IntegrationStatus.PAYABLE).count() == 0
+
+
+async def test_a_published_slip_is_announced_once_to_the_partners_webhook(db, settings):
+    import json
+
+    from ppas.models import WebhookDelivery
+    from ppas.services import webhooks
+
+    made = await make_payees(partners=2, file_lines=1, form_lines=1)
+    subscribed = made.admins[0]
+    await webhooks.create_subscription(subscribed, "http://127.0.0.1:9/bordereaux",
+                                       ["payment_slip.published"], development=True)
+    summary = await run_once(made.caisse.id)
+    at_48 = PARIS_MIDNIGHT + timedelta(hours=48)
+    await payment_slips.publish_due_slips(at_48, settings)
+    await payment_slips.publish_due_slips(at_48 + timedelta(hours=1), settings)
+    slip = await PaymentSlip.get(run_id=summary.run_id, partner_id=subscribed.partner_id)
+    deliveries = await WebhookDelivery.filter(partner_id=subscribed.partner_id,
+                                              event="payment_slip.published")
+    assert len(deliveries) == 1
+    data = json.loads(deliveries[0].payload)["data"]
+    assert data["number"] == slip.number and data["amount"] == f"{slip.amount:.2f}"
+    other = made.admins[1].partner_id  # no subscription: nothing written
+    assert not await WebhookDelivery.filter(partner_id=other).exists()

@@ -85,10 +85,12 @@ async def test_a_revoked_or_unknown_token_gets_nothing(client, make_user):
     await api_tokens.revoke_token(admin, created.token.id, now=created.token.created_at)
     for bearer in (created.secret, "ppas_" + secrets.token_urlsafe(32)):
         response = await graphql(client, "{ partner { name } }", bearer=bearer)
-        assert response.status_code == 200  # no CSRF for bearer requests…
+        # Not served as anonymous: 401, so the software learns its token is dead (RFC 6750).
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer ")
         result = response.json()
-        assert result["data"] is None  # …but no data either
-        assert result["errors"][0]["message"].startswith("Connectez-vous")
+        assert "data" not in result
+        assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_cookie_requests_need_the_csrf_token(client, sign_in, make_user):
@@ -253,7 +255,7 @@ async def test_a_token_is_shown_once_then_revoked_after_confirmation(client, sig
     assert done.status_code == 303
     assert "Le jeton est révoqué" in (await client.get(done.headers["location"])).text
     # …until it is revoked.
-    assert (await graphql(client, "{ me { login } }", bearer=secret)).json()["data"] is None
+    assert (await graphql(client, "{ me { login } }", bearer=secret)).status_code == 401
 
 
 async def test_partner_data_form_keeps_the_structure_id(client, sign_in):

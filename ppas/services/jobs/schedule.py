@@ -41,6 +41,7 @@ PERIODIC: list[Periodic] = [
     Periodic("send_mail", "mail_interval_seconds", "ppas.services.mail_sender"),
     Periodic("integrate_due_lines", 60, "ppas.services.integration"),
     Periodic("publish_due_slips", 60, "ppas.services.payment_slips"),
+    Periodic("deliver_webhooks", 30, "ppas.services.webhooks"),
 ]
 
 # Modules with handlers of one-off jobs (enqueued by a use case), not listed above.

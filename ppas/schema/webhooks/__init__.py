@@ -1,0 +1,1 @@
+"""Webhooks of the partner administration: subscriptions and the delivery log."""
