@@ -60,6 +60,8 @@ class Settings:
     sw_dir: Path = ROOT / "sw"
     operations_dir: Path = ROOT / "graphql" / "operations"
     node_modules_dir: Path = ROOT / "node_modules"
+    # An evaluator's reservation of an evaluation order lasts this long unless a sync renews it.
+    reservation_days: int = 30
 
     @property
     def password_rules(self):
@@ -113,4 +115,5 @@ class Settings:
             contact_max_attachment_bytes=_env_int("PPAS_CONTACT_MAX_ATTACHMENT_BYTES",
                                                   5 * 1024 * 1024),
             graphiql=_env_bool("PPAS_GRAPHIQL", cls.graphiql),
+            reservation_days=_env_int("PPAS_RESERVATION_DAYS", cls.reservation_days),
         )
