@@ -413,7 +413,7 @@ async def list_evaluations(user: User | None, offset: int,
         raise AccessDenied(EVALUATORS_ONLY)
     total = await query.count()
     rows = await (query.order_by("-synchronised_at", "-id").offset(offset).limit(limit)
-                  .select_related("order", "order__beneficiary", "evaluator"))
+                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator"))
     return rows, total
 
 
@@ -426,7 +426,7 @@ async def get_evaluation(user: User | None, evaluation_id: int) -> Evaluation | 
     else:
         raise AccessDenied(EVALUATORS_ONLY)
     return await (query.filter(id=evaluation_id)
-                  .select_related("order", "order__beneficiary", "evaluator").first())
+                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator").first())
 
 
 async def list_conflicts(user: User | None, pending_only: bool, offset: int,
@@ -443,7 +443,7 @@ async def list_conflicts(user: User | None, pending_only: bool, offset: int,
         query = query.filter(status=ConflictStatus.PENDING)
     total = await query.count()
     rows = await (query.order_by("received_at", "id").offset(offset).limit(limit)
-                  .select_related("order", "order__beneficiary", "evaluator"))
+                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator"))
     return rows, total
 
 
@@ -451,7 +451,7 @@ async def get_conflict(user: User | None, conflict_id: int) -> EvaluationConflic
     agent = _caisse_agent(user)
     return await (EvaluationConflict.filter(id=conflict_id,
                                             order__beneficiary__caisse_id=agent.caisse_id)
-                  .select_related("order", "order__beneficiary", "evaluator").first())
+                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator").first())
 
 
 async def resolve_conflict(user: User | None, conflict_id: int, accept: bool,

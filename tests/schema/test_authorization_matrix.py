@@ -383,4 +383,4 @@ async def test_the_caisse_reaches_its_evaluation_objects(app, settings, world):
                        ensure_ascii=False)
     assert "EVALMX" in shown and "matrice" in shown
     order = await runner.run("EvaluationOrder", agent, id=world.ids["held_04"])
-    assert order["evaluationOrder"]["status"] == "RESERVED"
+    assert order["evaluationOrder"]["status"] == "reserved"
