@@ -25,8 +25,9 @@ PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/adm
                  "/administration/utilisateurs", "/administration/utilisateurs/nouveau",
                  "/administration/partenaire", "/administration/conventions",
                  "/administration/jetons", "/mot-de-passe/changer"]
-EVALUATOR = ["/espace", "/mot-de-passe/changer"]
-CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages"]
+EVALUATOR = ["/espace", "/mot-de-passe/changer", "/evaluations"]
+CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages",
+                "/caisse/evaluations"]
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:
