@@ -78,7 +78,7 @@ async def _orders_page(request: Request, *, notice: str = "", error: str = "",
     data = await run_operation(request, "EvaluationOrders", offset=(page - 1) * PAGE_SIZE,
                                limit=PAGE_SIZE)
     return render(request, "pages/evaluation_orders.html", status_code=status_code,
-                  mine=data["mine"], open=data["open"], page=page, notice=notice, error=error,
+                  mine=data["mine"], open=data["open"], packages=data["packages"], page=page, notice=notice, error=error,
                   when=paris_time, status_labels=STATUS_LABELS)
 
 
@@ -181,7 +181,8 @@ async def caisse_evaluations(request: Request) -> Response:
     data = await run_operation(request, "CaisseEvaluations", offset=(page - 1) * PAGE_SIZE,
                                limit=PAGE_SIZE)
     return render(request, "pages/caisse_evaluations.html", conflicts=data["evaluationConflicts"],
-                  received=data["evaluations"], page=page, when=paris_time,
+                  received=data["evaluations"], packages=data["packages"], page=page,
+                  when=paris_time,
                   notice=NOTICES.get(request.query_params.get("fait", ""), ""))
 
 
