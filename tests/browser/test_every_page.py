@@ -27,7 +27,7 @@ PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/adm
                  "/administration/jetons", "/mot-de-passe/changer"]
 EVALUATOR = ["/espace", "/mot-de-passe/changer", "/evaluations"]
 CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages",
-                "/caisse/evaluations"]
+                "/caisse/evaluations", "/caisse/evaluations/commandes/nouvelle"]
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:

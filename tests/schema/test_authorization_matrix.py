@@ -145,6 +145,10 @@ async def world(db) -> World:
         client_id=f"{n:08d}-0000-4000-8000-000000000004", order=done_04, evaluator=evaluator_04,
         order_version=1, answers=evaluation_answers(), content_digest="mx", gir=4,
         reason="matrice", received_at=now)
+    await Convention.get_or_create(number=f"E04-MX{n}", defaults={
+        "partner": evaluators_04, "prestation_code": "900", "hourly_rate": Decimal("0"),
+        "valid_from": date(2025, 1, 1)})
+    w.ids |= {"evaluators_04": str(evaluators_04.id), "person_04": person_04.file_number}
     w.ids |= {"order_04": str(order_04.id), "held_04": str(held_04.id),
               "evaluation_04": str(evaluation_04.id), "conflict_04": str(conflict_04.id)}
     w.ids = {**w.ids, "message_04": str(message_04.id), "file_b": str(report_b.file_id), "file_line_b": str(file_line_b.id),
@@ -185,8 +189,9 @@ async def _snapshot(w: World) -> dict[str, Any]:
 async def _evaluation_orders_04(w: World) -> list[dict[str, Any]]:
     from ppas.models import EvaluationOrder
     ids = [w.ids["order_04"], w.ids["held_04"]]
-    return await EvaluationOrder.filter(id__in=ids).order_by("id").values(
-        "status", "version", "reserved_by_id", "reserved_until")
+    return [await EvaluationOrder.filter(id__in=ids).order_by("id").values(
+        "status", "version", "reserved_by_id", "reserved_until"),
+        await EvaluationOrder.filter(partner_id=w.ids["evaluators_04"]).count()]
 
 
 async def _conflict_04(w: World) -> list[dict[str, Any]]:
@@ -308,6 +313,10 @@ TABLE: dict[str, Row] = {
     "CaisseEvaluations": Row(lambda w: {"offset": 0, "limit": 100}, owners=CAISSE_04),
     "CaisseEvaluation": Row(lambda w: {"id": w.ids["evaluation_04"]}, owners=CAISSE_04),
     "CaisseEvaluationConflict": Row(lambda w: {"id": w.ids["conflict_04"]}, owners=CAISSE_04),
+    "CaisseNewEvaluationOrder": Row(lambda w: {}, owners=CAISSE_04),
+    "CreateEvaluationOrder": Row(lambda w: {"input": {
+        "beneficiaryFileNumber": w.ids["person_04"], "partnerId": w.ids["evaluators_04"],
+        "dueDate": "2099-01-01"}}, owners=CAISSE_04),
     "ResolveEvaluationConflict": Row(lambda w: {"id": w.ids["conflict_04"],
                                                 "decision": "SET_ASIDE"}, owners=CAISSE_04),
 }

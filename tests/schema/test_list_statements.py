@@ -304,6 +304,19 @@ async def _offline_packages(n: int) -> Built:
     return Built(evaluator)
 
 
+async def _evaluation_structures(n: int) -> Built:
+    from ppas.models import PartnerKind
+    caisse, agent = await _caisse_staff()
+    for i in range(n):
+        partner = await Partner.create(caisse=caisse, name=f"Évaluation {i}",
+                                       structure_id=f"{secrets.randbelow(10**8):08d}",
+                                       kind=PartnerKind.EVALUATOR)
+        await Convention.create(partner=partner, number=f"E{caisse.code}-{i}-{secrets.token_hex(2)}",
+                                prestation_code="900", hourly_rate=Decimal("0"),
+                                valid_from=date(2025, 1, 1))
+    return Built(agent)
+
+
 # --------------------------------------------------------------------------- the table
 
 CASES = [
@@ -410,6 +423,9 @@ CASES = [
         lambda d: [len(d["offlinePackages"]["items"]),
                    len(d["offlinePackages"]["items"][0]["orders"]),
                    len(d["offlinePackages"]["items"][0]["unsynchronisedOrderIds"])]),
+    ListCase("evaluationStructures", ("Query.evaluationStructures",),
+             "{ evaluationStructures { id name structureId city } }",
+             _evaluation_structures, lambda d: [len(d["evaluationStructures"])]),
     ListCase("developmentOutbox", ("Query.developmentOutbox",),
              "{ developmentOutbox { recipient subject createdAt } }",
              _outbox, lambda d: [len(d["developmentOutbox"])]),

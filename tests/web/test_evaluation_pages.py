@@ -155,3 +155,26 @@ async def test_an_old_browsers_package_shows_its_last_sync_and_pending_work(app,
         await sign_in(other, s.agent.login, PASSWORD)
         caisse = (await other.get("/caisse/evaluations")).text
     assert "ordinateur-bureau" in caisse and "Éva0" in caisse
+
+
+async def test_the_caisse_orders_an_evaluation_by_file_number(client, sign_in):
+    s = await make_structure(evaluators=1)
+    person = (await make_order(s)).beneficiary_id
+    from ppas.models import Beneficiary
+    file_number = (await Beneficiary.get(id=person)).file_number
+    csrf = await sign_in(client, s.agent.login, PASSWORD)
+    form = await client.get("/caisse/evaluations/commandes/nouvelle")
+    assert form.status_code == 200 and s.partner.name in form.text
+    due = (datetime.now(timezone.utc) + timedelta(days=20)).date().isoformat()
+    bad = await client.post("/caisse/evaluations/commandes/nouvelle", data={
+        "csrf_token": csrf, "beneficiaryFileNumber": "0000000000", "partnerId": str(s.partner.id),
+        "dueDate": "2001-01-01"})
+    assert bad.status_code == 400
+    assert 'id="erreur-beneficiaryFileNumber"' in bad.text and 'id="erreur-dueDate"' in bad.text
+    done = await client.post("/caisse/evaluations/commandes/nouvelle", data={
+        "csrf_token": csrf, "beneficiaryFileNumber": file_number, "partnerId": str(s.partner.id),
+        "dueDate": due})
+    assert done.status_code == 303
+    created = await EvaluationOrder.filter(beneficiary_id=person).order_by("-id").first()
+    assert created.status == OrderStatus.OPEN and created.created_by_id == s.agent.id
+    assert created.reference.startswith("EV-")
