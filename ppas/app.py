@@ -31,6 +31,7 @@ from ppas.web import caisse_job_pages
 from ppas.web import caisse_back_office_pages
 from ppas.web import payment_pages
 from ppas.web import contact_pages, help_pages, webhook_pages
+from ppas.web import evaluation_pages
 from ppas.web.body_limit import BodySizeLimit, body_cap
 from ppas.web.csrf import CsrfMiddleware
 from ppas.web.graphql_endpoint import PortalGraphQL
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         *caisse_back_office_pages.routes,
         *payment_pages.routes,
         *webhook_pages.routes,
+        *evaluation_pages.routes,
         Route("/graphql", PortalGraphQL(schema, settings=settings, clock=clock),
               methods=["GET", "POST"]),
         Route("/sw.js", service_worker),

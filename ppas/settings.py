@@ -88,6 +88,8 @@ class Settings:
     slip_delay_hours: int = 48
     # Processes that lay out slip PDFs in parallel (publication of a run's slips).
     slip_pdf_workers: int = 2
+    # An evaluator's reservation of an evaluation order lasts this long unless a sync renews it.
+    reservation_days: int = 30
 
     @property
     def password_rules(self):
@@ -162,4 +164,5 @@ class Settings:
             forwarded_allow_ips=os.environ.get("PPAS_FORWARDED_ALLOW_IPS", ""),
             slip_delay_hours=_env_int("PPAS_SLIP_DELAY_HOURS", cls.slip_delay_hours),
             slip_pdf_workers=_env_int("PPAS_SLIP_PDF_WORKERS", cls.slip_pdf_workers),
+            reservation_days=_env_int("PPAS_RESERVATION_DAYS", cls.reservation_days),
         )

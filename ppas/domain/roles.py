@@ -34,6 +34,8 @@ _MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("Tâches de fond", "/caisse/taches", CAISSE_ROLES),
     ("Bénéficiaires et prises en charge", "/caisse/beneficiaires", CAISSE_ROLES),
     ("Paiements", "/caisse/paiements", CAISSE_ROLES),
+    ("Évaluations", "/evaluations", frozenset({Role.EVALUATOR})),
+    ("Évaluations reçues", "/caisse/evaluations", CAISSE_ROLES),
     ("Documentation", "/documentation", None),
     ("Contact", "/contact", None),
 )

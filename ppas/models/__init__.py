@@ -18,6 +18,14 @@ from ppas.models.contact import ContactMessage
 from ppas.models.integration import IntegratedLine, IntegrationStatus
 from ppas.models.evaluation import Evaluation, EvaluationOrder, OrderStatus
 from ppas.models.job import Job, JobState, WorkerHeartbeat
+from ppas.models.evaluation import (
+    ConflictStatus,
+    Evaluation,
+    EvaluationConflict,
+    EvaluationOrder,
+    OfflinePackage,
+    OrderStatus,
+)
 from ppas.models.outbox import OutboxMessage
 from ppas.models.partner import Convention, ConventionStatus, Partner, PartnerKind
 from ppas.models.payment import PaymentRun, PaymentSlip
@@ -31,4 +39,5 @@ __all__ = [
     "RegistrationStatus", "Role", "Session", "SpentCaptcha", "User",
     "Job", "JobState", "WorkerHeartbeat",
     "DeliveryStatus", "WebhookDelivery", "WebhookSubscription",
+    "ConflictStatus", "EvaluationConflict", "OfflinePackage",
 ]

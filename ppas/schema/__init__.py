@@ -26,6 +26,8 @@ from ppas.schema.errors import refusal_handlers
 from ppas.schema.extensions.masking import LoggedSchema, masked_errors
 from ppas.schema.extensions.operation_metrics import OperationMetrics
 from ppas.schema.extensions.request_errors import RequestErrorCodes
+from ppas.schema.evaluations.mutations import EvaluationMutations
+from ppas.schema.evaluations.queries import EvaluationQueries
 from ppas.schema.partner_admin.mutations import PartnerAdminMutations
 from ppas.schema.partner_admin.queries import PartnerAdminQueries
 from ppas.schema.outbox.queries import OutboxQueries
@@ -59,6 +61,7 @@ QUERY_PARTS = (
     BackOfficeQueries,
     PaymentQueries,
     WebhookQueries,
+    EvaluationQueries,
 )
 MUTATION_PARTS = (
     AccountMutations,
@@ -72,6 +75,7 @@ MUTATION_PARTS = (
     BackOfficeMutations,
     PaymentMutations,
     WebhookMutations,
+    EvaluationMutations,
 )
 
 

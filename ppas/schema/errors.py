@@ -88,11 +88,16 @@ BackOfficeErrorCode = _feature_enum(
      ErrorCode.PLAN_NOTIFIED, ErrorCode.IMPORT_REFUSED, ErrorCode.FILE_MISSING))
 PaymentErrorCode = _feature_enum(
     "PaymentErrorCode", "Codes des refus d'un paiement (mandatement) lancé par la caisse.", ())
+EvaluationErrorCode = _feature_enum(
+    "EvaluationErrorCode", "Codes des refus sur les commandes d'évaluation, le mode "
+                           "déconnecté et l'examen des conflits.",
+    (ErrorCode.CONFLICT, ErrorCode.ORDER_CLOSED, ErrorCode.NOT_RESERVED, ErrorCode.ALREADY_DONE))
 
 FEATURE_ENUMS: tuple[type[Enum], ...] = (AccountErrorCode, BillingFormErrorCode,
                                          BillingFileErrorCode, PartnerAdminErrorCode,
                                          RegistrationErrorCode, ContactErrorCode,
-                                         JobErrorCode, BackOfficeErrorCode, PaymentErrorCode)
+                                         JobErrorCode, BackOfficeErrorCode, PaymentErrorCode,
+                                         EvaluationErrorCode)
 
 
 def feature_code(code: ErrorCode, enum: type[Enum]) -> Enum:

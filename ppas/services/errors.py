@@ -76,6 +76,10 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "BAD_REQUEST"
     CSRF_TOKEN_INVALID = "CSRF_TOKEN_INVALID"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    # Evaluations
+    CONFLICT = "CONFLICT"
+    ORDER_CLOSED = "ORDER_CLOSED"
+    NOT_RESERVED = "NOT_RESERVED"
 
 
 DESCRIPTIONS: dict[ErrorCode, str] = {
@@ -159,6 +163,11 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
                                   "utilisent un jeton d'API (`Authorization: Bearer`).",
     ErrorCode.PAYLOAD_TOO_LARGE: "Le corps de la requête dépasse la taille permise (HTTP 413) : "
                                  "envoyer un fichier plus petit.",
+    ErrorCode.CONFLICT: "La commande d'évaluation est réservée par un autre évaluateur "
+                        "(le message dit qui, et jusqu'à quand).",
+    ErrorCode.ORDER_CLOSED: "La commande d'évaluation est déjà évaluée ou annulée.",
+    ErrorCode.NOT_RESERVED: "La commande d'évaluation n'est pas réservée par l'appelant : "
+                            "rien à libérer.",
 }
 
 # The codes a top-level GraphQL error may carry in `extensions.code` (the others are data).

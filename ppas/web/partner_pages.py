@@ -63,15 +63,8 @@ async def beneficiary(request: Request) -> Response:
     return render(request, "pages/beneficiary.html", beneficiary=data["beneficiary"])
 
 
-@signed_in
-async def not_yet_available(request: Request) -> Response:
-    return render(request, "pages/not_yet_available.html", status_code=200)
-
-
 routes = [
     Route("/espace", dashboard, name="dashboard"),
     Route("/beneficiaires", beneficiaries, name="beneficiaries"),
     Route("/beneficiaires/{id}", beneficiary, name="beneficiary"),
-    *[Route(path, not_yet_available) for path in
-      ("/evaluations",)],
 ]

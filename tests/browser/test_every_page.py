@@ -26,11 +26,12 @@ PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/adm
                  "/administration/partenaire", "/administration/conventions",
                  "/administration/jetons", "/mot-de-passe/changer", "/anomalies", "/mon-compte",
                  "/bordereaux", "/administration/webhooks"]
-EVALUATOR = ["/espace", "/mot-de-passe/changer"]
+EVALUATOR = ["/espace", "/mot-de-passe/changer", "/evaluations"]
 CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages",
                 "/caisse/taches", "/caisse/taches?etat=failed",
                 "/caisse/beneficiaires", "/caisse/beneficiaires?q=03", "/caisse/beneficiaires/nouveau",
-                "/caisse/import", "/caisse/paiements"]
+                "/caisse/import", "/caisse/paiements",
+                "/caisse/evaluations", "/caisse/evaluations/commandes/nouvelle"]
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:

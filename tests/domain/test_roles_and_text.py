@@ -7,9 +7,9 @@ from ppas.domain.text import invisible_characters
 EVERYBODY = [("Documentation", "/documentation"), ("Contact", "/contact")]
 
 
-def test_an_anonymous_visitor_and_an_evaluator_see_only_the_public_areas():
+def test_an_anonymous_visitor_sees_the_public_areas_and_an_evaluator_evaluations_not_billing():
     assert menu_for(None) == EVERYBODY
-    assert menu_for(Role.EVALUATOR) == EVERYBODY
+    assert menu_for(Role.EVALUATOR) == [("Évaluations", "/evaluations"), *EVERYBODY]
 
 
 def test_providers_see_billing_and_no_caisse_area():
@@ -26,7 +26,8 @@ def test_caisse_staff_see_the_caisse_areas_and_no_billing():
         ("Préinscriptions", "/caisse/inscriptions"), ("Messages reçus", "/caisse/messages"),
         ("Tâches de fond", "/caisse/taches"),
         ("Bénéficiaires et prises en charge", "/caisse/beneficiaires"),
-        ("Paiements", "/caisse/paiements"), *EVERYBODY]
+        ("Paiements", "/caisse/paiements"), ("Évaluations reçues", "/caisse/evaluations"),
+        *EVERYBODY]
     assert menu_for(Role.CAISSE_ADMIN) == menu_for(Role.CAISSE_AGENT)
 
 
