@@ -60,6 +60,9 @@ class Settings:
     sw_dir: Path = ROOT / "sw"
     operations_dir: Path = ROOT / "graphql" / "operations"
     node_modules_dir: Path = ROOT / "node_modules"
+    # The offline mode's version (service worker precache revision); empty: a hash of the
+    # files it precaches, so that any deployment that changes them installs a new version.
+    offline_version: str = ""
 
     @property
     def password_rules(self):
@@ -113,4 +116,5 @@ class Settings:
             contact_max_attachment_bytes=_env_int("PPAS_CONTACT_MAX_ATTACHMENT_BYTES",
                                                   5 * 1024 * 1024),
             graphiql=_env_bool("PPAS_GRAPHIQL", cls.graphiql),
+            offline_version=os.environ.get("PPAS_OFFLINE_VERSION", ""),
         )
