@@ -1,0 +1,135 @@
+"""The evaluators' offline mode in a real Chromium (persistent profile, service workers on)
+against a real server process that the tests stop and start again."""
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from tests.browser.offline_support import Profile, RestartableServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def playwright() -> AsyncIterator:
+    async with async_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture
+def server(database_url: str, db) -> RestartableServer:
+    live = RestartableServer(database_url, PPAS_OFFLINE_VERSION="v1")
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def profile(playwright) -> Profile:
+    made = Profile(playwright)
+    yield made
+    made.remove()
+
+
+def accept_dialogs(page: Page, seen: list[str]) -> None:
+    """Accept every dialog (beforeunload, confirm) and note its kind and words."""
+    async def handle(dialog):
+        seen.append(f"{dialog.type}: {dialog.message}")
+        await dialog.accept()
+    page.on("dialog", handle)
+
+
+async def install_worker(page: Page) -> None:
+    await page.evaluate("""async () => {
+        await navigator.serviceWorker.register('/sw.js', {scope: '/'});
+        await navigator.serviceWorker.ready;
+    }""")
+
+
+async def worker_version(page: Page) -> str:
+    return await page.evaluate("""() => new Promise((resolve) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = (event) => resolve(event.data);
+        navigator.serviceWorker.controller.postMessage('version', [channel.port2]);
+    })""")
+
+
+async def wait_for_active_version(page: Page, version: str) -> None:
+    """Until the active worker of / is the one of `version` (install, precache, activate)."""
+    found = await page.evaluate("""async (version) => {
+        const ask = (worker) => new Promise((resolve) => {
+            const channel = new MessageChannel();
+            channel.port1.onmessage = (event) => resolve(event.data);
+            worker.postMessage('version', [channel.port2]);
+        });
+        for (let i = 0; i < 100; i += 1) {
+            const r = await navigator.serviceWorker.getRegistration('/');
+            if (r && r.active && !r.installing && !r.waiting && await ask(r.active) === version) return version;
+            if (r) await r.update().catch(() => {});
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        return null;
+    }""", version)
+    assert found == version
+
+
+async def put_record(page: Page, client_id: str, order_id: str, state: str = "ready") -> None:
+    await page.evaluate("""async ([clientId, orderId, state]) => {
+        const store = await import('/sw/store.js');
+        await store.setMeta('package', {id: 'essai'});
+        await store.putRecord({clientId, orderId, orderVersion: 1, answers: {COH: 'A'}, state});
+    }""", [client_id, order_id, state])
+
+
+async def stored_records(page: Page) -> list[dict]:
+    return await page.evaluate("""async () => (await import('/sw/store.js')).records()""")
+
+
+async def test_an_update_of_the_worker_keeps_the_records_and_serves_the_new_shell(server, profile):
+    async with profile.open() as context:
+        page = await context.new_page()
+        await page.goto(server.url + "/hors-ligne/")
+        await install_worker(page)
+        await page.reload()
+        assert await worker_version(page) == "v1"
+        await put_record(page, "11111111-1111-4111-8111-111111111111", "41")
+        await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée")
+
+        # No server at all: the shell comes from the precache, the record from IndexedDB.
+        server.stop()
+        await page.reload()
+        await expect(page.get_by_role("heading", name="Mode déconnecté", exact=True)).to_be_visible()
+        await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée")
+        await page.goto(server.url + "/hors-ligne/evaluation?commande=41")
+        await expect(page.locator("#commande")).to_contain_text("n'est pas sur ce navigateur")
+
+        # A new version is deployed while the record waits.
+        server.start(PPAS_OFFLINE_VERSION="v2")
+        await page.goto(server.url + "/hors-ligne/")
+        await wait_for_active_version(page, "v2")
+        await page.reload()
+        assert await worker_version(page) == "v2"
+        revisions = await page.evaluate("""async () => {
+            const name = (await caches.keys()).find(k => k.includes('precache'));
+            return (await (await caches.open(name)).keys()).map(r => new URL(r.url).searchParams.get('__WB_REVISION__'));
+        }""")
+        assert set(revisions) == {"v2"}, revisions  # the old entries went once the new were in
+        records = await stored_records(page)
+        assert [(r["clientId"], r["state"]) for r in records] == [
+            ("11111111-1111-4111-8111-111111111111", "ready")]
+
+        # The new shell works without the server too.
+        server.stop()
+        await page.reload()
+        await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée")
+        server.start()
+
+    # The profile closed and opened again: the record is still there.
+    async with profile.open() as context:
+        page = await context.new_page()
+        await page.goto(server.url + "/hors-ligne/")
+        await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée")
+        assert len(await stored_records(page)) == 1
