@@ -4,3 +4,8 @@ export function beneficiaryName(order) {
   const b = order.beneficiary || {};
   return b.fullName || [b.firstName, b.lastName].filter(Boolean).join(" ") || `Commande ${order.id}`;
 }
+
+/** « 0 évaluation », « 1 évaluation », « 2 évaluations » (French: singular below 2). */
+export function countOf(n, singular, plural) {
+  return `${n} ${n < 2 ? singular : plural}`;
+}

@@ -6,7 +6,7 @@ import { synchronise, describe } from "./sync.js";
 import { download, importText } from "./transfer.js";
 import { graphql } from "./graphql.js";
 import { lastOutcome } from "./badge.js";
-import { beneficiaryName } from "./labels.js";
+import { beneficiaryName, countOf } from "./labels.js";
 
 export const PACKAGES = `query OfflinePackages {
   offlinePackages { id browserId createdAt supersededAt lastSynchronisedAt mayHoldUnsynchronised }
@@ -115,7 +115,7 @@ document.getElementById("synchroniser").addEventListener("click", async (event) 
 document.getElementById("exporter").addEventListener("click", async () => {
   const count = await download();
   announce(count === 0 ? "Aucune évaluation non synchronisée : le fichier exporté est vide."
-    : `${count === 1 ? "1 évaluation exportée" : `${count} évaluations exportées`} dans le fichier téléchargé. `
+    : `${countOf(count, "évaluation exportée", "évaluations exportées")} dans le fichier téléchargé. `
       + "Importez-le sur l'autre navigateur, puis synchronisez.");
 });
 
@@ -126,8 +126,8 @@ document.getElementById("importer").addEventListener("change", async (event) => 
   try {
     if (file.size > 10 * 1024 * 1024) throw new Error("Ce fichier est trop gros pour un export d'évaluations (10 Mo au plus).");
     const { added, kept } = await importText(await file.text());
-    announce(`${added === 1 ? "1 évaluation importée" : `${added} évaluations importées`}`
-      + (kept ? ` (${kept} déjà présente(s) sur ce navigateur, conservée(s))` : "")
+    announce(countOf(added, "évaluation importée", "évaluations importées")
+      + (kept ? ` (${countOf(kept, "déjà présente sur ce navigateur, conservée", "déjà présentes sur ce navigateur, conservées")})` : "")
       + ". Synchronisez pour les envoyer au portail.");
   } catch (error) {
     announce(`Import refusé : ${error.message}`);

@@ -133,3 +133,51 @@ async def test_an_update_of_the_worker_keeps_the_records_and_serves_the_new_shel
         await page.goto(server.url + "/hors-ligne/")
         await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée")
         assert len(await stored_records(page)) == 1
+
+
+async def test_export_on_one_profile_import_on_another_with_checks(server, playwright, tmp_path):
+    first, second = Profile(playwright), Profile(playwright)
+    try:
+        async with first.open() as context:
+            page = await context.new_page()
+            await page.goto(server.url + "/hors-ligne/")
+            await put_record(page, "22222222-2222-4222-8222-222222222222", "51")
+            await put_record(page, "33333333-3333-4333-8333-333333333333", "52", state="draft")
+            await put_record(page, "44444444-4444-4444-8444-444444444444", "53", state="synced")
+            async with page.expect_download() as waiting:
+                await page.get_by_role("button", name="Exporter").click()
+            download = await waiting.value
+            exported = tmp_path / download.suggested_filename
+            await download.save_as(exported)
+            await expect(page.get_by_role("status").filter(has_text="exportées")).to_contain_text(
+                "2 évaluations exportées")
+        assert re.fullmatch(r"evaluations-non-synchronisees-\d{8}-\d{4}\.json", exported.name)
+
+        async with second.open() as context:
+            page = await context.new_page()
+            await page.goto(server.url + "/hors-ligne/")
+            status = page.locator("#etat-hors-ligne")
+            not_an_export = tmp_path / "autre.json"
+            not_an_export.write_text('{"format": "autre"}')
+            await page.get_by_label("Importer un fichier").set_input_files(not_an_export)
+            await expect(status).to_contain_text("Import refusé")
+            await expect(status).to_be_focused()
+            broken = tmp_path / "abime.json"
+            broken.write_text(exported.read_text().replace("22222222-2222", "pas-un-uuid"))
+            await page.get_by_label("Importer un fichier").set_input_files(broken)
+            await expect(status).to_contain_text("Évaluation n° ")
+            assert await stored_records(page) == []
+
+            await page.get_by_label("Importer un fichier").set_input_files(exported)
+            await expect(status).to_contain_text("2 évaluations importées")
+            await expect(page.locator("#non-synchronisees")).to_have_text("2 évaluations non synchronisées")
+            records = {r["clientId"]: r["state"] for r in await stored_records(page)}
+            assert records == {"22222222-2222-4222-8222-222222222222": "ready",
+                               "33333333-3333-4333-8333-333333333333": "draft"}
+            # The same file again changes nothing.
+            await page.get_by_label("Importer un fichier").set_input_files(exported)
+            await expect(status).to_contain_text("0 évaluation importée (2 déjà présentes sur ce navigateur, conservées)")
+            assert len(await stored_records(page)) == 2
+    finally:
+        first.remove()
+        second.remove()
