@@ -2,8 +2,10 @@
 against a real server process that the tests stop and start again."""
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, async_playwright, expect
@@ -181,3 +183,84 @@ async def test_export_on_one_profile_import_on_another_with_checks(server, playw
     finally:
         first.remove()
         second.remove()
+
+
+SAMPLE_AGGIR = json.loads((Path(__file__).parents[1] / "sw" / "aggir_sample.json").read_text())
+SAMPLE_DEFINITIONS = {
+    "version": "essai",
+    "sections": [
+        {"title": "Visite", "fields": [
+            {"name": "visitDate", "label": "Date de la visite", "type": "date", "required": True,
+             "notAfterToday": True}]},
+        {"title": "Variables discriminantes", "fields": [
+            {"name": code, "label": f"Variable {code}", "type": "choice", "required": True,
+             "choices": ["A", "B", "C"]} for code in SAMPLE_AGGIR["variables"]]},
+        {"title": "Plan d'aide", "fields": [
+            {"name": "hours", "label": "Heures d'aide par mois", "type": "integer", "min": 0,
+             "max": 120}]},
+    ],
+    "aggir": SAMPLE_AGGIR,
+}
+
+
+async def seed_package(page: Page, orders: list[dict], definitions: dict = SAMPLE_DEFINITIONS) -> None:
+    await page.evaluate("""async ([orders, definitions]) => {
+        const store = await import('/sw/store.js');
+        await store.savePackage({id: 'essai'}, orders, definitions);
+    }""", [orders, definitions])
+
+
+async def test_the_form_offline_saves_each_change_checks_the_rules_and_shows_the_gir(server, profile):
+    async with profile.open() as context:
+        page = await context.new_page()
+        await page.goto(server.url + "/hors-ligne/")
+        await install_worker(page)
+        await seed_package(page, [{"id": "61", "version": 3, "dueDate": "2026-12-20",
+                                   "beneficiary": {"fullName": "Jeanne ESSAI"}}])
+        server.stop()
+        await page.reload()
+        await page.get_by_role("link", name="Évaluer Jeanne ESSAI").click()
+        await expect(page.get_by_role("heading", name="Évaluation de Jeanne ESSAI")).to_be_focused()
+
+        hours = page.get_by_label("Heures d'aide par mois")
+        await hours.fill("200")
+        await hours.press("Tab")
+        await expect(page.locator("#erreur-hours")).to_have_text("« Heures d'aide par mois » doit être au plus 120.")
+        await page.get_by_role("button", name="Terminer l'évaluation").click()
+        summary = page.get_by_role("alert")
+        await expect(summary).to_be_focused()
+        await expect(summary).to_contain_text("12 réponses sont à corriger")
+
+        await page.get_by_label("Date de la visite").fill("2026-12-01")
+        for code in SAMPLE_AGGIR["variables"]:
+            await page.get_by_label(f"Variable {code}").select_option("C")
+        await expect(page.locator("#gir")).to_have_text("1")
+        await page.get_by_label("Variable COH").select_option("A")
+        await page.get_by_label("Variable ORI").select_option("A")
+        await expect(page.locator("#gir")).to_have_text("2")
+        await hours.fill("40")
+        records = await stored_records(page)
+        assert len(records) == 1
+        (record,) = records
+        assert record["orderId"] == "61" and record["orderVersion"] == 3 and record["state"] == "draft"
+        assert record["answers"]["hours"] == "40" and record["answers"]["COH"] == "A"
+        assert re.fullmatch(r"[0-9a-f-]{36}", record["clientId"])
+        await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée")
+
+        await page.get_by_role("button", name="Terminer l'évaluation").click()
+        await expect(page.locator("#enregistrement")).to_contain_text("Évaluation terminée")
+        (record,) = await stored_records(page)
+        assert record["state"] == "ready" and record["gir"] == 2
+
+        # Opened again: the same record (same UUID), its answers in the fields. Leaving the page
+        # with evaluations not synchronised asks first.
+        dialogs: list[str] = []
+        accept_dialogs(page, dialogs)
+        await page.reload()
+        assert [d.split(":")[0] for d in dialogs] == ["beforeunload"]
+        await expect(page.get_by_label("Heures d'aide par mois")).to_have_value("40")
+        await expect(page.locator("#gir")).to_have_text("2")
+        await page.get_by_label("Heures d'aide par mois").fill("41")
+        (again,) = await stored_records(page)
+        assert again["clientId"] == record["clientId"] and again["answers"]["hours"] == "41"
+        server.start()
