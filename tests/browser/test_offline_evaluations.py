@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from tests.browser.offline_support import Profile, RestartableServer
+from tests.browser_support import sign_in_demo
 
 pytestmark = pytest.mark.browser
 
@@ -264,3 +265,32 @@ async def test_the_form_offline_saves_each_change_checks_the_rules_and_shows_the
         (again,) = await stored_records(page)
         assert again["clientId"] == record["clientId"] and again["answers"]["hours"] == "41"
         server.start()
+
+
+async def test_signing_out_with_evaluations_not_synchronised_asks_first(server, profile):
+    async with profile.open() as context:
+        page = await context.new_page()
+        await sign_in_demo(page, server.url, "demoeval")
+        badge = page.locator("#non-synchronisees")
+        await expect(badge).to_be_hidden()  # this browser never had the offline mode
+        await put_record(page, "55555555-5555-4555-8555-555555555555", "71", state="draft")
+        await expect(badge).to_have_text("1 évaluation non synchronisée")
+        await expect(badge).to_have_attribute("aria-live", "polite")
+
+        answers = iter([False, True])
+        questions: list[str] = []
+
+        async def answer(dialog):
+            questions.append(dialog.message)
+            await (dialog.accept() if next(answers) else dialog.dismiss())
+        page.on("dialog", answer)
+
+        await page.get_by_role("button", name="Se déconnecter").click()
+        await expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+        assert questions and "1 évaluation non synchronisée" in questions[0]
+        await page.get_by_role("button", name="Se déconnecter").focus()
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
+        assert len(questions) == 2
+        # Signed out, the record is still on this browser.
+        assert [r["clientId"] for r in await stored_records(page)] == ["55555555-5555-4555-8555-555555555555"]
