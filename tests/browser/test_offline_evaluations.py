@@ -17,7 +17,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-async def playwright() -> AsyncIterator:
+async def playwright(monkeypatch) -> AsyncIterator:
+    # The service worker's own requests (its precache downloads) go through context.route too,
+    # so a test can make one fail.
+    monkeypatch.setenv("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
     async with async_playwright() as pw:
         yield pw
 
@@ -109,7 +112,31 @@ async def test_an_update_of_the_worker_keeps_the_records_and_serves_the_new_shel
         await page.goto(server.url + "/hors-ligne/evaluation?commande=41")
         await expect(page.locator("#commande")).to_contain_text("n'est pas sur ce navigateur")
 
-        # A new version is deployed while the record waits.
+        # A new version whose download fails halfway (one file of the shell refused): the
+        # old worker stays, with its whole cache.
+        server.start(PPAS_OFFLINE_VERSION="v2")
+        refused: list[str] = []
+
+        async def refuse(route):
+            refused.append(route.request.url)
+            await route.abort()
+        labels = "**/sw/labels.js*"
+        await context.route(labels, refuse)
+        await page.evaluate("async () => (await navigator.serviceWorker.getRegistration('/')).update()")
+        for _ in range(50):
+            if refused:
+                break
+            await page.wait_for_timeout(100)
+        assert refused and refused[0].endswith("/sw/labels.js")
+        await page.wait_for_timeout(500)
+        assert await worker_version(page) == "v1"
+        server.stop()
+        await page.reload()
+        await expect(page.locator("meta[name=ppas-offline-version]")).to_have_attribute("content", "v1")
+        await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée")
+        await context.unroute(labels)
+
+        # The same version deployed whole, while the record waits.
         server.start(PPAS_OFFLINE_VERSION="v2")
         await page.goto(server.url + "/hors-ligne/")
         await wait_for_active_version(page, "v2")
