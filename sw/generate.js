@@ -25,6 +25,10 @@ export const GENERATE = `mutation GenerateOfflinePackage($browserId: String!, $o
 export const DEFINITIONS_URL = "/evaluations/definitions.json";
 
 const MB = 1024 * 1024;
+const NO_WORKER = "Ce navigateur ne permet pas le mode déconnecté (pas de « service worker ») : "
+  + "c'est le cas d'une fenêtre de navigation privée, d'un réglage qui bloque les données des "
+  + "sites ou d'un navigateur trop ancien. Ouvrez le portail dans une fenêtre normale d'un "
+  + "navigateur à jour (Firefox, Chrome, Edge).";
 
 function say(box, lines, kind = "notice") {
   box.replaceChildren(...lines.map((text) => {
@@ -41,11 +45,7 @@ export async function unavailableReason() {
   if (!window.isSecureContext) {
     return "Le mode déconnecté demande une connexion sécurisée (https) au portail.";
   }
-  if (!("serviceWorker" in navigator)) {
-    return "Ce navigateur ne permet pas le mode déconnecté (pas de « service worker ») : "
-      + "c'est le cas d'une fenêtre de navigation privée ou d'un navigateur trop ancien. "
-      + "Ouvrez le portail dans une fenêtre normale d'un navigateur à jour (Firefox, Chrome, Edge).";
-  }
+  if (!("serviceWorker" in navigator)) return NO_WORKER;
   if (!(await store.usable())) {
     return "Ce navigateur refuse d'enregistrer des données (IndexedDB indisponible) : c'est le cas "
       + "d'une fenêtre de navigation privée ou d'un réglage qui bloque les données des sites. "
@@ -89,6 +89,12 @@ export async function generate(box) {
   say(box, ["Préparation du mode déconnecté…"]);
   try {
     await installWorker();
+  } catch (error) {
+    // Present but refused (a private window of some browsers, a blocking setting).
+    say(box, [NO_WORKER], "error-summary");
+    return null;
+  }
+  try {
     const { lines } = await storageReport();
     const browserId = await store.browserId();
     const reserved = await graphql(RESERVED_ORDERS, {});

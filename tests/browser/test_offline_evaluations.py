@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.offline_support import Profile, RestartableServer
 from tests.browser_support import sign_in_demo
 
@@ -321,3 +322,21 @@ async def test_signing_out_with_evaluations_not_synchronised_asks_first(server, 
         assert len(questions) == 2
         # Signed out, the record is still on this browser.
         assert [r["clientId"] for r in await stored_records(page)] == ["55555555-5555-4555-8555-555555555555"]
+
+
+async def test_generating_is_refused_in_words_where_service_workers_are_blocked(server, playwright):
+    browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        context = await browser.new_context(service_workers="block", locale="fr-FR")
+        page = await context.new_page()
+        await sign_in_demo(page, server.url, "demoeval")
+        await page.goto(server.url + "/hors-ligne/")
+        button = page.get_by_role("button", name="Générer le mode déconnecté")
+        await button.focus()
+        await page.keyboard.press("Enter")
+        result = page.locator("#resultat-generation")
+        await expect(result).to_contain_text("Ce navigateur ne permet pas le mode déconnecté")
+        await expect(result).to_contain_text("navigation privée")
+        await expect(result).to_be_focused()
+    finally:
+        await browser.close()
