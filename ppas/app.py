@@ -29,6 +29,7 @@ from ppas.web import caisse_registration_pages, dev_mail_pages, registration_pag
 from ppas.web import session_pages
 from ppas.web import contact_pages, help_pages
 from ppas.web import offline_pages
+from ppas.web import evaluation_pages
 from ppas.web.body_limit import BodySizeLimit, body_cap
 from ppas.web.csrf import CsrfMiddleware
 from ppas.web.graphql_endpoint import PortalGraphQL
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         *dev_mail_pages.routes,
         *contact_pages.routes,
         *help_pages.routes,
+        *evaluation_pages.routes,
         Route("/graphql", PortalGraphQL(schema, settings=settings, clock=clock),
               methods=["GET", "POST"]),
         *offline_pages.routes(settings),

@@ -60,6 +60,8 @@ class Settings:
     sw_dir: Path = ROOT / "sw"
     operations_dir: Path = ROOT / "graphql" / "operations"
     node_modules_dir: Path = ROOT / "node_modules"
+    # An evaluator's reservation of an evaluation order lasts this long unless a sync renews it.
+    reservation_days: int = 30
     # The offline mode's version (service worker precache revision); empty: a hash of the
     # files it precaches, so that any deployment that changes them installs a new version.
     offline_version: str = ""
@@ -116,5 +118,6 @@ class Settings:
             contact_max_attachment_bytes=_env_int("PPAS_CONTACT_MAX_ATTACHMENT_BYTES",
                                                   5 * 1024 * 1024),
             graphiql=_env_bool("PPAS_GRAPHIQL", cls.graphiql),
+            reservation_days=_env_int("PPAS_RESERVATION_DAYS", cls.reservation_days),
             offline_version=os.environ.get("PPAS_OFFLINE_VERSION", ""),
         )

@@ -16,7 +16,14 @@ from ppas.models.caisse import Caisse
 from ppas.models.captcha import SpentCaptcha
 from ppas.models.contact import ContactMessage
 from ppas.models.integration import IntegratedLine, IntegrationStatus
-from ppas.models.evaluation import Evaluation, EvaluationOrder, OrderStatus
+from ppas.models.evaluation import (
+    ConflictStatus,
+    Evaluation,
+    EvaluationConflict,
+    EvaluationOrder,
+    OfflinePackage,
+    OrderStatus,
+)
 from ppas.models.outbox import OutboxMessage
 from ppas.models.partner import Convention, ConventionStatus, Partner, PartnerKind
 from ppas.models.payment import PaymentRun, PaymentSlip
@@ -27,4 +34,5 @@ __all__ = [
     "EvaluationOrder", "FormLine", "FormStatus", "IntegratedLine", "IntegrationStatus", "OrderStatus", "OutboxMessage", "Partner",
     "PartnerKind", "PasswordHistory", "PaymentRun", "PaymentSlip", "Registration",
     "RegistrationStatus", "Role", "Session", "SpentCaptcha", "User",
+    "ConflictStatus", "EvaluationConflict", "OfflinePackage",
 ]

@@ -19,6 +19,8 @@ from ppas.schema.contact.mutations import ContactMutations
 from ppas.schema.contact.queries import ContactQueries
 from ppas.schema.extensions.document_limits import document_limits
 from ppas.schema.errors import refusal_handlers
+from ppas.schema.evaluations.mutations import EvaluationMutations
+from ppas.schema.evaluations.queries import EvaluationQueries
 from ppas.schema.extensions.masking import masked_errors
 from ppas.schema.partner_admin.mutations import PartnerAdminMutations
 from ppas.schema.partner_admin.queries import PartnerAdminQueries
@@ -33,13 +35,13 @@ from ppas.settings import Settings
 @strawberry.type
 class Query(ViewerQueries, PartnerQueries, BeneficiaryQueries, BillingFormQueries, BillingFileQueries,
             PartnerAdminQueries,
-            RegistrationQueries, OutboxQueries, ContactQueries):
+            RegistrationQueries, OutboxQueries, ContactQueries, EvaluationQueries):
     """Every query of the portal."""
 
 
 @strawberry.type
 class Mutation(AccountMutations, BillingFormMutations, BillingFileMutations, PartnerAdminMutations,
-               RegistrationMutations, ContactMutations):
+               RegistrationMutations, ContactMutations, EvaluationMutations):
     """Every mutation of the portal; each returns a union of success and error types."""
 
 

@@ -77,9 +77,15 @@ ContactErrorCode = _feature_enum(
     "ContactErrorCode", "Codes des refus d'un message à l'assistance de la caisse "
                         "(chaque champ à corriger est dans `problems`).", ())
 
+EvaluationErrorCode = _feature_enum(
+    "EvaluationErrorCode", "Codes des refus sur les commandes d'évaluation, le mode "
+                           "déconnecté et l'examen des conflits.",
+    (ErrorCode.CONFLICT, ErrorCode.ORDER_CLOSED, ErrorCode.NOT_RESERVED, ErrorCode.ALREADY_DONE))
+
 FEATURE_ENUMS: tuple[type[Enum], ...] = (AccountErrorCode, BillingFormErrorCode,
                                          BillingFileErrorCode, PartnerAdminErrorCode,
-                                         RegistrationErrorCode, ContactErrorCode)
+                                         RegistrationErrorCode, ContactErrorCode,
+                                         EvaluationErrorCode)
 
 
 def feature_code(code: ErrorCode, enum: type[Enum]) -> Enum:

@@ -92,8 +92,28 @@ class RegistrationDesk(_RoleIn):
     message = registration.CAISSE_ONLY
 
 
+class EvaluationDesk(_RoleIn):
+    """Evaluators see their structure's orders; the caisse's agents see its orders."""
+
+    roles = frozenset({Role.EVALUATOR}) | CAISSE_ROLES
+    message = "Les évaluations sont réservées aux évaluateurs et aux agents de la caisse."
+
+
+class Evaluator(_RoleIn):
+    roles = frozenset({Role.EVALUATOR})
+    message = "Seul un évaluateur réserve une commande et envoie une évaluation."
+
+
+class EvaluationReview(_RoleIn):
+    roles = CAISSE_ROLES
+    message = "Seuls les agents de la caisse gèrent les commandes et examinent les conflits."
+
+
 # The usual combinations, in the order they are checked (the first refusal answers).
 PARTNER = [SignedIn, PartnerStaff]
 PARTNER_ADMINISTRATION = [SignedIn, NotWithApiToken, PartnerAdmin]
 CONVENTION_DESK = [SignedIn, NotWithApiToken, ConventionDesk]
 REGISTRATION_DESK = [SignedIn, NotWithApiToken, RegistrationDesk]
+EVALUATION_DESK = [SignedIn, EvaluationDesk]
+EVALUATOR = [SignedIn, Evaluator]
+EVALUATION_REVIEW = [SignedIn, NotWithApiToken, EvaluationReview]

@@ -63,6 +63,10 @@ class ErrorCode(StrEnum):
     # Registrations
     CAPTCHA_FAILED = "CAPTCHA_FAILED"
     CONVENTION_MISMATCH = "CONVENTION_MISMATCH"
+    # Evaluations
+    CONFLICT = "CONFLICT"
+    ORDER_CLOSED = "ORDER_CLOSED"
+    NOT_RESERVED = "NOT_RESERVED"
 
 
 DESCRIPTIONS: dict[ErrorCode, str] = {
@@ -122,6 +126,11 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
                               "servi.",
     ErrorCode.CONVENTION_MISMATCH: "La convention revendiquée ne correspond plus à la "
                                    "préinscription.",
+    ErrorCode.CONFLICT: "La commande d'évaluation est réservée par un autre évaluateur "
+                        "(le message dit qui, et jusqu'à quand).",
+    ErrorCode.ORDER_CLOSED: "La commande d'évaluation est déjà évaluée ou annulée.",
+    ErrorCode.NOT_RESERVED: "La commande d'évaluation n'est pas réservée par l'appelant : "
+                            "rien à libérer.",
 }
 
 # The codes a top-level GraphQL error may carry in `extensions.code` (the others are data).
