@@ -12,16 +12,49 @@ const summary = document.getElementById("erreurs-evaluation");
 const orderId = new URLSearchParams(location.search).get("commande");
 let definitions = null;
 let record = null;
+let order = null;
+const touched = new Set(); // fields the evaluator has changed: their messages show at once
 
 function fieldId(name) {
   return `champ-${name}`;
 }
 
-function choiceOf(c) {
-  return typeof c === "object" ? { value: String(c.value), label: c.label || String(c.value) } : { value: String(c), label: String(c) };
+function errorLine(field) {
+  const error = document.createElement("p");
+  error.className = "field-error";
+  error.id = `erreur-${field.name}`;
+  error.hidden = true;
+  return error;
+}
+
+function buildChecks(field) {
+  // Several answers: a group of check boxes under its legend.
+  const group = document.createElement("fieldset");
+  group.className = "evaluation-field";
+  group.id = `groupe-${field.name}`;
+  const legend = document.createElement("legend");
+  legend.textContent = field.label + (field.required ? " (obligatoire)" : "");
+  group.append(legend);
+  (field.options || []).forEach((option, index) => {
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = field.name;
+    box.value = option.value;
+    box.id = index === 0 ? fieldId(field.name) : `${fieldId(field.name)}-${option.value}`;
+    box.setAttribute("aria-describedby", `erreur-${field.name}`);
+    const label = document.createElement("label");
+    label.htmlFor = box.id;
+    label.textContent = option.label;
+    const line = document.createElement("div");
+    line.append(box, " ", label);
+    group.append(line);
+  });
+  group.append(errorLine(field));
+  return group;
 }
 
 function buildField(field) {
+  if (field.type === "multi") return buildChecks(field);
   const wrapper = document.createElement("div");
   wrapper.className = "evaluation-field";
   const id = fieldId(field.name);
@@ -32,59 +65,49 @@ function buildField(field) {
   if (field.type === "choice") {
     input = document.createElement("select");
     input.append(new Option("— choisir —", ""));
-    for (const c of (field.choices || []).map(choiceOf)) input.append(new Option(c.label, c.value));
-  } else if (field.type === "multichoice") {
-    input = document.createElement("select");
-    input.multiple = true;
-    for (const c of (field.choices || []).map(choiceOf)) input.append(new Option(c.label, c.value));
-  } else if (field.type === "text" && (field.multiline || (field.maxLength || 0) > 200)) {
+    for (const option of field.options || []) input.append(new Option(option.label, option.value));
+  } else if (field.type === "text") {
     input = document.createElement("textarea");
     input.rows = 3;
   } else {
     input = document.createElement("input");
     input.type = field.type === "date" ? "date" : "text";
-    if (field.type === "integer" || field.type === "decimal") input.inputMode = field.type === "integer" ? "numeric" : "decimal";
+    if (field.type === "number") input.inputMode = "decimal";
   }
   input.id = id;
   input.name = field.name;
-  const error = document.createElement("p");
-  error.className = "field-error";
-  error.id = `erreur-${field.name}`;
-  error.hidden = true;
-  input.setAttribute("aria-describedby", error.id);
-  wrapper.append(label, input);
-  if (field.help) {
-    const help = document.createElement("p");
-    help.className = "hint";
-    help.id = `aide-${field.name}`;
-    help.textContent = field.help;
-    input.setAttribute("aria-describedby", `${help.id} ${error.id}`);
-    wrapper.append(help);
-  }
-  wrapper.append(error);
+  if (field.required) input.setAttribute("aria-required", "true");
+  input.setAttribute("aria-describedby", `erreur-${field.name}`);
+  wrapper.append(label, input, errorLine(field));
   return wrapper;
 }
 
 function readAnswers() {
   const answers = {};
   for (const field of fieldsOf(definitions)) {
+    if (field.type === "multi") {
+      answers[field.name] = [...form.querySelectorAll(`input[type=checkbox][name="${field.name}"]`)]
+        .filter((box) => box.checked).map((box) => box.value);
+      continue;
+    }
     const input = document.getElementById(fieldId(field.name));
-    if (!input) continue;
-    answers[field.name] = input.multiple ? [...input.selectedOptions].map((o) => o.value) : input.value;
+    if (input) answers[field.name] = input.value;
   }
   return answers;
 }
 
 function fill(answers) {
   for (const field of fieldsOf(definitions)) {
-    const input = document.getElementById(fieldId(field.name));
     const value = answers[field.name];
-    if (!input || value === undefined || value === null) continue;
-    if (input.multiple) {
-      for (const option of input.options) option.selected = value.includes(option.value);
-    } else {
-      input.value = value;
+    if (value === undefined || value === null) continue;
+    if (field.type === "multi") {
+      for (const box of form.querySelectorAll(`input[type=checkbox][name="${field.name}"]`)) {
+        box.checked = Array.isArray(value) && value.includes(box.value);
+      }
+      continue;
     }
+    const input = document.getElementById(fieldId(field.name));
+    if (input) input.value = value;
   }
 }
 
@@ -93,8 +116,8 @@ function showErrors(errors, all) {
     const message = errors[field.name];
     const error = document.getElementById(`erreur-${field.name}`);
     const input = document.getElementById(fieldId(field.name));
-    if (!error) continue;
-    const shown = message && (all || input.dataset.touched);
+    if (!error || !input) continue;
+    const shown = message && (all || touched.has(field.name));
     error.textContent = shown ? message : "";
     error.hidden = !shown;
     input.setAttribute("aria-invalid", shown ? "true" : "false");
@@ -108,10 +131,14 @@ function showGir(answers) {
   return value;
 }
 
+const context = () => ({ orderCreatedOn: order.createdOn || null });
+
+const fieldLabel = (name) => (fieldsOf(definitions).find((f) => f.name === name) || { label: name }).label;
+
 async function save(event) {
-  if (event && event.target && event.target.name) event.target.dataset.touched = "1";
+  if (event && event.target && event.target.name) touched.add(event.target.name);
   const answers = readAnswers();
-  const errors = validate(definitions, answers);
+  const errors = validate(definitions, answers, context());
   showErrors(errors, false);
   const value = showGir(answers);
   // A change to a finished (or refused) evaluation makes it a draft again until « Terminer ».
@@ -122,7 +149,7 @@ async function save(event) {
 async function finish(event) {
   event.preventDefault();
   const answers = readAnswers();
-  const errors = validate(definitions, answers);
+  const errors = validate(definitions, answers, context());
   showErrors(errors, true);
   const problems = Object.entries(errors);
   if (problems.length) {
@@ -131,7 +158,7 @@ async function finish(event) {
       const item = document.createElement("li");
       const link = document.createElement("a");
       link.href = `#${fieldId(name)}`;
-      link.textContent = message;
+      link.textContent = `${fieldLabel(name)} : ${message}`;
       item.append(link);
       list.append(item);
     }
@@ -153,7 +180,7 @@ async function finish(event) {
 
 async function start() {
   definitions = await store.getMeta("definitions");
-  const order = orderId ? await store.order(orderId) : null;
+  order = orderId ? await store.order(orderId) : null;
   if (!definitions || !order) {
     document.getElementById("commande").textContent = "Cette commande n'est pas sur ce navigateur : "
       + "générez le mode déconnecté depuis « Évaluations » après l'avoir réservée.";
@@ -162,14 +189,17 @@ async function start() {
   document.getElementById("titre-evaluation").textContent = `Évaluation de ${beneficiaryName(order)}`;
   document.title = `Évaluation de ${beneficiaryName(order)} — PPAS`;
   const about = document.getElementById("commande");
-  about.textContent = `Commande ${order.id}` + (order.beneficiary && order.beneficiary.address ? ` — ${order.beneficiary.address}` : "");
+  const b = order.beneficiary || {};
+  about.textContent = `Commande ${order.reference || order.id}`
+    + (b.fileNumber ? ` — dossier ${b.fileNumber}` : "") + (b.city ? ` — ${b.city}` : "")
+    + (order.dueDate ? ` — échéance le ${order.dueDate.split("-").reverse().join("/")}` : "");
 
   const container = document.getElementById("champs");
   for (const section of sectionsOf(definitions)) {
     const fieldset = document.createElement("fieldset");
-    if (section.title) {
+    if (section.label) {
       const legend = document.createElement("legend");
-      legend.textContent = section.title;
+      legend.textContent = section.label;
       fieldset.append(legend);
     }
     for (const field of section.fields || []) fieldset.append(buildField(field));
@@ -177,12 +207,14 @@ async function start() {
   }
   record = (await store.openRecordFor(order.id)) || {
     clientId: crypto.randomUUID(), orderId: String(order.id), orderVersion: order.version,
+    packageId: ((await store.getMeta("package")) || {}).id || null,
     answers: {}, state: "draft", message: "", createdAt: new Date().toISOString(),
   };
   fill(record.answers);
   showGir(record.answers);
-  if (record.state === "invalid" && record.message) {
-    summary.textContent = `Le portail a refusé cette évaluation : ${record.message}`;
+  if (record.state === "invalid") {
+    const problems = (record.problems || []).map((p) => `${fieldLabel(p.field)} : ${p.message}`);
+    summary.textContent = `Le portail a refusé cette évaluation : ${[record.message, ...problems].filter(Boolean).join(" ")}`;
     summary.hidden = false;
   }
   form.hidden = false;

@@ -6,19 +6,20 @@
 // the orders and the form's definitions in IndexedDB.
 import * as store from "./store.js";
 import { graphql, SessionError } from "./graphql.js";
+import { countOf } from "./labels.js";
 
-export const RESERVED_ORDERS = `query OfflineReservedOrders {
-  evaluationOrders(reservedByMe: true, first: 500) { items { id } }
-}`;
-
-export const GENERATE = `mutation GenerateOfflinePackage($browserId: String!, $orderIds: [ID!]!) {
-  generateOfflinePackage(browserId: $browserId, orderIds: $orderIds) {
+export const GENERATE = `mutation GenerateOfflinePackage($browserId: String!) {
+  generateOfflinePackage(browserId: $browserId) {
     __typename
-    ... on OfflinePackage {
-      id browserId createdAt
-      orders { id version dueDate beneficiary { fullName address } }
+    ... on OfflinePackageSuccess {
+      definitionsVersion
+      package { id browserId createdAt }
+      orders {
+        id reference version dueDate createdOn reservedUntil
+        beneficiary { lastName firstName fileNumber birthDate city }
+      }
     }
-    ... on Error { code message }
+    ... on EvaluationError { code message }
   }
 }`;
 
@@ -97,29 +98,31 @@ export async function generate(box) {
   try {
     const { lines } = await storageReport();
     const browserId = await store.browserId();
-    const reserved = await graphql(RESERVED_ORDERS, {});
-    const orderIds = reserved.evaluationOrders.items.map((o) => o.id);
-    const data = await graphql(GENERATE, { browserId, orderIds });
-    const pkg = data.generateOfflinePackage;
-    if (pkg.__typename !== "OfflinePackage") {
-      say(box, [pkg.message || "Le portail a refusé de générer le mode déconnecté."], "error-summary");
+    // No order named: the server packages every order this evaluator has reserved.
+    const data = await graphql(GENERATE, { browserId });
+    const result = data.generateOfflinePackage;
+    if (result.__typename !== "OfflinePackageSuccess") {
+      say(box, [result.message || "Le portail a refusé de générer le mode déconnecté."], "error-summary");
       return null;
     }
     const response = await fetch(DEFINITIONS_URL, { credentials: "same-origin", cache: "no-store" });
     if (!response.ok) throw new Error(`definitions: HTTP ${response.status}`);
     const definitions = await response.json();
-    await store.savePackage({ id: pkg.id, browserId, createdAt: pkg.createdAt, orderIds },
-      pkg.orders, definitions);
+    if (definitions.version !== result.definitionsVersion) throw new Error("definitions changed meanwhile");
+    const pkg = { ...result.package, orders: result.orders };
+    await store.savePackage({ id: pkg.id, browserId, createdAt: pkg.createdAt,
+      orderIds: pkg.orders.map((o) => o.id) }, pkg.orders, definitions);
     store.notify();
     const count = pkg.orders.length;
     const summary = count === 0
       ? "Mode déconnecté généré, sans commande : réservez des commandes puis générez-le à nouveau."
-      : `Mode déconnecté généré : ${count === 1 ? "1 commande réservée est disponible" : `${count} commandes réservées sont disponibles`} sans réseau sur ce navigateur.`;
+      : `Mode déconnecté généré : ${countOf(count, "commande réservée est disponible", "commandes réservées sont disponibles")} sans réseau sur ce navigateur.`;
     say(box, [summary, ...lines]);
     return pkg;
   } catch (error) {
     const text = error instanceof SessionError
-      ? "Votre session a expiré : reconnectez-vous, puis générez à nouveau le mode déconnecté."
+      ? "Vous n'êtes pas connecté au portail (ou votre session a expiré) : connectez-vous, puis "
+        + "générez à nouveau le mode déconnecté."
       : "Le mode déconnecté n'a pas pu être généré (portail injoignable ou réponse inattendue) : "
         + "vérifiez la connexion et réessayez. Rien n'a été effacé sur ce navigateur.";
     say(box, [text], "error-summary");

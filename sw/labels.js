@@ -2,7 +2,7 @@
 export function beneficiaryName(order) {
   if (!order) return "Commande inconnue";
   const b = order.beneficiary || {};
-  return b.fullName || [b.firstName, b.lastName].filter(Boolean).join(" ") || `Commande ${order.id}`;
+  return [b.firstName, b.lastName].filter(Boolean).join(" ") || `Commande ${order.reference || order.id}`;
 }
 
 /** « 0 évaluation », « 1 évaluation », « 2 évaluations » (French: singular below 2). */

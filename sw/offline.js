@@ -9,7 +9,9 @@ import { lastOutcome } from "./badge.js";
 import { beneficiaryName, countOf } from "./labels.js";
 
 export const PACKAGES = `query OfflinePackages {
-  offlinePackages { id browserId createdAt supersededAt lastSynchronisedAt mayHoldUnsynchronised }
+  offlinePackages(limit: 20) {
+    items { id browserId createdAt supersededAt lastSynchronisedAt mayHoldUnsynchronisedWork }
+  }
 }`;
 
 const STATE_LABELS = {
@@ -52,7 +54,7 @@ async function render() {
     link.href = `/hors-ligne/evaluation?commande=${encodeURIComponent(order.id)}`;
     link.textContent = `Évaluer ${beneficiaryName(order)}`;
     action.append(link);
-    tr.append(cell(beneficiaryName(order)), cell(order.id), cell(frenchDay(order.dueDate)),
+    tr.append(cell(beneficiaryName(order)), cell(order.reference || order.id), cell(frenchDay(order.dueDate)),
       cell(record ? STATE_LABELS[record.state] : "Non commencée"), action);
     return tr;
   });
@@ -84,11 +86,11 @@ async function showPackages() {
   }
   const mine = await store.browserId();
   const table = document.getElementById("paquets");
-  const rows = (data.offlinePackages || []).map((p) => {
+  const rows = ((data.offlinePackages || {}).items || []).map((p) => {
     const tr = document.createElement("tr");
     const here = p.browserId === mine ? "ce navigateur" : "un autre navigateur";
     let state = p.supersededAt ? `Remplacé le ${frenchDate(p.supersededAt)}` : "En service";
-    if (p.supersededAt && p.mayHoldUnsynchronised) {
+    if (p.supersededAt && p.mayHoldUnsynchronisedWork) {
       state += " : il peut encore contenir des évaluations non synchronisées (synchronisez-les ou exportez-les depuis ce navigateur)";
     }
     tr.append(cell(frenchDate(p.createdAt)), cell(here), cell(state),

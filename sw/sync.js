@@ -11,18 +11,32 @@ import * as store from "./store.js";
 import { graphql, SessionError } from "./graphql.js";
 
 export const SYNCHRONISE = `mutation SynchroniseEvaluations($items: [EvaluationInput!]!) {
-  synchroniseEvaluations(items: $items) { clientId status message gir }
+  synchroniseEvaluations(items: $items) { clientId status message gir problems { field message } }
 }`;
 
 let running = null;
 
-/** The GraphQL input of a record. */
-export function itemOf(record) {
+const blankToNull = (value) => (typeof value === "string" && value.trim() === "" ? null : value ?? null);
+
+/** The GraphQL input (EvaluationInput) of a record, its answers keyed by the form's fields. */
+export function itemOf(record, definitions) {
+  const answers = record.answers || {};
+  const modalities = (codes) => (codes || [])
+    .filter((code) => typeof answers[code] === "string" && answers[code] !== "")
+    .map((code) => ({ code, modality: answers[code] }));
   return {
     clientId: record.clientId,
     orderId: String(record.orderId),
     orderVersion: record.orderVersion,
-    answers: JSON.stringify(record.answers),
+    packageId: record.packageId ? String(record.packageId) : null,
+    visitDate: blankToNull(answers.visitDate),
+    discriminant: modalities(definitions.discriminant),
+    illustrative: modalities(definitions.illustrative),
+    livingConditions: blankToNull(answers.livingConditions),
+    needs: blankToNull(answers.needs),
+    recommendedHoursPerMonth: blankToNull(answers.recommendedHoursPerMonth),
+    preventionActions: Array.isArray(answers.preventionActions) ? answers.preventionActions : [],
+    comments: blankToNull(answers.comments),
   };
 }
 
@@ -40,10 +54,11 @@ async function run() {
   const ready = (await store.records()).filter((r) => r.state === "ready").reverse();
   outcome.left = ready.length;
   if (!ready.length) return outcome;
+  const definitions = (await store.getMeta("definitions")) || {};
   for (const record of ready) {
     let data;
     try {
-      data = await graphql(SYNCHRONISE, { items: [itemOf(record)] });
+      data = await graphql(SYNCHRONISE, { items: [itemOf(record, definitions)] });
     } catch (error) {
       outcome.error = error instanceof SessionError ? "session" : error.kind || "offline";
       break;
@@ -66,7 +81,8 @@ async function run() {
 
 export async function applyReceipt(record, receipt) {
   const now = new Date().toISOString();
-  const changes = { message: receipt.message || "", receiptStatus: receipt.status, receivedAt: now };
+  const changes = { message: receipt.message || "", problems: receipt.problems || [],
+    receiptStatus: receipt.status, receivedAt: now };
   if (receipt.status === "ACCEPTED" || receipt.status === "DUPLICATE") {
     Object.assign(changes, { state: "synced", syncedAt: now });
     if (receipt.gir) changes.gir = receipt.gir;
