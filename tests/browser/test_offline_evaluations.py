@@ -2,13 +2,19 @@
 against a real server process that the tests stop and start again."""
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, async_playwright, expect
+
+from ppas.domain import aggir
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.offline_support import Profile, RestartableServer
@@ -214,87 +220,6 @@ async def test_export_on_one_profile_import_on_another_with_checks(server, playw
         second.remove()
 
 
-SAMPLE_AGGIR = json.loads((Path(__file__).parents[1] / "sw" / "aggir_sample.json").read_text())
-SAMPLE_DEFINITIONS = {
-    "version": "essai",
-    "sections": [
-        {"title": "Visite", "fields": [
-            {"name": "visitDate", "label": "Date de la visite", "type": "date", "required": True,
-             "notAfterToday": True}]},
-        {"title": "Variables discriminantes", "fields": [
-            {"name": code, "label": f"Variable {code}", "type": "choice", "required": True,
-             "choices": ["A", "B", "C"]} for code in SAMPLE_AGGIR["variables"]]},
-        {"title": "Plan d'aide", "fields": [
-            {"name": "hours", "label": "Heures d'aide par mois", "type": "integer", "min": 0,
-             "max": 120}]},
-    ],
-    "aggir": SAMPLE_AGGIR,
-}
-
-
-async def seed_package(page: Page, orders: list[dict], definitions: dict = SAMPLE_DEFINITIONS) -> None:
-    await page.evaluate("""async ([orders, definitions]) => {
-        const store = await import('/sw/store.js');
-        await store.savePackage({id: 'essai'}, orders, definitions);
-    }""", [orders, definitions])
-
-
-async def test_the_form_offline_saves_each_change_checks_the_rules_and_shows_the_gir(server, profile):
-    async with profile.open() as context:
-        page = await context.new_page()
-        await page.goto(server.url + "/hors-ligne/")
-        await install_worker(page)
-        await seed_package(page, [{"id": "61", "version": 3, "dueDate": "2026-12-20",
-                                   "beneficiary": {"fullName": "Jeanne ESSAI"}}])
-        server.stop()
-        await page.reload()
-        await page.get_by_role("link", name="Évaluer Jeanne ESSAI").click()
-        await expect(page.get_by_role("heading", name="Évaluation de Jeanne ESSAI")).to_be_focused()
-
-        hours = page.get_by_label("Heures d'aide par mois")
-        await hours.fill("200")
-        await hours.press("Tab")
-        await expect(page.locator("#erreur-hours")).to_have_text("« Heures d'aide par mois » doit être au plus 120.")
-        await page.get_by_role("button", name="Terminer l'évaluation").click()
-        summary = page.get_by_role("alert")
-        await expect(summary).to_be_focused()
-        await expect(summary).to_contain_text("12 réponses sont à corriger")
-
-        await page.get_by_label("Date de la visite").fill("2026-12-01")
-        for code in SAMPLE_AGGIR["variables"]:
-            await page.get_by_label(f"Variable {code}").select_option("C")
-        await expect(page.locator("#gir")).to_have_text("1")
-        await page.get_by_label("Variable COH").select_option("A")
-        await page.get_by_label("Variable ORI").select_option("A")
-        await expect(page.locator("#gir")).to_have_text("2")
-        await hours.fill("40")
-        records = await stored_records(page)
-        assert len(records) == 1
-        (record,) = records
-        assert record["orderId"] == "61" and record["orderVersion"] == 3 and record["state"] == "draft"
-        assert record["answers"]["hours"] == "40" and record["answers"]["COH"] == "A"
-        assert re.fullmatch(r"[0-9a-f-]{36}", record["clientId"])
-        await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée")
-
-        await page.get_by_role("button", name="Terminer l'évaluation").click()
-        await expect(page.locator("#enregistrement")).to_contain_text("Évaluation terminée")
-        (record,) = await stored_records(page)
-        assert record["state"] == "ready" and record["gir"] == 2
-
-        # Opened again: the same record (same UUID), its answers in the fields. Leaving the page
-        # with evaluations not synchronised asks first.
-        dialogs: list[str] = []
-        accept_dialogs(page, dialogs)
-        await page.reload()
-        assert [d.split(":")[0] for d in dialogs] == ["beforeunload"]
-        await expect(page.get_by_label("Heures d'aide par mois")).to_have_value("40")
-        await expect(page.locator("#gir")).to_have_text("2")
-        await page.get_by_label("Heures d'aide par mois").fill("41")
-        (again,) = await stored_records(page)
-        assert again["clientId"] == record["clientId"] and again["answers"]["hours"] == "41"
-        server.start()
-
-
 async def test_signing_out_with_evaluations_not_synchronised_asks_first(server, profile):
     async with profile.open() as context:
         page = await context.new_page()
@@ -340,3 +265,185 @@ async def test_generating_is_refused_in_words_where_service_workers_are_blocked(
         await expect(result).to_be_focused()
     finally:
         await browser.close()
+
+
+# ---------------------------------------------------------------- with the real server side
+
+_numbers = itertools.count((int(time.time()) % 100_000) * 100)
+PASSWORD = "Secret2026"
+
+
+async def make_evaluator() -> str:
+    """A fresh evaluator of the demo's evaluation structure (13009876); returns the login."""
+    from ppas.domain.password_hashing import hash_password
+    from ppas.models import Caisse, Partner, User
+
+    login = f"evalhl{next(_numbers)}"
+    await User.create(login=login, password_hash=hash_password(PASSWORD), role="evaluator",
+                      caisse=await Caisse.get(code="03"),
+                      partner=await Partner.get(structure_id="13009876"),
+                      first_name="Inès", last_name="HORS-LIGNE", email=f"{login}@essai.invalid",
+                      password_changed_at=datetime.now(UTC))
+    return login
+
+
+async def make_orders(count: int) -> list:
+    """`count` open orders of new beneficiaries, offered to the structure 13009876."""
+    from ppas.models import Beneficiary, Caisse, EvaluationOrder, Partner
+
+    caisse = await Caisse.get(code="03")
+    partner = await Partner.get(structure_id="13009876")
+    orders = []
+    for _ in range(count):
+        n = next(_numbers)
+        person = await Beneficiary.create(caisse=caisse, file_number=f"9{n:09d}"[-10:],
+                                          last_name=f"ESSAI{n}", first_name="Jeanne", city="Toulon")
+        order = await EvaluationOrder.create(partner=partner, beneficiary=person,
+                                             due_date=date.today() + timedelta(days=10),
+                                             created_at=datetime.now(UTC) - timedelta(days=2))
+        order.reference = f"HL{n}"
+        await order.save(update_fields=["reference"])
+        orders.append(order)
+    return orders
+
+
+def name_of(order) -> str:
+    return f"Jeanne {order.beneficiary.last_name}" if hasattr(order.beneficiary, "last_name") else ""
+
+
+async def browser_sign_in(page: Page, base_url: str, login: str) -> None:
+    await page.goto(base_url + "/connexion")
+    if "/connexion" not in page.url:
+        return  # still signed in (the profile kept its session)
+    await page.get_by_label("Identifiant", exact=True).fill(login)
+    await page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    await page.get_by_label("Mot de passe", exact=True).press("Enter")
+    await expect(page).to_have_url(re.compile(r"/espace$"))
+
+
+async def graphql(page: Page, query: str, variables: dict | None = None) -> dict:
+    """A GraphQL request from the page, with its session and CSRF token."""
+    return await page.evaluate("""async ([query, variables]) => {
+        const token = (await (await fetch('/session/jeton')).json()).csrfToken;
+        const response = await fetch('/graphql', {method: 'POST', body: JSON.stringify({query, variables}),
+            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': token}});
+        return response.json();
+    }""", [query, variables or {}])
+
+
+async def reserve(page: Page, orders: list) -> None:
+    for order in orders:
+        answer = await graphql(page, """mutation R($id: ID!) { reserveEvaluationOrder(id: $id) {
+            __typename ... on EvaluationError { message } } }""", {"id": str(order.id)})
+        assert answer["data"]["reserveEvaluationOrder"]["__typename"] == "EvaluationOrderSuccess", answer
+
+
+async def generate(page: Page, base_url: str, count: int) -> None:
+    await page.goto(base_url + "/hors-ligne/")
+    await page.get_by_role("button", name="Générer le mode déconnecté").click()
+    result = page.locator("#resultat-generation")
+    await expect(result).to_contain_text(
+        f"{count} commandes réservées sont disponibles" if count > 1 else "1 commande réservée est disponible",
+        timeout=20000)
+    await expect(result).to_contain_text("Stockage persistant")
+    await expect(result).to_contain_text("Espace utilisé")
+
+
+def paris_today() -> str:
+    return datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+
+
+async def fill_evaluation(page: Page, person: str, modality: str, hours: str) -> None:
+    """From /hors-ligne/: open the order, answer every field, « Terminer », come back."""
+    from ppas.domain import evaluation_form
+
+    await page.get_by_role("link", name=f"Évaluer {person}").click()
+    await expect(page.get_by_role("heading", name=f"Évaluation de {person}")).to_be_focused()
+    for field in evaluation_form.FIELDS:
+        label = field["label"] + (" (obligatoire)" if field["required"] else "")
+        if field["type"] == "multi":
+            await page.get_by_label(field["options"][0]["label"], exact=True).check()
+            continue
+        control = page.get_by_label(label, exact=True)
+        if field["type"] == "date":
+            await control.fill(paris_today())
+        elif field["type"] == "choice":
+            await control.select_option(modality if field["section"] == "discriminant" else "A")
+        elif field["type"] == "number":
+            await control.click()
+            await page.keyboard.type(hours)  # typed, with its comma
+        else:
+            await control.fill(f"{field['label']} : noté pendant la visite.")
+    await page.get_by_role("button", name="Terminer l'évaluation").press("Enter")
+    await expect(page.locator("#enregistrement")).to_contain_text("Évaluation terminée")
+    await expect(page.locator("#enregistrement")).to_be_focused()
+    await page.get_by_role("link", name="Retour au mode déconnecté").click()
+
+
+async def received(order_ids: list[int]) -> dict[int, int]:
+    """order id → GIR of the evaluations the server holds for these orders."""
+    from ppas.models import Evaluation
+
+    rows = await Evaluation.filter(order_id__in=order_ids)
+    return {row.order_id: row.gir for row in rows}
+
+
+async def caisse_sees(client, sign_in_fixture, order_ids: list[int]) -> dict[str, int]:
+    """What a caisse agent reads through GraphQL: order id → GIR."""
+    from ppas.services.demo import DEMO_PASSWORD
+
+    token = await sign_in_fixture(client, "caisseagent", DEMO_PASSWORD)
+    response = await client.post("/graphql", headers={"X-CSRF-Token": token}, json={
+        "query": "{ evaluations(limit: 200) { items { gir order { id } } } }"})
+    items = response.json()["data"]["evaluations"]["items"]
+    wanted = {str(i) for i in order_ids}
+    return {item["order"]["id"]: item["gir"] for item in items if item["order"]["id"] in wanted}
+
+
+async def test_reserve_generate_work_with_the_server_stopped_reopen_then_synchronise(
+        server, profile, client, sign_in):
+    login = await make_evaluator()
+    first, second = await make_orders(2)
+    await first.fetch_related("beneficiary")
+    await second.fetch_related("beneficiary")
+    async with profile.open() as context:
+        page = await context.new_page()
+        dialogs: list[str] = []
+        accept_dialogs(page, dialogs)
+        await browser_sign_in(page, server.url, login)
+        await reserve(page, [first, second])
+        await generate(page, server.url, 2)
+
+        server.stop()  # the portal is gone, not only the browser's network
+        await page.reload()
+        await fill_evaluation(page, f"Jeanne {first.beneficiary.last_name}", "C", "12,5")
+        await fill_evaluation(page, f"Jeanne {second.beneficiary.last_name}", "B", "30")
+        await expect(page.locator("#non-synchronisees")).to_have_text("2 évaluations non synchronisées")
+
+    # The browser closed and opened again, the server still stopped: all still there.
+    async with profile.open() as context:
+        page = await context.new_page()
+        accept_dialogs(page, [])
+        await page.goto(server.url + "/hors-ligne/")
+        await expect(page.locator("#non-synchronisees")).to_have_text("2 évaluations non synchronisées")
+        await expect(page.locator("#evaluations tbody tr")).to_have_count(2)
+        await expect(page.locator("#evaluations")).to_contain_text("À synchroniser")
+
+        # The server comes back with a new offline version; the records go, once each.
+        server.start(PPAS_OFFLINE_VERSION="v2")
+        await browser_sign_in(page, server.url, login)
+        await page.goto(server.url + "/hors-ligne/")
+        await wait_for_active_version(page, "v2")
+        await page.get_by_role("button", name="Synchroniser").click()
+        await expect(page.locator("#non-synchronisees")).to_have_text("0 évaluation non synchronisée",
+                                                                        timeout=15000)
+        rows = page.locator("#evaluations tbody tr")
+        await expect(rows.filter(has_text="Synchronisée")).to_have_count(2)
+        expected = {first.id: aggir.gir(dict.fromkeys(aggir.VARIABLES, "C")),
+                    second.id: aggir.gir(dict.fromkeys(aggir.VARIABLES, "B"))}
+        await expect(rows.filter(has_text=f"Jeanne {first.beneficiary.last_name}")).to_contain_text(
+            str(expected[first.id]))
+        assert await received([first.id, second.id]) == expected
+        # The caisse reads them, with their GIR.
+        assert await caisse_sees(client, sign_in, [first.id, second.id]) == {
+            str(k): v for k, v in expected.items()}
