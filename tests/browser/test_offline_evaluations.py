@@ -447,3 +447,126 @@ async def test_reserve_generate_work_with_the_server_stopped_reopen_then_synchro
         # The caisse reads them, with their GIR.
         assert await caisse_sees(client, sign_in, [first.id, second.id]) == {
             str(k): v for k, v in expected.items()}
+
+
+async def prepared(profile_context, server, count: int, modality: str = "B"):
+    """An evaluator with `count` reserved orders, the offline mode generated and every
+    evaluation filled and finished with the server stopped; returns (page, login, orders)."""
+    login = await make_evaluator()
+    orders = await make_orders(count)
+    for order in orders:
+        await order.fetch_related("beneficiary")
+    page = await profile_context.new_page()
+    accept_dialogs(page, [])
+    await browser_sign_in(page, server.url, login)
+    await reserve(page, orders)
+    await generate(page, server.url, count)
+    server.stop()
+    await page.reload()
+    for order in orders:
+        await fill_evaluation(page, f"Jeanne {order.beneficiary.last_name}", modality, "20")
+    return page, login, orders
+
+
+async def test_a_synchronisation_cut_halfway_loses_nothing_and_a_replay_creates_nothing(server, profile):
+    async with profile.open() as context:
+        page, login, (first, second) = await prepared(context, server, 2)
+        sent: list[dict] = []
+
+        async def cut_after_the_first(route):
+            body = route.request.post_data or ""
+            if "SynchroniseEvaluations" not in body:
+                await route.continue_()
+                return
+            sent.append({"body": body})
+            if len(sent) == 1:
+                await route.continue_()
+            else:
+                server.stop()  # the portal goes away between two evaluations
+                await route.abort("connectionrefused")
+        await context.route("**/graphql", cut_after_the_first)
+
+        server.start()
+        await browser_sign_in(page, server.url, login)  # the evaluator's pages synchronise on load
+        await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée",
+                                                                        timeout=15000)
+        assert len(sent) == 2
+        assert list((await received([first.id, second.id])).keys()) == [first.id]
+        # Reloaded with the server still stopped: the second is still there, ready.
+        await page.goto(server.url + "/hors-ligne/")
+        states = sorted(r["state"] for r in await stored_records(page))
+        assert states == ["ready", "synced"]
+
+        await context.unroute("**/graphql")
+        server.start()
+        await page.reload()
+        await page.get_by_role("button", name="Synchroniser").click()
+        await expect(page.locator("#non-synchronisees")).to_have_text("0 évaluation non synchronisée",
+                                                                        timeout=15000)
+        assert set(await received([first.id, second.id])) == {first.id, second.id}
+
+        # The first request sent again, as it was: a duplicate, nothing new on the server.
+        replay = json.loads(sent[0]["body"])
+        answer = await graphql(page, replay["query"], replay["variables"])
+        (receipt,) = answer["data"]["synchroniseEvaluations"]
+        assert receipt["status"] == "DUPLICATE"
+        from ppas.models import Evaluation
+        assert await Evaluation.filter(order_id__in=[first.id, second.id]).count() == 2
+
+
+async def test_a_late_synchronisation_is_kept_as_a_conflict_and_shown(server, profile):
+    from ppas.models import EvaluationConflict, EvaluationOrder
+
+    async with profile.open() as context:
+        page, login, (order,) = await prepared(context, server, 1)
+        # Meanwhile the reservation ran out.
+        await EvaluationOrder.filter(id=order.id).update(
+            reserved_until=datetime.now(UTC) - timedelta(hours=1))
+        server.start()
+        await browser_sign_in(page, server.url, login)
+        await page.goto(server.url + "/hors-ligne/")
+        row = page.locator("#evaluations tbody tr")
+        await expect(row).to_contain_text("En conflit", timeout=15000)
+        await expect(row).to_contain_text("réservation de cette commande a expiré")
+        await expect(page.locator("#non-synchronisees")).to_have_text("0 évaluation non synchronisée")
+        assert await EvaluationConflict.filter(order_id=order.id).count() == 1
+
+
+async def test_exported_then_imported_elsewhere_is_accepted_once(server, playwright, tmp_path):
+    from ppas.models import Evaluation
+
+    first, second = Profile(playwright), Profile(playwright)
+    try:
+        async with first.open() as context:
+            page, login, (order,) = await prepared(context, server, 1)
+            async with page.expect_download() as waiting:
+                await page.get_by_role("button", name="Exporter").click()
+            exported = tmp_path / "export.json"
+            await (await waiting.value).save_as(exported)
+        server.start()
+        async with second.open() as context:
+            page = await context.new_page()
+            accept_dialogs(page, [])
+            await browser_sign_in(page, server.url, login)
+            await page.goto(server.url + "/hors-ligne/")
+            await page.get_by_label("Importer un fichier").set_input_files(exported)
+            await expect(page.locator("#etat-hors-ligne")).to_contain_text("1 évaluation importée")
+            await page.get_by_role("button", name="Synchroniser").click()
+            await expect(page.locator("#non-synchronisees")).to_have_text("0 évaluation non synchronisée",
+                                                                            timeout=15000)
+            await expect(page.locator("#evaluations tbody tr")).to_contain_text("Synchronisée")
+        # The first browser sends its copy too: the server already has it.
+        async with first.open() as context:
+            page = await context.new_page()
+            accept_dialogs(page, [])
+            await browser_sign_in(page, server.url, login)
+            await page.goto(server.url + "/hors-ligne/")
+            await page.get_by_role("button", name="Synchroniser").click()
+            await expect(page.locator("#non-synchronisees")).to_have_text("0 évaluation non synchronisée",
+                                                                            timeout=15000)
+            records = await stored_records(page)
+            assert [(r["state"], r["receiptStatus"]) for r in records] == [("synced", "DUPLICATE")]
+        assert await Evaluation.filter(order_id=order.id).count() == 1
+    finally:
+        first.remove()
+        second.remove()
