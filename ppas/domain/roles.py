@@ -29,6 +29,8 @@ _MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("Demandes de convention", "/caisse/conventions", CAISSE_ROLES),
     ("Préinscriptions", "/caisse/inscriptions", CAISSE_ROLES),
     ("Messages reçus", "/caisse/messages", CAISSE_ROLES),
+    ("Évaluations", "/evaluations", frozenset({Role.EVALUATOR})),
+    ("Évaluations reçues", "/caisse/evaluations", CAISSE_ROLES),
     ("Documentation", "/documentation", None),
     ("Contact", "/contact", None),
 )

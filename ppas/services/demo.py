@@ -141,6 +141,12 @@ async def load_demo(now: datetime | None = None) -> None:
             defaults={"partner": other, "prestation_code": "001",
                       "hourly_rate": Decimal("22.10"), "valid_from": valid_from},
         )
+        # The evaluation structure's convention: orders are offered under it (issue 11).
+        await Convention.get_or_create(
+            number="C03-E001",
+            defaults={"partner": evaluator, "prestation_code": "900",
+                      "hourly_rate": Decimal("0.00"), "valid_from": valid_from},
+        )
         await _beneficiaries(caisse, provider, convention, 10001, 40, now)
         await _beneficiaries(caisse, other, other_convention, 20001, 8, now)
         to_evaluate = [
@@ -152,10 +158,13 @@ async def load_demo(now: datetime | None = None) -> None:
             for i in range(6)
         ]
         for i, person in enumerate(to_evaluate):
-            await EvaluationOrder.get_or_create(
+            order, _ = await EvaluationOrder.get_or_create(
                 partner=evaluator, beneficiary=person,
                 defaults={"due_date": now.date() + timedelta(days=7 + 3 * i)},
             )
+            if order.reference is None:  # the caisse's reference (issue 11)
+                order.reference = f"EV-DEMO-{i + 1:03d}"
+                await order.save(update_fields=["reference"])
         await _user("demoadmin", Role.PARTNER_ADMIN, caisse, provider, "Claire", "FABRE", now)
         await _user("demouser", Role.PARTNER_USER, caisse, provider, "Julien", "ARNAUD", now)
         await _user("autreadmin", Role.PARTNER_ADMIN, caisse, other, "Sophie", "CARON", now)
