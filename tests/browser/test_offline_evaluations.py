@@ -338,8 +338,8 @@ async def reserve(page: Page, orders: list) -> None:
         assert answer["data"]["reserveEvaluationOrder"]["__typename"] == "EvaluationOrderSuccess", answer
 
 
-async def generate(page: Page, base_url: str, count: int) -> None:
-    await page.goto(base_url + "/hors-ligne/")
+async def generate(page: Page, base_url: str, count: int, where: str = "/hors-ligne/") -> None:
+    await page.goto(base_url + where)
     await page.get_by_role("button", name="Générer le mode déconnecté").click()
     result = page.locator("#resultat-generation")
     await expect(result).to_contain_text(
@@ -412,7 +412,8 @@ async def test_reserve_generate_work_with_the_server_stopped_reopen_then_synchro
         accept_dialogs(page, dialogs)
         await browser_sign_in(page, server.url, login)
         await reserve(page, [first, second])
-        await generate(page, server.url, 2)
+        await generate(page, server.url, 2, where="/evaluations")
+        await page.get_by_role("link", name="le mode déconnecté").click()
 
         server.stop()  # the portal is gone, not only the browser's network
         await page.reload()
