@@ -88,10 +88,10 @@ async function showPackages() {
   const table = document.getElementById("paquets");
   const rows = ((data.offlinePackages || {}).items || []).map((p) => {
     const tr = document.createElement("tr");
-    const here = p.browserId === mine ? "ce navigateur" : "un autre navigateur";
+    const here = p.browserId === mine ? "Ce navigateur-ci" : "Un autre navigateur";
     let state = p.supersededAt ? `Remplacé le ${frenchDate(p.supersededAt)}` : "En service";
     if (p.supersededAt && p.mayHoldUnsynchronisedWork) {
-      state += " : il peut encore contenir des évaluations non synchronisées (synchronisez-les ou exportez-les depuis ce navigateur)";
+      state += " : il peut encore contenir des évaluations non synchronisées (synchronisez-les, ou exportez-les, depuis ce navigateur-là)";
     }
     tr.append(cell(frenchDate(p.createdAt)), cell(here), cell(state),
       cell(p.lastSynchronisedAt ? frenchDate(p.lastSynchronisedAt) : "Jamais"));

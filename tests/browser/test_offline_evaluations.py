@@ -571,3 +571,61 @@ async def test_exported_then_imported_elsewhere_is_accepted_once(server, playwri
     finally:
         first.remove()
         second.remove()
+
+
+async def test_generating_elsewhere_supersedes_and_shows_the_old_packages_last_synchronisation(
+        server, playwright):
+    login = await make_evaluator()
+    (order,) = await make_orders(1)
+    first, second = Profile(playwright), Profile(playwright)
+    try:
+        async with first.open() as context:
+            page = await context.new_page()
+            accept_dialogs(page, [])
+            await browser_sign_in(page, server.url, login)
+            await reserve(page, [order])
+            await generate(page, server.url, 1)
+        async with second.open() as context:
+            page = await context.new_page()
+            accept_dialogs(page, [])
+            await browser_sign_in(page, server.url, login)
+            await generate(page, server.url, 1)
+            await page.reload()
+            packages = page.locator("#paquets tbody tr")
+            await expect(packages).to_have_count(2)
+            await expect(packages.filter(has_text="Ce navigateur-ci")).to_contain_text("En service")
+            old = packages.filter(has_text="Un autre navigateur")
+            await expect(old).to_contain_text("Remplacé le")
+            await expect(old).to_contain_text("peut encore contenir des évaluations non synchronisées")
+            await expect(old).to_contain_text("Jamais")
+    finally:
+        first.remove()
+        second.remove()
+
+
+async def test_an_evaluation_the_server_refuses_stays_visible_with_its_message(server, profile):
+    login = await make_evaluator()
+    (order,) = await make_orders(1)
+    async with profile.open() as context:
+        page = await context.new_page()
+        accept_dialogs(page, [])
+        await browser_sign_in(page, server.url, login)
+        await reserve(page, [order])
+        await generate(page, server.url, 1)
+        # A finished record whose answers the server refuses (written by an older version).
+        await page.evaluate("""async (orderId) => {
+            const store = await import('/sw/store.js');
+            await store.putRecord({clientId: crypto.randomUUID(), orderId, orderVersion: 2,
+                                   answers: {COH: 'A'}, state: 'ready'});
+        }""", str(order.id))
+        await page.get_by_role("button", name="Synchroniser").click()
+        status = page.locator("#etat-hors-ligne")
+        await expect(status).to_contain_text("refusée")
+        await expect(status).to_be_focused()
+        row = page.locator("#evaluations tbody tr")
+        await expect(row).to_contain_text("Refusée : à corriger")
+        await expect(row).to_contain_text("Évaluation non reçue : corrigez les")
+        await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée")
+        # Opened, it says what to fix, field by field.
+        await page.get_by_role("link", name=re.compile(r"^Évaluer Jeanne")).click()
+        await expect(page.locator("#erreurs-evaluation")).to_contain_text("Date de la visite : Ce champ est obligatoire")
