@@ -9,6 +9,7 @@
 // expiry.
 import * as store from "./store.js";
 import { graphql, SessionError } from "./graphql.js";
+import { countOf } from "./labels.js";
 
 export const SYNCHRONISE = `mutation SynchroniseEvaluations($items: [EvaluationInput!]!) {
   synchroniseEvaluations(items: $items) { clientId status message gir problems { field message } }
@@ -98,14 +99,15 @@ export async function applyReceipt(record, receipt) {
 /** A sentence about an outcome, for the status line. */
 export function describe(outcome) {
   const parts = [];
-  if (outcome.accepted) {
-    parts.push(outcome.accepted === 1 ? "1 évaluation synchronisée" : `${outcome.accepted} évaluations synchronisées`);
-  }
+  if (outcome.accepted) parts.push(countOf(outcome.accepted, "évaluation synchronisée", "évaluations synchronisées"));
   if (outcome.conflicts) {
-    parts.push(outcome.conflicts === 1 ? "1 en conflit (conservée pour la caisse)"
-      : `${outcome.conflicts} en conflit (conservées pour la caisse)`);
+    parts.push(countOf(outcome.conflicts, "en conflit, conservée pour l'examen de la caisse",
+      "en conflit, conservées pour l'examen de la caisse"));
   }
-  if (outcome.invalid) parts.push(`${outcome.invalid} refusée(s) : corrigez-les puis synchronisez à nouveau`);
+  if (outcome.invalid) {
+    parts.push(countOf(outcome.invalid, "refusée : ouvrez-la, corrigez-la puis synchronisez à nouveau",
+      "refusées : ouvrez-les, corrigez-les puis synchronisez à nouveau"));
+  }
   const done = parts.length ? parts.join(", ") + "." : "";
   const why = {
     offline: "Le portail est injoignable : les évaluations restantes restent sur ce navigateur et partiront à la prochaine synchronisation.",
