@@ -27,7 +27,7 @@ PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/adm
                  "/administration/jetons", "/mot-de-passe/changer"]
 EVALUATOR = ["/espace", "/mot-de-passe/changer"]
 CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages"]
-EVALUATOR += ["/hors-ligne/", "/hors-ligne/evaluation"]  # the offline mode's shell (sw/)
+EVALUATOR += ["/evaluations", "/hors-ligne/", "/hors-ligne/evaluation"]  # « Générer », the offline shell (sw/)
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:
