@@ -196,15 +196,34 @@ async def release(user: User | None, order_id: int, now: datetime) -> Evaluation
 # ---------------------------------------------------------------- orders (caisse)
 
 
-async def create_order(user: User | None, beneficiary_id: int, partner_id: int,
-                       due_date_text: str, now: datetime) -> EvaluationOrder:
-    """The caisse orders an evaluation of one of its beneficiaries from an evaluation
-    structure (with an active convention)."""
+async def evaluation_structures(user: User | None) -> list[Partner]:
+    """The caisse's evaluation structures that may receive orders (an active convention)."""
+    agent = _caisse_agent(user)
+    return await (Partner.filter(caisse_id=agent.caisse_id, kind=PartnerKind.EVALUATOR,
+                                 active=True, conventions__status="active")
+                  .distinct().order_by("name", "id"))
+
+
+async def create_order(user: User | None, beneficiary_id: int | None, partner_id: int,
+                       due_date_text: str, now: datetime, *,
+                       file_number: str | None = None) -> EvaluationOrder:
+    """The caisse orders an evaluation of one of its beneficiaries (by id, or by file number)
+    from an evaluation structure (with an active convention)."""
     agent = _caisse_agent(user)
     problems: dict[str, str] = {}
-    beneficiary = await Beneficiary.filter(id=beneficiary_id, caisse_id=agent.caisse_id).first()
-    if beneficiary is None:
-        problems["beneficiaryId"] = "Bénéficiaire inconnu de votre caisse."
+    if beneficiary_id is None and file_number is not None:
+        number = file_number.strip()
+        beneficiary = await Beneficiary.filter(file_number=number,
+                                               caisse_id=agent.caisse_id).first()
+        if beneficiary is None:
+            problems["beneficiaryFileNumber"] = (
+                "Aucun bénéficiaire de votre caisse n'a ce numéro de dossier (10 chiffres)."
+                if number else "Saisissez le numéro de dossier du bénéficiaire.")
+    else:
+        beneficiary = await Beneficiary.filter(id=beneficiary_id or 0,
+                                               caisse_id=agent.caisse_id).first()
+        if beneficiary is None:
+            problems["beneficiaryId"] = "Bénéficiaire inconnu de votre caisse."
     partner = await Partner.filter(id=partner_id, caisse_id=agent.caisse_id,
                                    kind=PartnerKind.EVALUATOR, active=True).first()
     if partner is None or not await partner.conventions.filter(status="active").exists():
@@ -413,7 +432,7 @@ async def list_evaluations(user: User | None, offset: int,
         raise AccessDenied(EVALUATORS_ONLY)
     total = await query.count()
     rows = await (query.order_by("-synchronised_at", "-id").offset(offset).limit(limit)
-                  .select_related("order", "order__beneficiary", "evaluator"))
+                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator"))
     return rows, total
 
 
@@ -426,7 +445,7 @@ async def get_evaluation(user: User | None, evaluation_id: int) -> Evaluation | 
     else:
         raise AccessDenied(EVALUATORS_ONLY)
     return await (query.filter(id=evaluation_id)
-                  .select_related("order", "order__beneficiary", "evaluator").first())
+                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator").first())
 
 
 async def list_conflicts(user: User | None, pending_only: bool, offset: int,
@@ -443,7 +462,7 @@ async def list_conflicts(user: User | None, pending_only: bool, offset: int,
         query = query.filter(status=ConflictStatus.PENDING)
     total = await query.count()
     rows = await (query.order_by("received_at", "id").offset(offset).limit(limit)
-                  .select_related("order", "order__beneficiary", "evaluator"))
+                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator"))
     return rows, total
 
 
@@ -451,7 +470,7 @@ async def get_conflict(user: User | None, conflict_id: int) -> EvaluationConflic
     agent = _caisse_agent(user)
     return await (EvaluationConflict.filter(id=conflict_id,
                                             order__beneficiary__caisse_id=agent.caisse_id)
-                  .select_related("order", "order__beneficiary", "evaluator").first())
+                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator").first())
 
 
 async def resolve_conflict(user: User | None, conflict_id: int, accept: bool,

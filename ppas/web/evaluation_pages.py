@@ -30,6 +30,7 @@ NOTICES = {
     "reservee": "Commande réservée : elle est dans « Mes commandes réservées ».",
     "liberee": "Réservation libérée : la commande est de nouveau proposée.",
     "tranche": "Conflit traité.",
+    "commandee": "Commande d'évaluation créée : elle est proposée à la structure choisie.",
 }
 STATUS_LABELS = {"OPEN": "Ouverte", "RESERVED": "Réservée", "EVALUATED": "Évaluée",
                  "CANCELLED": "Annulée"}
@@ -78,7 +79,7 @@ async def _orders_page(request: Request, *, notice: str = "", error: str = "",
     data = await run_operation(request, "EvaluationOrders", offset=(page - 1) * PAGE_SIZE,
                                limit=PAGE_SIZE)
     return render(request, "pages/evaluation_orders.html", status_code=status_code,
-                  mine=data["mine"], open=data["open"], page=page, notice=notice, error=error,
+                  mine=data["mine"], open=data["open"], packages=data["packages"], page=page, notice=notice, error=error,
                   when=paris_time, status_labels=STATUS_LABELS)
 
 
@@ -181,7 +182,8 @@ async def caisse_evaluations(request: Request) -> Response:
     data = await run_operation(request, "CaisseEvaluations", offset=(page - 1) * PAGE_SIZE,
                                limit=PAGE_SIZE)
     return render(request, "pages/caisse_evaluations.html", conflicts=data["evaluationConflicts"],
-                  received=data["evaluations"], page=page, when=paris_time,
+                  received=data["evaluations"], packages=data["packages"], page=page,
+                  when=paris_time,
                   notice=NOTICES.get(request.query_params.get("fait", ""), ""))
 
 
@@ -216,6 +218,41 @@ async def resolve_conflict(request: Request) -> Response:
     return redirect(request, "/caisse/evaluations?fait=tranche")
 
 
+ORDER_LABELS = {"beneficiaryFileNumber": "Numéro de dossier", "beneficiaryId": "Numéro de dossier",
+                "partnerId": "Structure d'évaluation", "dueDate": "Échéance"}
+
+
+async def _new_order_page(request: Request, values: dict[str, str], problems: dict[str, str],
+                          status_code: int = 200) -> Response:
+    data = await run_operation(request, "CaisseNewEvaluationOrder")
+    return render(request, "pages/caisse_evaluation_order_form.html", status_code=status_code,
+                  structures=data["evaluationStructures"], values=values, problems=problems,
+                  labels=ORDER_LABELS)
+
+
+@caisse_area
+async def new_order(request: Request) -> Response:
+    return await _new_order_page(request, {}, {})
+
+
+@caisse_area
+async def create_order(request: Request) -> Response:
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip()
+              for name in ("beneficiaryFileNumber", "partnerId", "dueDate")}
+    data = await run_operation(request, "CreateEvaluationOrder", input={
+        "beneficiaryFileNumber": values["beneficiaryFileNumber"],
+        "partnerId": values["partnerId"] or "0", "dueDate": values["dueDate"]})
+    result = Outcome.of(data["createEvaluationOrder"])
+    if result.is_error:
+        problems = {p["field"]: p["message"] for p in result.problems} or {
+            result.field or "": result.message}
+        if "beneficiaryId" in problems:
+            problems["beneficiaryFileNumber"] = problems.pop("beneficiaryId")
+        return await _new_order_page(request, values, problems, status_code=400)
+    return redirect(request, "/caisse/evaluations?fait=commandee")
+
+
 routes = [
     Route("/evaluations/definitions.json", definitions, name="evaluation_definitions"),
     Route("/evaluations", orders, methods=["GET"], name="evaluations"),
@@ -225,6 +262,8 @@ routes = [
     Route("/evaluations/commandes/{id:int}", submit_evaluation, methods=["POST"]),
     Route("/caisse/evaluations", caisse_evaluations, methods=["GET"], name="caisse_evaluations"),
     Route("/caisse/evaluations/{id:int}", caisse_evaluation, methods=["GET"]),
+    Route("/caisse/evaluations/commandes/nouvelle", new_order, methods=["GET"]),
+    Route("/caisse/evaluations/commandes/nouvelle", create_order, methods=["POST"]),
     Route("/caisse/evaluations/conflits/{id:int}", caisse_conflict, methods=["GET"]),
     Route("/caisse/evaluations/conflits/{id:int}", resolve_conflict, methods=["POST"]),
 ]

@@ -25,9 +25,10 @@ PARTNER_ADMIN = ["/espace", "/facturation", "/fichiers", "/beneficiaires", "/adm
                  "/administration/utilisateurs", "/administration/utilisateurs/nouveau",
                  "/administration/partenaire", "/administration/conventions",
                  "/administration/jetons", "/mot-de-passe/changer"]
-EVALUATOR = ["/espace", "/mot-de-passe/changer"]
-CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages"]
-EVALUATOR += ["/evaluations", "/hors-ligne/", "/hors-ligne/evaluation"]  # « Générer », the offline shell (sw/)
+EVALUATOR = ["/espace", "/mot-de-passe/changer", "/evaluations"]
+CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/caisse/messages",
+                "/caisse/evaluations", "/caisse/evaluations/commandes/nouvelle"]
+EVALUATOR += ["/hors-ligne/", "/hors-ligne/evaluation"]  # the offline mode's shell (sw/)
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:

@@ -120,12 +120,44 @@ async def world(db) -> World:
         caisse=caisse04, sender_name="Anne LEROUX", sender_email="anne@example.org",
         subject=f"Message à la caisse 04 n{n}", body="Question", attachment_name="note.txt",
         attachment_type="text/plain", attachment_size=2, attachment=b"ok")
-    w.ids = {"message_04": str(message_04.id), "file_b": str(report_b.file_id), "file_line_b": str(file_line_b.id),
+    # An evaluation structure of caisse 04 with an open order, a reserved one, an accepted
+    # evaluation and a conflict (issue 11): only caisse 04's agents reach them.
+    from tests.evaluation_support import answers as evaluation_answers
+    from ppas.models import Evaluation, EvaluationConflict, EvaluationOrder, OrderStatus, PartnerKind
+    evaluators_04, _ = await Partner.get_or_create(
+        caisse=caisse04, structure_id="44000009",
+        defaults={"name": "Évaluations Loire", "kind": PartnerKind.EVALUATOR})
+    evaluator_04 = await _user(f"mxeval04n{n}", Role.EVALUATOR, caisse04, evaluators_04)
+    person_04 = await Beneficiary.create(caisse=caisse04, file_number=f"04{n:08d}",
+                                         last_name="EVALMX", first_name="Rose", city="Nantes")
+    order_04 = await EvaluationOrder.create(partner=evaluators_04, beneficiary=person_04,
+                                            due_date=date(2027, 1, 15), reference=f"EV-MX-{n}")
+    held_04 = await EvaluationOrder.create(
+        partner=evaluators_04, beneficiary=person_04, due_date=date(2027, 1, 15),
+        reference=f"EV-MXR-{n}", status=OrderStatus.RESERVED, reserved_by=evaluator_04,
+        reserved_until=datetime(2099, 1, 1, tzinfo=timezone.utc))
+    done_04 = await EvaluationOrder.create(partner=evaluators_04, beneficiary=person_04,
+                                           due_date=date(2027, 1, 15), reference=f"EV-MXD-{n}",
+                                           status=OrderStatus.EVALUATED)
+    evaluation_04 = await Evaluation.create(order=done_04, evaluator=evaluator_04,
+                                            answers=evaluation_answers(), gir=4)
+    conflict_04 = await EvaluationConflict.create(
+        client_id=f"{n:08d}-0000-4000-8000-000000000004", order=done_04, evaluator=evaluator_04,
+        order_version=1, answers=evaluation_answers(), content_digest="mx", gir=4,
+        reason="matrice", received_at=now)
+    await Convention.get_or_create(number=f"E04-MX{n}", defaults={
+        "partner": evaluators_04, "prestation_code": "900", "hourly_rate": Decimal("0"),
+        "valid_from": date(2025, 1, 1)})
+    w.ids |= {"evaluators_04": str(evaluators_04.id), "person_04": person_04.file_number}
+    w.ids |= {"order_04": str(order_04.id), "held_04": str(held_04.id),
+              "evaluation_04": str(evaluation_04.id), "conflict_04": str(conflict_04.id)}
+    w.ids = {**w.ids, "message_04": str(message_04.id), "file_b": str(report_b.file_id), "file_line_b": str(file_line_b.id),
              "staff_b": str(staff_b.id), "token_b": str(token_b.id),
              "registration_04": str(registration_04.id), "request_04": str(request_04.id),
              "beneficiary_b": str(beneficiary_b.id), "form_b": str(form_b.id),
              "line_b": str(line_b.id), "convention_b": str(convention_b.id), "period": period}
-    w.markers = [staff_b.login, token_b.name, registration_04.admin_login, request_04.number,
+    w.markers = [person_04.last_name, order_04.reference, held_04.reference,
+                 done_04.reference, staff_b.login, token_b.name, registration_04.admin_login, request_04.number,
                  beneficiary_b.file_number, provider_b.name, "C03-0002",
                  files_b.amd_name(month_b), message_04.subject]
     return w
@@ -149,7 +181,23 @@ async def _snapshot(w: World) -> dict[str, Any]:
         "billing_files_of_b": await BillingFile.filter(partner__structure_id="13004512")
         .order_by("id").values("status", "accepted_count"),
         "billing_lines_b": await BillingLine.filter(file_id=w.ids["file_b"]).values("status"),
+        "orders_04": await _evaluation_orders_04(w),
+        "conflict_04": await _conflict_04(w),
     }
+
+
+async def _evaluation_orders_04(w: World) -> list[dict[str, Any]]:
+    from ppas.models import EvaluationOrder
+    ids = [w.ids["order_04"], w.ids["held_04"]]
+    return [await EvaluationOrder.filter(id__in=ids).order_by("id").values(
+        "status", "version", "reserved_by_id", "reserved_until"),
+        await EvaluationOrder.filter(partner_id=w.ids["evaluators_04"]).count()]
+
+
+async def _conflict_04(w: World) -> list[dict[str, Any]]:
+    from ppas.models import Evaluation, EvaluationConflict
+    return [await EvaluationConflict.filter(id=w.ids["conflict_04"]).values("status"),
+            await Evaluation.filter(order__beneficiary__caisse__code="04").count()]
 
 
 Variables = Callable[[World], dict[str, Any]]
@@ -251,6 +299,26 @@ TABLE: dict[str, Row] = {
         "message": "matrice"}}, public=True),
     "CaisseContactMessages": Row(lambda w: {"offset": 0, "limit": 100}, owners=CAISSE_04),
     "CaisseContactAttachment": Row(lambda w: {"id": w.ids["message_04"]}, owners=CAISSE_04),
+    "EvaluationOrders": Row(lambda w: {"offset": 0, "limit": 100}, owners=CAISSE_04),
+    "EvaluationOrder": Row(lambda w: {"id": w.ids["order_04"]}, owners=CAISSE_04),
+    "ReserveEvaluationOrder": Row(lambda w: {"id": w.ids["order_04"]}),
+    "ReleaseEvaluationOrder": Row(lambda w: {"id": w.ids["held_04"]}),
+    "SubmitEvaluation": Row(lambda w: {"item": {
+        "clientId": "00000000-0000-4000-8000-000000000404", "orderId": w.ids["held_04"],
+        "orderVersion": 1, "visitDate": "2026-11-18",
+        "discriminant": [{"code": c, "modality": "A"} for c in
+                         ("COH", "ORI", "TOI", "HAB", "ALI", "ELI", "TRA", "DIN", "DEX", "COM")],
+        "illustrative": [], "livingConditions": "x", "needs": "x",
+        "recommendedHoursPerMonth": "1", "preventionActions": [], "comments": ""}}),
+    "CaisseEvaluations": Row(lambda w: {"offset": 0, "limit": 100}, owners=CAISSE_04),
+    "CaisseEvaluation": Row(lambda w: {"id": w.ids["evaluation_04"]}, owners=CAISSE_04),
+    "CaisseEvaluationConflict": Row(lambda w: {"id": w.ids["conflict_04"]}, owners=CAISSE_04),
+    "CaisseNewEvaluationOrder": Row(lambda w: {}, owners=CAISSE_04),
+    "CreateEvaluationOrder": Row(lambda w: {"input": {
+        "beneficiaryFileNumber": w.ids["person_04"], "partnerId": w.ids["evaluators_04"],
+        "dueDate": "2099-01-01"}}, owners=CAISSE_04),
+    "ResolveEvaluationConflict": Row(lambda w: {"id": w.ids["conflict_04"],
+                                                "decision": "SET_ASIDE"}, owners=CAISSE_04),
 }
 
 
@@ -314,3 +382,14 @@ async def test_the_owner_does_reach_the_objects(app, settings, world):
     assert "Message à la caisse 04" in inbox
     attachment = await runner.run("CaisseContactAttachment", agent, id=world.ids["message_04"])
     assert attachment["contactAttachment"]["name"] == "note.txt"
+
+
+async def test_the_caisse_reaches_its_evaluation_objects(app, settings, world):
+    """The evaluation rows' foreign ids are real: caisse 04's agent gets them."""
+    runner = app.state.operations
+    agent = Context(request=None, user=world.actors["agent_04"], settings=settings)
+    shown = json.dumps(await runner.run("CaisseEvaluations", agent, offset=0, limit=100),
+                       ensure_ascii=False)
+    assert "EVALMX" in shown and "matrice" in shown
+    order = await runner.run("EvaluationOrder", agent, id=world.ids["held_04"])
+    assert order["evaluationOrder"]["status"] == "reserved"

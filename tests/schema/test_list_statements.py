@@ -255,6 +255,68 @@ async def _assistance_desks(n: int) -> Built:
     return Built(None)
 
 
+async def _evaluation_world(n: int):
+    """A fresh caisse with an evaluation structure, its evaluator, its agent, and n orders,
+    half of them reserved by the evaluator."""
+    from ppas.models import Beneficiary, EvaluationOrder, OrderStatus, PartnerKind
+    caisse, agent = await _caisse_staff()
+    partner = await Partner.create(caisse=caisse, structure_id=f"{secrets.randbelow(10**8):08d}",
+                                   name=f"Évaluation {caisse.code}", kind=PartnerKind.EVALUATOR)
+    evaluator = await User.create(login=f"ev{secrets.token_hex(4)}", password_hash="!",
+                                  role=Role.EVALUATOR, caisse=caisse, partner=partner)
+    orders = []
+    for i in range(n):
+        person = await Beneficiary.create(caisse=caisse, file_number=f"{i:010d}",
+                                          last_name=f"NOM{i}", first_name="Prénom")
+        held = i % 2 == 0
+        orders.append(await EvaluationOrder.create(
+            partner=partner, beneficiary=person, due_date=date(2027, 1, 1), reference=None,
+            status=OrderStatus.RESERVED if held else OrderStatus.OPEN,
+            reserved_by=evaluator if held else None,
+            reserved_until=datetime(2099, 1, 1, tzinfo=timezone.utc) if held else None))
+    return agent, evaluator, orders
+
+
+async def _evaluation_orders(n: int) -> Built:
+    _, evaluator, _ = await _evaluation_world(n)
+    return Built(evaluator)
+
+
+async def _received_evaluations(n: int) -> Built:
+    from ppas.models import Evaluation, EvaluationConflict
+    agent, evaluator, orders = await _evaluation_world(n)
+    for i, order in enumerate(orders):
+        await Evaluation.create(order=order, evaluator=evaluator, answers={"COH": "A"}, gir=6)
+        await EvaluationConflict.create(
+            client_id=f"{i:08d}-0000-4000-8000-{secrets.token_hex(6)}", order=order,
+            evaluator=evaluator, order_version=1, answers={"COH": "B"}, content_digest="d",
+            gir=5, reason="essai", received_at=datetime.now(timezone.utc))
+    return Built(agent)
+
+
+async def _offline_packages(n: int) -> Built:
+    from ppas.models import OfflinePackage
+    _, evaluator, orders = await _evaluation_world(n)
+    now = datetime.now(timezone.utc)
+    for i in range(n):
+        await OfflinePackage.create(user=evaluator, browser_id=f"nav-{i}", created_at=now,
+                                    orders=[{"orderId": o.id, "version": 1} for o in orders])
+    return Built(evaluator)
+
+
+async def _evaluation_structures(n: int) -> Built:
+    from ppas.models import PartnerKind
+    caisse, agent = await _caisse_staff()
+    for i in range(n):
+        partner = await Partner.create(caisse=caisse, name=f"Évaluation {i}",
+                                       structure_id=f"{secrets.randbelow(10**8):08d}",
+                                       kind=PartnerKind.EVALUATOR)
+        await Convention.create(partner=partner, number=f"E{caisse.code}-{i}-{secrets.token_hex(2)}",
+                                prestation_code="900", hourly_rate=Decimal("0"),
+                                valid_from=date(2025, 1, 1))
+    return Built(agent)
+
+
 # --------------------------------------------------------------------------- the table
 
 CASES = [
@@ -338,6 +400,32 @@ CASES = [
         _assistance_desks,
         lambda d: [sum(1 for desk in d["assistanceDesks"]
                        if desk["caisseName"].startswith(_DESK_TAG))]),
+    ListCase(
+        "evaluationOrders", ("EvaluationOrderPage.items",),
+        """{ evaluationOrders(limit: 50) { totalCount items { id reference status version
+              reservedByMe holder beneficiary { lastName fileNumber } } } }""",
+        _evaluation_orders, lambda d: [len(d["evaluationOrders"]["items"])]),
+    ListCase(
+        "evaluations and conflicts", ("ReceivedEvaluationPage.items", "ReceivedEvaluation.answers",
+                                      "EvaluationConflictPage.items", "EvaluationConflict.answers"),
+        """{ evaluations(limit: 50) { totalCount items { id gir evaluatorName
+              order { reference holder beneficiary { lastName } } answers { field value } } }
+             evaluationConflicts(limit: 50) { totalCount items { id gir reason evaluatorName
+              order { reference holder beneficiary { lastName } } answers { field value } } } }""",
+        _received_evaluations,
+        lambda d: [len(d["evaluations"]["items"]), len(d["evaluationConflicts"]["items"])]),
+    ListCase(
+        "offlinePackages", ("OfflinePackagePage.items", "OfflinePackage.orders",
+                            "OfflinePackage.unsynchronisedOrderIds"),
+        """{ offlinePackages(limit: 10) { totalCount items { id browserId holder
+              orders { orderId version } unsynchronisedOrderIds mayHoldUnsynchronisedWork } } }""",
+        _offline_packages,
+        lambda d: [len(d["offlinePackages"]["items"]),
+                   len(d["offlinePackages"]["items"][0]["orders"]),
+                   len(d["offlinePackages"]["items"][0]["unsynchronisedOrderIds"])]),
+    ListCase("evaluationStructures", ("Query.evaluationStructures",),
+             "{ evaluationStructures { id name structureId city } }",
+             _evaluation_structures, lambda d: [len(d["evaluationStructures"])]),
     ListCase("developmentOutbox", ("Query.developmentOutbox",),
              "{ developmentOutbox { recipient subject createdAt } }",
              _outbox, lambda d: [len(d["developmentOutbox"])]),
@@ -351,6 +439,10 @@ NOT_FROM_A_QUERY = {
     "ChangePasswordError.problems": "the password rules a change breaks",
     "SubmitRegistrationError.problems": "the fields a pre-registration must correct",
     "SendContactMessageError.problems": "the fields a message to the assistance must correct",
+    "EvaluationError.problems": "the fields an evaluation order's creation refused",
+    "EvaluationReceipt.problems": "the fields of one synchronised evaluation to correct",
+    "Mutation.synchroniseEvaluations": "one receipt per item sent (tests/services/test_evaluations.py)",
+    "OfflinePackageSuccess.orders": "the orders the package use case read in one query",
 }
 
 

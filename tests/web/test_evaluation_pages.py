@@ -3,8 +3,9 @@ online form validated by the server with French messages per field, the caisse's
 definitions JSON; menus and refusals."""
 from __future__ import annotations
 
-import json
 import re
+
+import httpx
 from datetime import datetime, timedelta, timezone
 
 from ppas.domain.roles import menu_for
@@ -133,3 +134,47 @@ async def test_the_caisse_sees_received_evaluations_and_accepts_a_conflict(clien
                              data={"csrf_token": csrf, "decision": "accepter"})
     assert done.status_code == 303
     assert (await Evaluation.get(order_id=late.id)).gir == 4
+
+
+async def test_an_old_browsers_package_shows_its_last_sync_and_pending_work(app, client, sign_in):
+    s = await make_structure(evaluators=1)
+    now = datetime.now(timezone.utc)
+    first, second = await make_order(s), await make_order(s)
+    for order in (first, second):
+        await evaluations.reserve(s.evaluators[0], order.id, now, 30)
+    await evaluations.generate_package(s.evaluators[0], "ordinateur-bureau", None,
+                                       now - timedelta(hours=2))
+    await evaluations.synchronise(s.evaluators[0], [], now - timedelta(hours=1), 30)
+    await evaluations.generate_package(s.evaluators[0], "portable", None, now)
+    await sign_in(client, s.evaluators[0].login, PASSWORD)
+    page = (await client.get("/evaluations")).text
+    assert "ordinateur-bureau" in page and "portable" in page
+    assert re.search(r"peut encore détenir\s+2 évaluations non synchronisées", page)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as other:
+        await sign_in(other, s.agent.login, PASSWORD)
+        caisse = (await other.get("/caisse/evaluations")).text
+    assert "ordinateur-bureau" in caisse and "Éva0" in caisse
+
+
+async def test_the_caisse_orders_an_evaluation_by_file_number(client, sign_in):
+    s = await make_structure(evaluators=1)
+    person = (await make_order(s)).beneficiary_id
+    from ppas.models import Beneficiary
+    file_number = (await Beneficiary.get(id=person)).file_number
+    csrf = await sign_in(client, s.agent.login, PASSWORD)
+    form = await client.get("/caisse/evaluations/commandes/nouvelle")
+    assert form.status_code == 200 and s.partner.name in form.text
+    due = (datetime.now(timezone.utc) + timedelta(days=20)).date().isoformat()
+    bad = await client.post("/caisse/evaluations/commandes/nouvelle", data={
+        "csrf_token": csrf, "beneficiaryFileNumber": "0000000000", "partnerId": str(s.partner.id),
+        "dueDate": "2001-01-01"})
+    assert bad.status_code == 400
+    assert 'id="erreur-beneficiaryFileNumber"' in bad.text and 'id="erreur-dueDate"' in bad.text
+    done = await client.post("/caisse/evaluations/commandes/nouvelle", data={
+        "csrf_token": csrf, "beneficiaryFileNumber": file_number, "partnerId": str(s.partner.id),
+        "dueDate": due})
+    assert done.status_code == 303
+    created = await EvaluationOrder.filter(beneficiary_id=person).order_by("-id").first()
+    assert created.status == OrderStatus.OPEN and created.created_by_id == s.agent.id
+    assert created.reference.startswith("EV-")

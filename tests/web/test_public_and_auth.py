@@ -30,9 +30,9 @@ async def test_home_page_is_french_and_public(client):
                    "Contact"]),
     ("demouser", ["Mon espace", "Facturation", "Fichiers", "Bénéficiaires", "Documentation",
                   "Contact"]),
-    ("demoeval", ["Mon espace", "Documentation", "Contact"]),
+    ("demoeval", ["Mon espace", "Évaluations", "Documentation", "Contact"]),
     ("caisseagent", ["Mon espace", "Demandes de convention", "Préinscriptions", "Messages reçus",
-                     "Documentation",
+                     "Évaluations reçues", "Documentation",
                      "Contact"]),
 ])
 async def test_each_role_gets_only_the_menu_entries_it_can_use(app, sign_in, login, menu):
@@ -43,8 +43,9 @@ async def test_each_role_gets_only_the_menu_entries_it_can_use(app, sign_in, log
         await sign_in(http, login, DEMO_PASSWORD)
         home = await http.get("/espace")
         assert menu_labels(home.text) == menu
-        for path in (link for link in ["/facturation", "/fichiers", "/caisse/conventions"]
-                     if link in home.text):
+        for path in (link for link in ["/facturation", "/fichiers", "/caisse/conventions",
+                                                   "/evaluations", "/caisse/evaluations"]
+                     if f'href="{link}"' in home.text):
             page = await http.get(path)  # every entry shown opens for this role
             assert page.status_code == 200 and "Demande refusée" not in page.text, path
 

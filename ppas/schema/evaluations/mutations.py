@@ -101,9 +101,13 @@ class EvaluationMutations:
                          permission_classes=EVALUATION_REVIEW)
     async def create_evaluation_order(self, info: Info,
                                       input: EvaluationOrderInput) -> EvaluationOrderResult:
+        beneficiary = (parse_id(input.beneficiary_id) or 0
+                       if input.beneficiary_id is not None else None)
+        if beneficiary is None and input.beneficiary_file_number is None:
+            beneficiary = 0  # neither given: « Bénéficiaire inconnu »
         row = await evaluations.create_order(
-            info.context.user, parse_id(input.beneficiary_id) or 0,
-            parse_id(input.partner_id) or 0, input.due_date, info.context.now())
+            info.context.user, beneficiary, parse_id(input.partner_id) or 0, input.due_date,
+            info.context.now(), file_number=input.beneficiary_file_number)
         return _order(info, row)
 
     @strawberry.mutation(description="Annuler une commande pas encore évaluée.",

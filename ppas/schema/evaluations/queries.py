@@ -8,6 +8,7 @@ from ppas.schema.context import Info
 from ppas.schema.evaluations.types import (
     EvaluationConflict,
     EvaluationOrder,
+    EvaluationStructure,
     OfflinePackage,
     OrderFilterEnum,
     ReceivedEvaluation,
@@ -106,3 +107,11 @@ class EvaluationQueries:
         pending = await evaluations.unsynchronised_order_ids(rows)
         return Page(items=[OfflinePackage.from_model(r, pending[r.id]) for r in rows],
                     total_count=total, offset=offset, limit=limit)
+
+    @strawberry.field(description="Les structures d'évaluation de la caisse ayant une convention "
+                                  "active : celles à qui confier une commande (agents).",
+                      permission_classes=EVALUATION_REVIEW)
+    async def evaluation_structures(self, info: Info) -> list[EvaluationStructure]:
+        rows = await evaluations.evaluation_structures(info.context.user)
+        return [EvaluationStructure(id=strawberry.ID(str(p.id)), name=p.name,
+                                    structure_id=p.structure_id, city=p.city) for p in rows]

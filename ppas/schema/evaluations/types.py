@@ -84,6 +84,14 @@ class EvaluationOrder:
         )
 
 
+@strawberry.type(description="Une structure d'évaluation de la caisse (convention active).")
+class EvaluationStructure:
+    id: strawberry.ID
+    name: str
+    structure_id: str
+    city: str
+
+
 @strawberry.type(description="Une réponse du formulaire, avec son libellé.")
 class EvaluationAnswer:
     field: str
@@ -257,7 +265,10 @@ class EvaluationReceipt:
 
 @strawberry.input(description="Une commande d'évaluation à créer (agents de la caisse).")
 class EvaluationOrderInput:
-    beneficiary_id: strawberry.ID
+    beneficiary_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Le bénéficiaire, ou bien `beneficiaryFileNumber`.")
+    beneficiary_file_number: str | None = strawberry.field(
+        default=None, description="Numéro de dossier du bénéficiaire à la caisse.")
     partner_id: strawberry.ID = strawberry.field(description="La structure d'évaluation.")
     due_date: str = strawberry.field(description="Échéance, AAAA-MM-JJ ou JJ/MM/AAAA.")
 
