@@ -629,3 +629,24 @@ async def test_an_evaluation_the_server_refuses_stays_visible_with_its_message(s
         # Opened, it says what to fix, field by field.
         await page.get_by_role("link", name=re.compile(r"^Évaluer Jeanne")).click()
         await expect(page.locator("#erreurs-evaluation")).to_contain_text("Date de la visite : Ce champ est obligatoire")
+
+
+async def test_synchronised_records_are_kept_a_while_then_purged_and_nothing_else(server, profile):
+    async with profile.open() as context:
+        page = await context.new_page()
+        await page.goto(server.url + "/hors-ligne/")
+        kept = await page.evaluate("""async () => {
+            const store = await import('/sw/store.js');
+            const day = 86400000;
+            const old = new Date(Date.now() - 31 * day).toISOString();
+            const recent = new Date(Date.now() - 29 * day).toISOString();
+            const put = (clientId, state, syncedAt) => store.putRecord(
+                {clientId, orderId: '1', orderVersion: 1, answers: {}, state, syncedAt});
+            await put('a0000000-0000-4000-8000-000000000001', 'synced', old);
+            await put('a0000000-0000-4000-8000-000000000002', 'synced', recent);
+            await put('a0000000-0000-4000-8000-000000000003', 'ready', old);
+            await put('a0000000-0000-4000-8000-000000000004', 'conflict', old);
+            await store.purgeSynced();
+            return (await store.records()).map((r) => r.clientId.slice(-1)).sort();
+        }""")
+        assert kept == ["2", "3", "4"]
