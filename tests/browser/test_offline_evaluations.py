@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, async_playwright, expect
@@ -305,10 +304,6 @@ async def make_orders(count: int) -> list:
         await order.save(update_fields=["reference"])
         orders.append(order)
     return orders
-
-
-def name_of(order) -> str:
-    return f"Jeanne {order.beneficiary.last_name}" if hasattr(order.beneficiary, "last_name") else ""
 
 
 async def browser_sign_in(page: Page, base_url: str, login: str) -> None:
