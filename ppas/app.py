@@ -8,7 +8,7 @@ from datetime import timedelta
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -31,6 +31,7 @@ from ppas.web import caisse_job_pages
 from ppas.web import caisse_back_office_pages
 from ppas.web import payment_pages
 from ppas.web import contact_pages, help_pages, webhook_pages
+from ppas.web import offline_pages
 from ppas.web import evaluation_pages
 from ppas.web.body_limit import BodySizeLimit, body_cap
 from ppas.web.csrf import CsrfMiddleware
@@ -88,10 +89,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             if manage_database:
                 await close_database()
 
-    async def service_worker(request: Request) -> Response:
-        return FileResponse(settings.sw_dir / "sw.js", media_type="text/javascript",
-                            headers={"Service-Worker-Allowed": "/"})
-
     async def not_found(request: Request, exc: Exception) -> Response:
         return render(request, "pages/not_found.html", status_code=404)
 
@@ -118,7 +115,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         *evaluation_pages.routes,
         Route("/graphql", PortalGraphQL(schema, settings=settings, clock=clock),
               methods=["GET", "POST"]),
-        Route("/sw.js", service_worker),
+        *offline_pages.routes(settings),
         Mount("/static/vendor/htmx",
               StaticFiles(directory=settings.node_modules_dir / "htmx.org" / "dist",
                           check_dir=False)),

@@ -90,6 +90,9 @@ class Settings:
     slip_pdf_workers: int = 2
     # An evaluator's reservation of an evaluation order lasts this long unless a sync renews it.
     reservation_days: int = 30
+    # The offline mode's version (service worker precache revision); empty: a hash of the
+    # files it precaches, so that any deployment that changes them installs a new version.
+    offline_version: str = ""
 
     @property
     def password_rules(self):
@@ -165,4 +168,5 @@ class Settings:
             slip_delay_hours=_env_int("PPAS_SLIP_DELAY_HOURS", cls.slip_delay_hours),
             slip_pdf_workers=_env_int("PPAS_SLIP_PDF_WORKERS", cls.slip_pdf_workers),
             reservation_days=_env_int("PPAS_RESERVATION_DAYS", cls.reservation_days),
+            offline_version=os.environ.get("PPAS_OFFLINE_VERSION", ""),
         )

@@ -32,6 +32,7 @@ CAISSE_AGENT = ["/espace", "/caisse/conventions", "/caisse/inscriptions", "/cais
                 "/caisse/beneficiaires", "/caisse/beneficiaires?q=03", "/caisse/beneficiaires/nouveau",
                 "/caisse/import", "/caisse/paiements",
                 "/caisse/evaluations", "/caisse/evaluations/commandes/nouvelle"]
+EVALUATOR += ["/hors-ligne/", "/hors-ligne/evaluation"]  # the offline mode's shell (sw/)
 
 
 async def new_page(browser: Browser) -> tuple[Page, list[str]]:
