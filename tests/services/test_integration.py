@@ -13,7 +13,9 @@ from ppas.models import (
     Anomaly,
     Beneficiary,
     BillingLine,
+    CarePlan,
     Convention,
+    FormLine,
     IntegratedLine,
     OutboxMessage,
     User,
@@ -21,6 +23,7 @@ from ppas.models import (
 from ppas.services import billing_forms
 from ppas.services.errors import ErrorCode, ServiceError
 from ppas.services.integration import due_cutoff, integrate_due_lines, last_sent_day
+from tests.billing_form_support import make_provider
 from tests.integration_support import accepted_file, paris, provider, validated_form, with_delay
 from tests.sql_statements import count_statements
 
@@ -70,12 +73,69 @@ async def test_r01_beneficiary_deceased_during_the_period(db, settings):
 async def test_r01_care_plan_closed_on_a_form_line(db, settings):
     prov = await provider(1)
     _form, [form_line] = await validated_form(prov, prov.plans, SENT)
-    prov.plans[0].closed_at = paris(2026, 4, 10)
+    # Closed after the form was sent, ending on 10 April: the line bills days it no longer covers.
+    prov.plans[0].closed_at, prov.plans[0].end_date = paris(2026, 5, 5), date(2026, 4, 10)
     await prov.plans[0].save()
-    await integrate_due_lines(DUE, with_delay(settings))
+    await integrate_due_lines(DUE, with_delay(settings), partner_ids=[prov.partner.id])
     [row] = await _integrated(form_line_id=form_line.id)
     assert row.status == "rejected"
     assert await Anomaly.filter(form_line_id=form_line.id).values_list("code", flat=True) == ["R01"]
+
+
+async def test_r01_a_plan_closed_with_an_end_date_still_to_come_pays_what_it_covers(db, settings):
+    prov = await provider(2)
+    # The back office closes both with an end date still to come (31 May), one after its
+    # April file was sent, the other on 20 April, before: April is covered in both cases.
+    before, after = prov.plans
+    [early] = await accepted_file(prov, [before], paris(2026, 4, 30))
+    for plan in prov.plans:
+        plan.closed_at, plan.end_date = paris(2026, 4, 20) if plan is after else SENT, date(2026, 5, 31)
+        await plan.save()
+    [late] = await accepted_file(prov, [after], SENT)
+    await integrate_due_lines(DUE, with_delay(settings), partner_ids=[prov.partner.id])
+    for line in (early, late):
+        [row] = await _integrated(billing_line_id=line.id)
+        assert row.status == "payable", await Anomaly.filter(line_id=line.id).values_list(
+            "code", flat=True)
+
+
+async def test_a_form_line_of_a_plan_starting_mid_month_is_payable_for_its_days(db, settings):
+    prov = await make_provider(1, start=date(2026, 4, 15), now=paris(2026, 4, 15))
+    form = await billing_forms.open_form(prov.user, prov.convention.id, "2026-04", SENT)
+    [line] = await FormLine.filter(form_id=form.id)
+    await billing_forms.save_line(prov.user, line.id, "8", None, line.version, SENT)
+    await billing_forms.validate_form(prov.user, form.id, SENT)
+    await integrate_due_lines(DUE, with_delay(settings), partner_ids=[prov.partner.id])
+    [row] = await _integrated(form_line_id=line.id)
+    assert not await Anomaly.filter(form_line_id=line.id).exists()
+    assert row.status == "payable"
+    assert (row.period_start, row.period_end) == (date(2026, 4, 15), date(2026, 4, 30))
+
+
+async def test_a_plan_closed_mid_month_before_the_form_was_sent_pays_its_days(db, settings):
+    prov = await make_provider(1, start=date(2026, 1, 1), now=paris(2026, 1, 2))
+    await CarePlan.filter(id=prov.plans[0].id).update(closed_at=paris(2026, 4, 20),
+                                                      end_date=date(2026, 4, 20))
+    form = await billing_forms.open_form(prov.user, prov.convention.id, "2026-04", SENT)
+    [line] = await FormLine.filter(form_id=form.id)
+    await billing_forms.save_line(prov.user, line.id, "8", None, line.version, SENT)
+    await billing_forms.validate_form(prov.user, form.id, SENT)
+    await integrate_due_lines(DUE, with_delay(settings), partner_ids=[prov.partner.id])
+    [row] = await _integrated(form_line_id=line.id)
+    assert not await Anomaly.filter(form_line_id=line.id).exists()
+    assert (row.status, row.period_start, row.period_end) == (
+        "payable", date(2026, 4, 1), date(2026, 4, 20))
+
+
+async def test_r04_a_mid_month_plan_changed_after_the_form_was_sent(db, settings):
+    prov = await make_provider(1, start=date(2026, 4, 15), now=paris(2026, 4, 15))
+    form = await billing_forms.open_form(prov.user, prov.convention.id, "2026-04", SENT)
+    [line] = await FormLine.filter(form_id=form.id)
+    await billing_forms.save_line(prov.user, line.id, "8", None, line.version, SENT)
+    await billing_forms.validate_form(prov.user, form.id, SENT)
+    await CarePlan.filter(id=prov.plans[0].id).update(start_date=date(2026, 4, 20))
+    await integrate_due_lines(DUE, with_delay(settings), partner_ids=[prov.partner.id])
+    assert await Anomaly.filter(form_line_id=line.id).values_list("code", flat=True) == ["R04"]
 
 
 async def test_r02_convention_suspended_since(db, settings):
