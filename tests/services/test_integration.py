@@ -367,24 +367,24 @@ async def test_r03_two_concurrent_runs_over_the_file_and_the_form_of_one_month(
         wanted = channel[asyncio.current_task()]
         return [row for row in due if row[1] == wanted and row[2] in (line.id, form_line.id)]
 
-    # Both runs read their candidates before either writes (the race the lock must stop).
-    arrived, both_read = [0], asyncio.Event()
+    # Each run waits (up to 2 s) for the other before inserting: without a lock both have then
+    # read what is integrated, before either wrote (the race); with it, the second run is still
+    # waiting for the plan's row when the first one inserts, and sees its line afterwards.
+    arrived, both = [0], asyncio.Event()
+    insert = IntegratedLine.bulk_create
 
-    def after_reading(read):
-        async def wrapped(ids):
-            found = await read(ids)
-            arrived[0] += 1
-            if arrived[0] == 2:
-                both_read.set()
-            await asyncio.wait_for(both_read.wait(), 10)
-            return found
-        return wrapped
+    async def insert_together(objects, *args, **kwargs):
+        arrived[0] += 1
+        if arrived[0] == 2:
+            both.set()
+        try:
+            await asyncio.wait_for(both.wait(), 2)
+        except TimeoutError:
+            pass
+        return await insert(objects, *args, **kwargs)
 
     monkeypatch.setattr(integration, "_due", one_channel)
-    monkeypatch.setattr(integration, "_file_candidates",
-                        after_reading(integration._file_candidates))
-    monkeypatch.setattr(integration, "_form_candidates",
-                        after_reading(integration._form_candidates))
+    monkeypatch.setattr(IntegratedLine, "bulk_create", insert_together)
 
     async def run(wanted):
         channel[asyncio.current_task()] = wanted
