@@ -49,7 +49,9 @@ async def accepted_file(prov, plans, sent: datetime, period: Period = APRIL, *,
 
 async def validated_form(prov, plans, sent: datetime, period: Period = APRIL, *,
                          hours: Decimal = HOURS) -> tuple:
-    """A validated form of `period` with one filled line per plan, validated at `sent`."""
+    """A validated form of `period` with one filled line per plan, validated at `sent` (each
+    line's billed part frozen as validate_form does)."""
+    from ppas.domain.billing_form import billed_part
     from ppas.models import BillingForm, FormLine
 
     form = await BillingForm.create(convention=prov.convention, period=str(period),
@@ -57,9 +59,11 @@ async def validated_form(prov, plans, sent: datetime, period: Period = APRIL, *,
                                     validated_by=prov.user)
     lines = []
     for n, plan in enumerate(plans, start=1):
+        part = billed_part(period, plan.start_date, plan.end_date)
         lines.append(await FormLine.create(
             form=form, care_plan=plan, position=n, hours=hours, sunday_hours=None,
-            amount=line_amount(hours, plan.hourly_rate, plan.participation), saved_at=sent))
+            amount=line_amount(hours, plan.hourly_rate, plan.participation), saved_at=sent,
+            billed_start=part[0], billed_end=part[1]))
     return form, lines
 
 

@@ -85,6 +85,52 @@ def test_a_captcha_spent_before_the_upgrade_stays_spent(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "[('sig-before-upgrade',)]"
 
 
+REJECTED_BEFORE_0014 = """
+import asyncio, sqlite3, sys
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+from ppas.db import tortoise_config
+
+ROW = ("INSERT INTO integrated_line (caisse_id, partner_id, convention_id, billing_line_id, "
+       "form_line_id, period_start, period_end, hours, sunday_hours, hourly_rate, participation, "
+       "amount, status, sent_at, integrated_at) VALUES (1, 1, 1, ?, ?, '2026-04-01', "
+       "'2026-04-30', '1', '0', '1', '0', '1', ?, '2026-05-04 08:00:00+00:00', ?)")
+
+async def main():
+    path = sys.argv[1]
+    config = tortoise_config("sqlite://" + path, foreign_keys=False)
+    await migrate(config=config, target="ppas.0010_back_office")
+    await Tortoise.close_connections()
+    with sqlite3.connect(path) as conn:  # foreign keys off on a plain connection
+        conn.execute(ROW, (1, None, "rejected", "2026-05-06 10:00:00+00:00"))
+        conn.execute(ROW, (2, None, "payable", "2026-05-06 10:00:00+00:00"))
+    await migrate(config=config)
+    await Tortoise.close_connections()
+    with sqlite3.connect(path) as conn:
+        print(conn.execute("SELECT status, announced_at FROM integrated_line ORDER BY id").fetchall())
+        for sources in ((None, None), (3, 3)):
+            try:
+                conn.execute(ROW, (*sources, "payable", "2026-05-06 10:00:00+00:00"))
+                print("accepted", sources)
+            except sqlite3.IntegrityError as error:
+                print("refused", error)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="a hand-made pre-0014 SQLite file")
+def test_0014_counts_earlier_rejections_as_announced_and_keeps_one_source(tmp_path):
+    done = subprocess.run([sys.executable, "-c", REJECTED_BEFORE_0014, str(tmp_path / "r.sqlite3")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.strip().splitlines()
+    # Their mails went with the run that rejected them: the first run after 0014 sends none.
+    assert out[0] == "[('rejected', '2026-05-06 10:00:00+00:00'), ('payable', None)]"
+    assert [line.split(" ")[0] for line in out[1:]] == ["refused", "refused"]
+    assert "integrated_line_one_source" in out[1]
+
+
 BROKEN_REFERENCE = """
 import asyncio, sqlite3, sys
 from ppas.db import migrate

@@ -17,6 +17,7 @@ from ppas.domain.periods import Period, care_plan_in_progress, paris_date, same_
 
 __all__ = [
     "LineEntry",
+    "billed_part",
     "PlanTerms",
     "UnfilledLine",
     "cancellation_problem",
@@ -81,6 +82,15 @@ def offered_on_form(
     if closed_on is not None and closed_on <= period.first_day:
         return False
     return care_plan_in_progress(start, end, period)
+
+
+def billed_part(period: Period, start: date | None, end: date | None) -> tuple[date, date]:
+    """The days of `period` a form line bills for a plan running from `start` to `end`
+    (None: open): the month cut to the plan; the whole month when they do not overlap
+    (integration's R04 then says the plan does not cover it)."""
+    first = max(period.first_day, start) if start else period.first_day
+    last = min(period.last_day, end) if end else period.last_day
+    return (first, last) if first <= last else (period.first_day, period.last_day)
 
 
 def _parse_optional(text: str | None, field: str) -> Decimal | None:

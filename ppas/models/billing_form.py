@@ -52,6 +52,11 @@ class FormLine(Model):
     crossed_out = fields.BooleanField(default=False)
     version = fields.IntField(default=1)
     saved_at = fields.DatetimeField(null=True)
+    # The part of the month the line bills, frozen at validation from the plan's dates then
+    # (the month cut to the plan's start and end): integration's R04 checks the plan still
+    # covers it. None on a line never validated (or validated before these were kept).
+    billed_start = fields.DateField(null=True)
+    billed_end = fields.DateField(null=True)
 
     class Meta:
         table = "form_line"

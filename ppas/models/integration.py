@@ -33,7 +33,7 @@ class IntegratedLine(Model):
                                         on_delete=fields.RESTRICT)
     care_plan = fields.ForeignKeyField("ppas.CarePlan", related_name="integrated_lines",
                                        null=True, on_delete=fields.RESTRICT)
-    # Exactly one of the two sources is set.
+    # Exactly one of the two sources is set (a CHECK on PostgreSQL, triggers on SQLite: 0014).
     billing_line = fields.OneToOneField("ppas.BillingLine", related_name="integration",
                                         null=True, on_delete=fields.RESTRICT)
     form_line = fields.OneToOneField("ppas.FormLine", related_name="integration",
@@ -50,8 +50,12 @@ class IntegratedLine(Model):
     integrated_at = fields.DatetimeField()
     slip = fields.ForeignKeyField("ppas.PaymentSlip", related_name="lines", null=True,
                                   on_delete=fields.RESTRICT)
+    # A rejected line once its partner was told by e-mail (None: not yet; payable lines keep
+    # None). Written in the transaction that queues the message, so the mail survives a run
+    # that stops after its batches and is sent once.
+    announced_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "integrated_line"
         # The payment run takes a caisse's payable lines; a slip lists its lines.
-        indexes = (("caisse_id", "status"), ("slip_id",))
+        indexes = (("caisse_id", "status"), ("slip_id",), ("status", "announced_at"))

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -25,6 +25,7 @@ from ppas.domain.billing_form import (
     LineEntry,
     PlanTerms,
     UnfilledLine,
+    billed_part,
     cancellation_problem,
     describe_hours,
     entry_problem,
@@ -539,6 +540,20 @@ async def unfilled_of(form_id: int) -> list[UnfilledLine]:
         (i, pos, f"{last} {first}", hours, crossed) for i, pos, last, first, hours, crossed in rows)
 
 
+async def _freeze_billed_parts(form: BillingForm) -> None:
+    """Keep on each filled line the days it bills: the month cut to its plan's start and end
+    as they are now, at validation (integration's R04 compares the plan then with these)."""
+    period = Period.parse(form.period)
+    rows = await FormLine.filter(form_id=form.id, hours__isnull=False, crossed_out=False).values_list(
+        "id", "care_plan__start_date", "care_plan__end_date")
+    by_part: dict[tuple[date, date], list[int]] = {}
+    for line_id, start, end in rows:
+        by_part.setdefault(billed_part(period, start, end), []).append(line_id)
+    # One statement per distinct part (most plans cover the whole month: usually one).
+    for (first, last), ids in by_part.items():
+        await FormLine.filter(id__in=ids).update(billed_start=first, billed_end=last)
+
+
 async def validate_form(user: User | None, form_id: int, now: datetime) -> BillingForm:
     """Validate a form whose every line is filled or crossed out; it goes to the next payment."""
     partner_id = partner_id_of(user)
@@ -560,6 +575,7 @@ async def validate_form(user: User | None, form_id: int, now: datetime) -> Billi
         form.version += 1
         await form.save(update_fields=["status", "validated_at", "validated_by_id", "version",
                                        "updated_at"])
+        await _freeze_billed_parts(form)
         await audit.record("billing_form.validated", actor=user, object_type="billing_form",
                            object_id=form.id, period=form.period)
         return form

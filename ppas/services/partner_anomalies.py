@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from tortoise.expressions import Q
 
 from ppas.domain.anomalies import CATALOG
-from ppas.domain.periods import Period
+from ppas.domain.periods import PARIS, Period
 from ppas.models import Anomaly, User
 from ppas.models.billing_file import AnomalyPhase, LineStatus
 from ppas.services.access import partner_id_of
@@ -179,7 +179,8 @@ async def anomalies_csv(user: User | None, f: AnomalyFilter) -> str:
                 "" if row.form_id is None else row.form_id,
                 "" if row.form_line_position is None else row.form_line_position,
                 row.beneficiary, row.title, row.message, row.what_to_do,
-                row.created_at.strftime("%Y-%m-%d") if row.created_at else ""])
+                # The Paris day, as everywhere the portal shows a date.
+                row.created_at.astimezone(PARIS).strftime("%Y-%m-%d") if row.created_at else ""])
         if len(values) < CSV_BATCH:
             break
         offset += CSV_BATCH

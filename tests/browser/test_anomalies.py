@@ -66,7 +66,8 @@ async def test_filter_by_keyboard_rebill_then_integrate(page, live_server, db, s
     await expect(page.get_by_role("link", name=re.compile("Corriger et refacturer"))).to_have_count(0)
 
     # The next integration run (delay 0) makes the re-billed line payable.
-    await integrate_due_lines(datetime.now(timezone.utc), replace(settings, report_delay_business_days=0))
+    await integrate_due_lines(datetime.now(timezone.utc), replace(settings, report_delay_business_days=0),
+                              partner_ids=[provider.partner.id])
     rebilled = await BillingLine.get(file_id=report.file_id, record_number=3, status="accepted")
     integrated = await IntegratedLine.get(billing_line_id=rebilled.id)
     assert integrated.status == "payable" and str(integrated.amount) == "226.25"

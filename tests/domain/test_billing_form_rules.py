@@ -299,3 +299,15 @@ def test_describe_hours_as_read_in_a_conflict_message():
     assert describe_hours(None) == "vide"
     assert describe_hours(Decimal("12.50")) == f"12,5{NB}h"
     assert describe_hours(Decimal("0.00")) == f"0{NB}h"
+
+
+def test_the_billed_part_is_the_month_cut_to_the_plan():
+    from ppas.domain.billing_form import billed_part
+
+    april = Period(2026, 4)
+    assert billed_part(april, date(2025, 1, 1), None) == (date(2026, 4, 1), date(2026, 4, 30))
+    assert billed_part(april, date(2026, 4, 15), None) == (date(2026, 4, 15), date(2026, 4, 30))
+    assert billed_part(april, date(2026, 1, 1), date(2026, 4, 20)) == (
+        date(2026, 4, 1), date(2026, 4, 20))
+    # No overlap (the plan moved since the form was opened): the whole month, for R04 to see.
+    assert billed_part(april, date(2026, 5, 1), None) == (date(2026, 4, 1), date(2026, 4, 30))

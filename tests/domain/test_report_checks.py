@@ -1,6 +1,6 @@
 """R01–R04 on plain facts: the boundaries of each rule."""
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from ppas.domain.amounts import line_amount
@@ -28,6 +28,42 @@ def test_r01_death_or_closure_before_the_period_ends():
     assert codes(plan=replace(PLAN, deceased_on=date(2026, 4, 30))) == []  # the last day billed
     assert codes(plan=replace(PLAN, closed_on=date(2026, 4, 15))) == ["R01"]
     assert codes(plan=replace(PLAN, closed_on=date(2026, 5, 2))) == []
+
+
+SENT = datetime(2026, 5, 4, 8, tzinfo=timezone.utc)
+
+
+def test_r01_closure_counts_only_after_the_line_was_sent_and_by_its_end_date():
+    line = replace(FILE_LINE, sent_at=SENT)
+    after = datetime(2026, 5, 5, 8, tzinfo=timezone.utc)
+    closed_after = replace(PLAN, closed_at=after, closed_on=date(2026, 5, 5))
+    # Closed since, ending before the period does: R01 (not R04 as well).
+    assert codes(line, replace(closed_after, end_date=date(2026, 4, 20))) == ["R01"]
+    # Closed since with an end date still to come, or on the period's last day: payable.
+    assert codes(line, replace(closed_after, end_date=date(2026, 5, 31))) == []
+    assert codes(line, replace(closed_after, end_date=date(2026, 4, 30))) == []
+    # Closed on 20 April, before the line was sent, ending on 31 May: not "closed since".
+    before = datetime(2026, 4, 20, 8, tzinfo=timezone.utc)
+    closed_before = replace(PLAN, closed_at=before, closed_on=date(2026, 4, 20))
+    assert codes(line, replace(closed_before, end_date=date(2026, 5, 31))) == []
+    # Closed before, ending before the period does: the plan does not cover it (R04).
+    assert codes(line, replace(closed_before, end_date=date(2026, 4, 20))) == ["R04"]
+
+
+def test_r04_sunday_hours_one_rule_for_both_channels():
+    """Sunday hours at the convention's Sunday rate, else at the hourly rate (as L06 at upload):
+    a Sunday rate changed, added or removed since the line was sent is R04 for both channels."""
+    sunday = Decimal("2")
+    at_sunday_rate = FILE_LINE.amount + line_amount(sunday, Decimal("26.60"), Decimal("3.20"))
+    at_hourly_rate = FILE_LINE.amount + line_amount(sunday, Decimal("21.30"), Decimal("3.20"))
+    for line in (FILE_LINE, FORM_LINE):
+        billed = replace(line, sunday_hours=sunday, amount=at_sunday_rate)
+        assert codes(billed) == []
+        assert codes(billed, replace(PLAN, sunday_hourly_rate=Decimal("27.00"))) == ["R04"]
+        assert codes(billed, replace(PLAN, sunday_hourly_rate=None)) == ["R04"]
+    without = replace(FILE_LINE, sunday_hours=sunday, amount=at_hourly_rate)
+    assert codes(without, replace(PLAN, sunday_hourly_rate=None)) == []
+    assert codes(without) == ["R04"]  # a Sunday rate added since
 
 
 def test_r02_suspended_or_closed_convention():

@@ -40,7 +40,8 @@ async def _world(settings):
     await Anomaly.create(code="L01", phase="billing", file_id=lines[0].file_id, line=refused,
                          record_number=3, message=format_message("L01"))
     await Convention.filter(id=prov.convention.id).update(status="suspended")
-    await integrate_due_lines(paris(2026, 9, 10), replace(settings, report_delay_business_days=2))
+    await integrate_due_lines(paris(2026, 9, 10), replace(settings, report_delay_business_days=2),
+                              partner_ids=[prov.partner.id])
     await Convention.filter(id=prov.convention.id).update(status="active")
     return prov, lines, refused
 

@@ -18,7 +18,8 @@ async def test_cancel_is_refused_with_a_message_once_integrated(client, sign_in,
     now = datetime.now(timezone.utc)
     form, [line] = await validated_form(prov, prov.plans, now - timedelta(minutes=5),
                                         period=Period(2026, 2))
-    await integrate_due_lines(now, replace(settings, report_delay_business_days=0))
+    await integrate_due_lines(now, replace(settings, report_delay_business_days=0),
+                              partner_ids=[prov.partner.id])
     assert await IntegratedLine.filter(form_line_id=line.id).exists()
     csrf = await sign_in(client, prov.login, PASSWORD)
     page = await client.get(f"/facturation/{form.id}")
