@@ -50,7 +50,7 @@ async def backward(apps, editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('ppas', '0010_back_office')]
+    dependencies = [('ppas', '0013_evaluations')]
 
     initial = False
 

@@ -53,6 +53,7 @@ from ppas.models.billing_file import AnomalyPhase, FileStatus, LineStatus
 from ppas.models.billing_form import FormStatus
 from ppas.models.integration import IntegrationStatus
 from ppas.services.jobs.registry import JobContext, job_handler
+from ppas.services import webhooks
 from ppas.services.mail import event_mail_recipients, queue_mail
 
 __all__ = ["IntegrationSummary", "due_cutoff", "integrate_due_lines"]
@@ -342,6 +343,9 @@ async def _write_batch(batch: Sequence[tuple[datetime, str, int]], now: datetime
             summary.rejected_by_partner.get(partner_id, 0) + count)
 
 
+REPORT_ANOMALIES_EVENT = "report_anomalies.created"
+
+
 async def _announce(now: datetime, settings, summary: IntegrationSummary,
                     partner_ids: Collection[int] | None = None) -> None:
     """One message per partner with rejected lines not yet announced, to its administrators,
@@ -366,6 +370,10 @@ async def _announce(now: datetime, settings, summary: IntegrationSummary,
                 await queue_mail(recipient, "report_anomalies", partner_name=names.get(partner_id, ""),
                                  count=count, url=url)
                 summary.mails += 1
+            # The partner's software learns it the same way (webhook, same transaction); it
+            # reads the anomalies with `anomalies(filter: {phase: REPORT})`.
+            await webhooks.emit_event(partner_id, REPORT_ANOMALIES_EVENT,
+                                      {"rejectedLines": count, "phase": "REPORT"}, now=now)
 
 
 async def integrate_due_lines(now: datetime, settings, *,

@@ -417,3 +417,21 @@ async def test_an_integrated_line_has_exactly_one_source(db, settings):
     row = await IntegratedLine.create(**figures, billing_line_id=line.id)
     with pytest.raises((IntegrityError, OperationalError)):
         await IntegratedLine.filter(id=row.id).update(billing_line_id=None)
+
+
+async def test_report_anomalies_reach_the_partners_webhook_once(db, settings):
+    import json
+
+    from ppas.models import WebhookDelivery
+    from ppas.services import webhooks
+
+    prov = await provider(2)
+    await webhooks.create_subscription(prov.user, "http://127.0.0.1:9/anomalies",
+                                       ["report_anomalies.created"], development=True)
+    await accepted_file(prov, prov.plans, SENT)
+    await Convention.filter(id=prov.convention.id).update(status="suspended")
+    await integrate_due_lines(DUE, with_delay(settings), partner_ids=[prov.partner.id])
+    await integrate_due_lines(DUE, with_delay(settings), partner_ids=[prov.partner.id])
+    [delivery] = await WebhookDelivery.filter(partner_id=prov.partner.id)
+    assert delivery.event == "report_anomalies.created"
+    assert json.loads(delivery.payload)["data"] == {"rejectedLines": 2, "phase": "REPORT"}
