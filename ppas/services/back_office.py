@@ -34,7 +34,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from ppas.domain.beneficiary_import import REQUIRED_COLUMNS
+from ppas.domain.beneficiary_import import IMPORT_MAX_ROWS, REQUIRED_COLUMNS
 from ppas.domain.periods import paris_date
 from ppas.models import Beneficiary, CarePlan, Convention, ConventionStatus, User
 from ppas.services import audit
@@ -51,7 +51,6 @@ DECIMAL = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?", re.ASCII)
 DIGITS = re.compile(r"[0-9]+", re.ASCII)
 MAX_HOURS = Decimal("744")  # 31 days × 24 h: no month holds more
 CENT = Decimal("0.01")
-IMPORT_MAX_ROWS = 20_000
 # On update, an empty date cell leaves the stored date alone.
 KEPT_WHEN_EMPTY = frozenset({"birth_date", "deceased_on"})
 
@@ -676,8 +675,10 @@ def _read_rows(source: BinaryIO, name: str, max_bytes: int) -> list[tuple[int, d
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= IMPORT_MAX_ROWS:
-                raise ImportRefused(f"Le fichier dépasse {IMPORT_MAX_ROWS} lignes : "
-                                    "découpez-le.", field="file")
+                cap = f"{IMPORT_MAX_ROWS:,}".replace(",", "\u202f")
+                raise ImportRefused(f"Le fichier dépasse {cap} lignes de données : découpez-le "
+                                    "en plusieurs fichiers et importez-les l'un après l'autre.",
+                                    field="file")
             values = {col: (cells[i].strip() if i < len(cells) else "")
                       for i, col in enumerate(columns) if col}
             rows.append((reader.line_num, values))

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppas.domain.roles import CAISSE_ROLES
-from ppas.domain.beneficiary_import import IMPORT_COLUMNS, import_template
+from ppas.domain.beneficiary_import import IMPORT_COLUMNS, IMPORT_MAX_ROWS, import_template
 from ppas.web.admin_pages import problems_of
 from ppas.web.body_limit import UPLOAD_MARGIN, BodyTooLarge
 from ppas.web.guards import page_number, redirect, refusal_page, run_operation, signed_in
@@ -356,7 +356,8 @@ def _import_page(request: Request, *, report=None, error: str = "",
                  status_code: int = 200) -> Response:
     cap = request.app.state.settings.back_office_import_max_bytes
     return render(request, "pages/caisse_import.html", status_code=status_code, report=report,
-                  error=error, columns=IMPORT_COLUMNS, max_size=f"{cap // 1024} Kio")
+                  error=error, columns=IMPORT_COLUMNS, max_size=f"{cap // 1024} Kio",
+                  max_rows=f"{IMPORT_MAX_ROWS:,}".replace(",", "\u202f"))
 
 
 @back_office_area

@@ -187,3 +187,22 @@ async def test_an_import_above_the_cap_is_refused_before_parsing(client, sign_in
                                  files={"file": ("gros.csv", big, "text/csv")})
     assert response.status_code in (400, 413)
     assert "Kio" in response.text
+
+
+async def test_the_import_page_says_its_row_cap_and_a_longer_file_is_refused_whole(client,
+                                                                                  sign_in):
+    from ppas.domain.beneficiary_import import IMPORT_MAX_ROWS
+
+    assert IMPORT_MAX_ROWS <= 2_000  # what finishes within a request (bench/import_rows.py)
+    csrf = await sign_in(client, (await _agent()).login, PASSWORD)
+    page = html.unescape((await client.get("/caisse/import")).text).replace("\u202f", " ")
+    assert "2 000 lignes de données au plus" in page
+    start = secrets.randbelow(10**7)
+    rows = "".join(f"03{start + i:08d};NOM;Prénom\r\n" for i in range(IMPORT_MAX_ROWS + 1))
+    body = ("numero_dossier;nom;prenom\r\n" + rows).encode()
+    refused = await client.post("/caisse/import", data={"csrf_token": csrf},
+                                files={"file": ("long.csv", body, "text/csv")})
+    assert refused.status_code == 400
+    text = html.unescape(refused.text).replace("\u202f", " ")
+    assert "dépasse 2 000 lignes de données" in text and "découpez-le" in text
+    assert not await Beneficiary.filter(file_number=f"03{start:08d}").exists()
