@@ -176,9 +176,16 @@ async def update_beneficiary(request: Request) -> Response:
 # --------------------------------------------------------------------------- care plans
 
 async def _conventions(request: Request) -> list[dict[str, Any]]:
+    """Every convention of the caisse (active and suspended), page after page."""
     limit = request.app.state.settings.max_page_size
-    data = await run_operation(request, "CaisseConventionChoices", offset=0, limit=limit)
-    return data["caisseConventions"]["items"]
+    items: list[dict[str, Any]] = []
+    while True:
+        data = await run_operation(request, "CaisseConventionChoices", offset=len(items),
+                                   limit=limit)
+        page = data["caisseConventions"]
+        items += page["items"]
+        if not page["items"] or len(items) >= page["totalCount"]:
+            return items
 
 
 async def _plan_form(request: Request, *, beneficiary: dict[str, Any], plan=None, values=None,

@@ -206,3 +206,25 @@ async def test_the_import_page_says_its_row_cap_and_a_longer_file_is_refused_who
     text = html.unescape(refused.text).replace("\u202f", " ")
     assert "dépasse 2 000 lignes de données" in text and "découpez-le" in text
     assert not await Beneficiary.filter(file_number=f"03{start:08d}").exists()
+
+
+async def test_the_plan_form_offers_every_convention_not_only_the_first_page(client, sign_in,
+                                                                             app):
+    code = secrets.choice("ABCDEFGHJK") + secrets.choice("LMNPQRSTUV")
+    agent = await _agent(code)
+    partner = await Partner.create(caisse_id=agent.caisse_id, structure_id=f"{secrets.randbelow(10**8):08d}",
+                                   name="Aide aux nombreuses conventions")
+    count = app.state.settings.max_page_size + 2  # more than one page of the list
+    await Convention.bulk_create([
+        Convention(partner=partner, number=f"N{code}-{i:05d}", prestation_code="001",
+                   hourly_rate=Decimal("21.30"), valid_from=date(2025, 1, 1))
+        for i in range(count)])
+    csrf = await sign_in(client, agent.login, PASSWORD)
+    number = f"03{secrets.randbelow(10**8):08d}"
+    made = await client.post("/caisse/beneficiaires/nouveau", data={
+        "csrf_token": csrf, "fileNumber": number, "lastName": "Durand", "firstName": "Léa"})
+    assert made.status_code == 303
+    form = await client.get(made.headers["location"].split("?")[0] + "/prises-en-charge/nouvelle")
+    assert form.status_code == 200
+    offered = re.findall(r'<option value="\d+"[^>]*>[^<]*— (N\w\w-\d+) ', form.text)
+    assert len(offered) == count and f"N{code}-{count - 1:05d}" in offered
