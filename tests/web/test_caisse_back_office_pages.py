@@ -228,3 +228,23 @@ async def test_the_plan_form_offers_every_convention_not_only_the_first_page(cli
     assert form.status_code == 200
     offered = re.findall(r'<option value="\d+"[^>]*>[^<]*— (N\w\w-\d+) ', form.text)
     assert len(offered) == count and f"N{code}-{count - 1:05d}" in offered
+
+
+async def test_the_beneficiaries_pager_shows_a_bounded_window(client, sign_in, app):
+    code = secrets.choice("ABCDEFGHJK") + secrets.choice("WXYZ")
+    agent = await _agent(code)
+    size = app.state.settings.page_size
+    await Beneficiary.bulk_create([
+        Beneficiary(caisse_id=agent.caisse_id, file_number=f"{i:010d}", last_name=f"NOM{i:05d}",
+                    first_name="Léa") for i in range(size * 10)])
+    await sign_in(client, agent.login, PASSWORD)
+    page = await client.get("/caisse/beneficiaires?page=5")
+    nav = re.search(r'<nav class="pagination"[^>]*>(.*?)</nav>', page.text, re.S).group(1)
+    links = [("*" if "aria-current" in attrs else "") + text
+             for attrs, text in re.findall(r"<a ([^>]*)>([^<]*)</a>", nav)]
+    assert links == ["Page précédente", "Page 1", "Page 3", "Page 4", "*Page 5", "Page 6",
+                     "Page 7", "Page 10 (dernière)", "Page suivante"]
+    assert 'href="/caisse/beneficiaires?page=10"' in nav
+    searched = await client.get("/caisse/beneficiaires?q=NOM0&page=2")
+    nav = re.search(r"<nav class=\"pagination\"[^>]*>(.*?)</nav>", searched.text, re.S)
+    assert nav and "q=NOM0" in nav.group(1), searched.text[-3000:]
