@@ -258,6 +258,16 @@ async def update_plan(request: Request) -> Response:
 
 
 @back_office_area
+async def notify_confirmation(request: Request) -> Response:
+    """Notifying makes the plan billable by the partner, for good: say so, and ask first
+    (a page, so that it works without JavaScript)."""
+    plan = await _plan(request)
+    if plan is None:
+        return _not_found(request)
+    return render(request, "pages/caisse_care_plan_notify.html", plan=plan)
+
+
+@back_office_area
 async def notify_plan(request: Request) -> Response:
     plan = await _plan(request)
     if plan is None:
@@ -416,6 +426,7 @@ routes = [
     Route(BASE + "/{id:int}/prises-en-charge/nouvelle", create_plan, methods=["POST"]),
     Route("/caisse/prises-en-charge/{id:int}/modifier", edit_plan, methods=["GET"]),
     Route("/caisse/prises-en-charge/{id:int}/modifier", update_plan, methods=["POST"]),
+    Route("/caisse/prises-en-charge/{id:int}/notifier", notify_confirmation, methods=["GET"]),
     Route("/caisse/prises-en-charge/{id:int}/notifier", notify_plan, methods=["POST"]),
     Route("/caisse/prises-en-charge/{id:int}/cloturer", close_form, methods=["GET"]),
     Route("/caisse/prises-en-charge/{id:int}/cloturer", close_plan, methods=["POST"]),

@@ -248,3 +248,40 @@ async def test_the_beneficiaries_pager_shows_a_bounded_window(client, sign_in, a
     searched = await client.get("/caisse/beneficiaires?q=NOM0&page=2")
     nav = re.search(r"<nav class=\"pagination\"[^>]*>(.*?)</nav>", searched.text, re.S)
     assert nav and "q=NOM0" in nav.group(1), searched.text[-3000:]
+
+
+async def test_notifying_a_plan_asks_for_confirmation_on_a_page_first(client, sign_in):
+    agent = await _agent()
+    convention = await _convention()
+    csrf = await sign_in(client, agent.login, PASSWORD)
+    person = await Beneficiary.create(caisse_id=agent.caisse_id, file_number=_number(),
+                                      last_name="CONFIRME", first_name="Léa")
+    plan = await CarePlan.create(beneficiary=person, partner_id=convention.partner_id,
+                                 convention=convention, hours_per_month=Decimal("10"),
+                                 hourly_rate=Decimal("21.30"), participation=Decimal("2"),
+                                 start_date=date(2026, 1, 1))
+    page = await client.get(f"/caisse/beneficiaires/{person.id}")
+    # « Notifier » on the beneficiary's page is a link to a confirmation page, not a POST.
+    assert f'action="/caisse/prises-en-charge/{plan.id}/notifier"' not in page.text
+    assert f'href="/caisse/prises-en-charge/{plan.id}/notifier"' in page.text
+    confirm = await client.get(f"/caisse/prises-en-charge/{plan.id}/notifier")
+    assert confirm.status_code == 200
+    text = html.unescape(confirm.text)
+    assert "facturables" in text and "ne se modifie plus" in text
+    assert f'<form method="post" action="/caisse/prises-en-charge/{plan.id}/notifier">' \
+        in confirm.text
+    assert "Confirmer la notification" in text and "Ne pas notifier" in text
+    await plan.refresh_from_db()
+    assert plan.notified_at is None  # looking at the page notifies nothing
+    done = await client.post(f"/caisse/prises-en-charge/{plan.id}/notifier",
+                             data={"csrf_token": csrf})
+    assert done.status_code == 303
+    await plan.refresh_from_db()
+    assert plan.notified_at is not None
+    after = html.unescape((await client.get(f"/caisse/prises-en-charge/{plan.id}/notifier")).text)
+    assert "déjà notifiée" in after and "Confirmer la notification" not in after
+    other = await _agent("04")
+    await client.post("/deconnexion", headers={"X-CSRF-Token": client.cookies.get("csrf", "")})
+    client.cookies.clear()
+    await sign_in(client, other.login, PASSWORD)
+    assert (await client.get(f"/caisse/prises-en-charge/{plan.id}/notifier")).status_code == 404
