@@ -10,6 +10,10 @@ IMPORT_COLUMNS = ("numero_dossier", "nom", "prenom", "date_naissance", "date_dec
                   "convention", "heures_mensuelles", "taux_horaire", "participation",
                   "date_debut", "date_fin")
 REQUIRED_COLUMNS = IMPORT_COLUMNS[:3]
+# The import runs inside the web request, one transaction per row: 2,000 rows of new
+# beneficiaries with their plans take about 5 s on the embedded SQLite (bench/import_rows.py),
+# so a full file finishes within a request; a bigger file is split.
+IMPORT_MAX_ROWS = 2_000
 EXAMPLE_ROW = ("0300012345", "MARTIN", "Jeanne", "14/02/1941", "", "C03-0001", "12,5", "",
                "3,20", "01/01/2026", "")
 

@@ -3,7 +3,8 @@
 Workers claim due jobs (`ppas/services/jobs/worker.py`): on PostgreSQL with
 `SELECT … FOR UPDATE SKIP LOCKED`, on SQLite by a conditional UPDATE. `key` makes enqueueing
 idempotent (a second job with the same key is never written). A worker's heartbeat is one row
-per worker process, for /readyz.
+per worker process, for /readyz. `caisse`: the caisse whose work it is (a payment run…), shown
+only to that caisse's agents; none for the portal's own work (mail, integration), shown to all.
 """
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ class Job(Model):
     key = fields.CharField(max_length=200, null=True, unique=True)
     created_at = fields.DatetimeField()
     finished_at = fields.DatetimeField(null=True)
+    # The caisse whose work it is (NULL: the portal's own work, every caisse sees it).
+    caisse = fields.ForeignKeyField("ppas.Caisse", related_name="jobs", null=True,
+                                    on_delete=fields.RESTRICT)
 
     class Meta:
         table = "job"

@@ -16,6 +16,9 @@ class OutboxMessage(Model):
     sent_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)
     last_error = fields.TextField(default="")
+    # Taken by a sender (set in a short transaction before sending, cleared with the result):
+    # another sender leaves it alone until this lease runs out (a sender that died).
+    claimed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox_message"

@@ -97,6 +97,8 @@ class JobDesk(_RoleIn):
 
     roles = CAISSE_ROLES
     message = "Les tâches de fond sont réservées aux agents de la caisse."
+
+
 class BackOfficeDesk(_RoleIn):
     """The caisse's agents keep beneficiaries, care plans and conventions."""
 

@@ -8,7 +8,7 @@ NOT_FOUND, never told apart from a missing one), and runs in one transaction.
 Rules decided here (documented on the pages and in the guide):
 * a beneficiary is known by its 10-digit dossier number, unique within the caisse;
 * a care plan is known by (beneficiary, convention, start date): a unique index
-  (migration 0011) enforces it, and the CSV import uses it to update instead of duplicate;
+  (migration 0010) enforces it, and the CSV import uses it to update instead of duplicate;
 * a plan's hourly rate is the convention's: left empty it takes it, a different one is
   refused (the caisse changes the convention's rate, not one plan's);
 * the participation (what the retiree pays an hour) is between 0 and the hourly rate;
@@ -34,7 +34,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from ppas.domain.beneficiary_import import REQUIRED_COLUMNS
+from ppas.domain.beneficiary_import import IMPORT_MAX_ROWS, REQUIRED_COLUMNS
 from ppas.domain.periods import paris_date
 from ppas.models import Beneficiary, CarePlan, Convention, ConventionStatus, User
 from ppas.services import audit
@@ -46,10 +46,13 @@ CAISSE_ONLY = ("Le suivi des bénéficiaires, des prises en charge et des conven
 BENEFICIARY_NOT_FOUND = "Ce bénéficiaire n'existe pas ou ne relève pas de votre caisse."
 PLAN_NOT_FOUND = "Cette prise en charge n'existe pas ou ne relève pas de votre caisse."
 CONVENTION_NOT_FOUND = "Cette convention n'existe pas ou ne relève pas de votre caisse."
-FILE_NUMBER = re.compile(r"^\d{10}$")
+FILE_NUMBER = re.compile(r"[0-9]{10}", re.ASCII)  # ASCII only: "０３…" is not a number
+DECIMAL = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?", re.ASCII)
+DIGITS = re.compile(r"[0-9]+", re.ASCII)
 MAX_HOURS = Decimal("744")  # 31 days × 24 h: no month holds more
 CENT = Decimal("0.01")
-IMPORT_MAX_ROWS = 20_000
+# On update, an empty date cell leaves the stored date alone.
+KEPT_WHEN_EMPTY = frozenset({"birth_date", "deceased_on"})
 
 
 def caisse_of(actor: User | None) -> int:
@@ -78,7 +81,7 @@ def parse_decimal(text: str) -> Decimal | None:
     """A number typed with a comma or a point, at most two decimals (None otherwise)."""
     text = (text or "").strip().replace("\u00a0", "").replace(" ", "").replace("€", "")
     text = text.replace(",", ".")
-    if not re.fullmatch(r"\d{1,7}(\.\d{1,2})?", text):
+    if not DECIMAL.fullmatch(text):
         return None
     try:
         return Decimal(text).quantize(CENT)
@@ -130,7 +133,7 @@ def check_beneficiary(data: BeneficiaryInput, today: date) -> tuple[BeneficiaryV
     number = re.sub(r"\s", "", data.file_number or "")
     if not number:
         problems["fileNumber"] = "Saisissez le numéro de dossier (10 chiffres)."
-    elif not FILE_NUMBER.match(number):
+    elif not FILE_NUMBER.fullmatch(number):
         problems["fileNumber"] = ("Le numéro de dossier compte exactement 10 chiffres, "
                                   "sans lettre ni espace : par exemple 0300012345.")
     last_name, first_name = _clean(data.last_name).upper(), _clean(data.first_name)
@@ -170,7 +173,7 @@ async def list_beneficiaries(actor: User | None, *, search: str = "", offset: in
     if search:
         digits = re.sub(r"\s", "", search)
         condition = Q(last_name__icontains=search) | Q(first_name__icontains=search)
-        if digits.isdigit():
+        if DIGITS.fullmatch(digits):
             condition = condition | Q(file_number__startswith=digits)
         query = query.filter(condition)
     total = await query.count()
@@ -372,7 +375,7 @@ async def _convention_of_caisse(caisse_id: int, key: str, *, by_number: bool,
         return None
     if by_number:
         query = Convention.filter(number=key)
-    elif key.isdigit() and len(key) < 10:
+    elif DIGITS.fullmatch(key) and len(key) < 10:
         query = Convention.filter(id=int(key))
     else:
         return None
@@ -672,8 +675,10 @@ def _read_rows(source: BinaryIO, name: str, max_bytes: int) -> list[tuple[int, d
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= IMPORT_MAX_ROWS:
-                raise ImportRefused(f"Le fichier dépasse {IMPORT_MAX_ROWS} lignes : "
-                                    "découpez-le.", field="file")
+                cap = f"{IMPORT_MAX_ROWS:,}".replace(",", "\u202f")
+                raise ImportRefused(f"Le fichier dépasse {cap} lignes de données : découpez-le "
+                                    "en plusieurs fichiers et importez-les l'un après l'autre.",
+                                    field="file")
             values = {col: (cells[i].strip() if i < len(cells) else "")
                       for i, col in enumerate(columns) if col}
             rows.append((reader.line_num, values))
@@ -726,7 +731,16 @@ async def _import_row(actor: User, caisse_id: int, values: dict[str, str], today
         else:
             before = _beneficiary_snapshot(row)
             for name, value in checked.__dict__.items():
+                # An empty or absent date cell says nothing: the stored date stays (a death
+                # date is cleared only on the beneficiary's page, where it is audited).
+                if name in KEPT_WHEN_EMPTY and value is None:
+                    continue
                 setattr(row, name, value)
+            if row.birth_date and row.deceased_on and row.deceased_on < row.birth_date:
+                raise _RowRefused(
+                    f"date_deces : la date de décès enregistrée "
+                    f"({row.deceased_on:%d/%m/%Y}) précède la date de naissance du fichier : "
+                    "vérifiez-les.")
             if _beneficiary_snapshot(row) != before:
                 await row.save(using_db=connection)
                 await audit.record("beneficiary_updated", actor=actor,
@@ -761,7 +775,8 @@ async def _import_row(actor: User, caisse_id: int, values: dict[str, str], today
                 before = _plan_snapshot(plan)
                 for name, value in _plan_fields(plan_values).items():
                     setattr(plan, name, value)
-                if _plan_snapshot(plan) == before:
+                if _plan_snapshot(plan) == before or _same_but_closure(plan_values, before,
+                                                                         plan):
                     statuses.append(UNCHANGED)
                 elif plan.notified_at is not None:
                     raise _RowRefused(
@@ -778,6 +793,20 @@ async def _import_row(actor: User, caisse_id: int, values: dict[str, str], today
     if CREATED in statuses:
         return CREATED
     return UPDATED if UPDATED in statuses else UNCHANGED
+
+
+def _same_but_closure(values: CarePlanValues, before: dict[str, str], plan: CarePlan) -> bool:
+    """A closed plan's row equal to the plan except for the end date the closure moved: the
+    closure set an end date on or before the one the plan had (or none), so the file's end
+    date, empty or not before the stored one, is the plan as it was imported."""
+    if plan.closed_at is None or not before["end_date"]:
+        return False
+    stored_end = date.fromisoformat(before["end_date"])
+    if values.end_date is not None and values.end_date < stored_end:
+        return False
+    after = _plan_snapshot(plan)
+    return {k: v for k, v in after.items() if k != "end_date"} == \
+        {k: v for k, v in before.items() if k != "end_date"}
 
 
 async def import_csv(actor: User | None, source: BinaryIO, name: str, *, now: datetime,

@@ -107,7 +107,7 @@ async def start_payment_run(caisse_id: int, paid_on: date, started_by: int | Non
         # recorded with the run, finishes it if that execution died halfway, and finds it
         # done otherwise (execute_payment_run is idempotent and resumable).
         await enqueue(RUN_JOB, {"run_id": run.id}, run_at=now + RUN_JOB_SAFETY_DELAY,
-                      key=f"{RUN_JOB}:{run.id}", now=now)
+                      key=f"{RUN_JOB}:{run.id}", now=now, caisse_id=caisse_id)
     return run
 
 

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppas.domain.roles import CAISSE_ROLES
-from ppas.domain.beneficiary_import import IMPORT_COLUMNS, import_template
+from ppas.domain.beneficiary_import import IMPORT_COLUMNS, IMPORT_MAX_ROWS, import_template
 from ppas.web.admin_pages import problems_of
 from ppas.web.body_limit import UPLOAD_MARGIN, BodyTooLarge
 from ppas.web.guards import page_number, redirect, refusal_page, run_operation, signed_in
@@ -176,9 +176,16 @@ async def update_beneficiary(request: Request) -> Response:
 # --------------------------------------------------------------------------- care plans
 
 async def _conventions(request: Request) -> list[dict[str, Any]]:
+    """Every convention of the caisse (active and suspended), page after page."""
     limit = request.app.state.settings.max_page_size
-    data = await run_operation(request, "CaisseConventionChoices", offset=0, limit=limit)
-    return data["caisseConventions"]["items"]
+    items: list[dict[str, Any]] = []
+    while True:
+        data = await run_operation(request, "CaisseConventionChoices", offset=len(items),
+                                   limit=limit)
+        page = data["caisseConventions"]
+        items += page["items"]
+        if not page["items"] or len(items) >= page["totalCount"]:
+            return items
 
 
 async def _plan_form(request: Request, *, beneficiary: dict[str, Any], plan=None, values=None,
@@ -248,6 +255,16 @@ async def update_plan(request: Request) -> Response:
         return await _plan_form(request, beneficiary=_plan_owner(plan), plan=plan,
                                 values=values, problems=problems_of(result), status_code=400)
     return redirect(request, f"{BASE}/{plan['beneficiaryId']}?fait=pec-modifiee")
+
+
+@back_office_area
+async def notify_confirmation(request: Request) -> Response:
+    """Notifying makes the plan billable by the partner, for good: say so, and ask first
+    (a page, so that it works without JavaScript)."""
+    plan = await _plan(request)
+    if plan is None:
+        return _not_found(request)
+    return render(request, "pages/caisse_care_plan_notify.html", plan=plan)
 
 
 @back_office_area
@@ -356,7 +373,8 @@ def _import_page(request: Request, *, report=None, error: str = "",
                  status_code: int = 200) -> Response:
     cap = request.app.state.settings.back_office_import_max_bytes
     return render(request, "pages/caisse_import.html", status_code=status_code, report=report,
-                  error=error, columns=IMPORT_COLUMNS, max_size=f"{cap // 1024} Kio")
+                  error=error, columns=IMPORT_COLUMNS, max_size=f"{cap // 1024} Kio",
+                  max_rows=f"{IMPORT_MAX_ROWS:,}".replace(",", "\u202f"))
 
 
 @back_office_area
@@ -408,6 +426,7 @@ routes = [
     Route(BASE + "/{id:int}/prises-en-charge/nouvelle", create_plan, methods=["POST"]),
     Route("/caisse/prises-en-charge/{id:int}/modifier", edit_plan, methods=["GET"]),
     Route("/caisse/prises-en-charge/{id:int}/modifier", update_plan, methods=["POST"]),
+    Route("/caisse/prises-en-charge/{id:int}/notifier", notify_confirmation, methods=["GET"]),
     Route("/caisse/prises-en-charge/{id:int}/notifier", notify_plan, methods=["POST"]),
     Route("/caisse/prises-en-charge/{id:int}/cloturer", close_form, methods=["GET"]),
     Route("/caisse/prises-en-charge/{id:int}/cloturer", close_plan, methods=["POST"]),

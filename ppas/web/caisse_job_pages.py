@@ -1,13 +1,18 @@
 """The caisse's « Tâches de fond »: the portal's background jobs, and « Relancer » for the
-failed ones (a plain POST form with its CSRF token: it works without JavaScript)."""
+failed ones (a plain POST form with its CSRF token: it works without JavaScript). A retry
+done answers with a redirect to the list (POST/redirect/GET: reloading the page does not
+post again), which says which job was relaunched (`?relancee=<id>`) and takes the focus."""
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ppas.domain.ids import parse_id
 from ppas.web.caisse_registration_pages import paris_time
-from ppas.web.guards import page_number, refusal_page, run_operation, signed_in
+from ppas.web.guards import page_number, redirect, refusal_page, run_operation, signed_in
 from ppas.web.operations import OperationFailed, Outcome
 from ppas.web.templating import render
 
@@ -37,7 +42,10 @@ async def _page(request: Request, *, status_code: int = 200, notice: str = "",
 
 @signed_in
 async def jobs_page(request: Request) -> Response:
-    return await _page(request)
+    retried = parse_id(request.query_params.get("relancee"))
+    notice = (f"Tâche n° {retried} relancée : elle repart au prochain passage des processus "
+              "de fond, avec une nouvelle série d'essais." if retried else "")
+    return await _page(request, notice=notice)
 
 
 @signed_in
@@ -49,7 +57,9 @@ async def retry(request: Request) -> Response:
         return refusal_page(request, failure)
     result = Outcome.of(data["retryJob"])
     if result.ok:
-        return await _page(request, notice=result.message)
+        kept = {k: request.query_params[k] for k in ("etat", "page")
+                if request.query_params.get(k)}
+        return redirect(request, f"{PATH}?{urlencode({**kept, 'relancee': job_id})}")
     return await _page(request, status_code=400, error=result.message, error_for=job_id)
 
 

@@ -75,9 +75,16 @@ async def test_an_agent_notifies_a_plan_and_the_partner_sees_it_on_its_form(
     plan = await CarePlan.get(beneficiary__file_number=number, beneficiary__caisse__code="03")
     assert plan.notified_at is None
 
-    notify = page.get_by_role("button", name=re.compile(f"^Notifier la prise en charge "
-                                                        f"{provider.convention.number}"))
+    notify = page.get_by_role("link", name=re.compile(f"^Notifier la prise en charge "
+                                                      f"{provider.convention.number}"))
     await notify.focus()
+    await page.keyboard.press("Enter")
+    # A confirmation page first: notifying makes the plan billable, for good.
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Notifier la prise en charge")
+    await expect(page.get_by_role("main")).to_contain_text("facturables")
+    await assert_accessible(page)
+    await page.get_by_role("button", name="Confirmer la notification").focus()
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("status")).to_contain_text("La prise en charge est notifiée")
     await expect(page.get_by_role("status")).to_be_focused()

@@ -104,5 +104,6 @@ async def _back_office_pages() -> list[str]:
             f"/caisse/beneficiaires/{plan.beneficiary_id}/prises-en-charge/nouvelle",
             f"/caisse/prises-en-charge/{plan.id}/modifier",
             f"/caisse/prises-en-charge/{plan.id}/cloturer",
+            f"/caisse/prises-en-charge/{plan.id}/notifier",
             f"/caisse/conventions/{plan.convention_id}/prises-en-charge",
             f"/caisse/conventions/{plan.convention_id}/suspendre"]

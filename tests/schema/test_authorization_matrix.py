@@ -137,6 +137,12 @@ async def world(db) -> World:
         start_date=date(2026, 1, 1))
     w.ids |= {"beneficiary_04": str(beneficiary_04.id), "plan_04": str(plan_04.id),
               "convention_04": str(convention_04.id)}
+    from ppas.models import Job, JobState
+    job_04 = await Job.create(kind=f"mxjob04n{n}", payload={}, state=JobState.FAILED,
+                              run_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                              created_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                              attempts=5, last_error=f"mxjoberror04n{n}", caisse=caisse04)
+    w.ids |= {"job_04": str(job_04.id)}
     w.ids |= {"message_04": str(message_04.id), "file_b": str(report_b.file_id), "file_line_b": str(file_line_b.id),
              "staff_b": str(staff_b.id), "token_b": str(token_b.id),
              "registration_04": str(registration_04.id), "request_04": str(request_04.id),
@@ -194,6 +200,7 @@ async def world(db) -> World:
     w.ids.update(slip_b=str(slip_b.id), run_04=str(run_04.id))
     w.markers += [slip_b.number, f"04-MXC-{n:06d}", partner_04.name, webhook_b.url,
                   delivery_b.event_id]
+    w.markers += [job_04.kind, job_04.last_error]
     return w
 
 
@@ -226,7 +233,13 @@ async def _snapshot(w: World) -> dict[str, Any]:
         .order_by("id").values("status", "attempts", "next_attempt_at"),
         "orders_04": await _evaluation_orders_04(w),
         "conflict_04": await _conflict_04(w),
+        "job_04": await _job(w),
     }
+
+
+async def _job(w: World) -> list[dict[str, Any]]:
+    from ppas.models import Job
+    return await Job.filter(id=w.ids["job_04"]).values("state", "attempts", "run_at")
 
 
 async def _care_plans(w: World) -> list[dict[str, Any]]:
@@ -360,11 +373,11 @@ TABLE: dict[str, Row] = {
     "AccountPreferences": Row(lambda w: {}),
     "SetEventMail": Row(lambda w: {"enabled": False}),
     "AnomaliesCsv": Row(lambda w: {"filter": {"fileId": w.ids["file_b"]}}, owners=B),
-    # The jobs are the portal's, shared by every caisse: any caisse agent or admin; no partner.
-    "CaisseJobs": Row(lambda w: {"offset": 0, "limit": 20, "state": None},
-                      owners=frozenset({"agent_03", "agent_04", "caisse_admin_04"})),
-    "CaisseRetryJob": Row(lambda w: {"id": "1"},
-                          owners=frozenset({"agent_03", "agent_04", "caisse_admin_04"})),
+    # The portal's jobs are seen by every caisse, a caisse's job only by its own: caisse 04's
+    # failed job is neither listed nor retried by caisse 03; no partner sees any job.
+    "CaisseJobs": Row(lambda w: {"offset": 0, "limit": 500, "state": "FAILED"},
+                      owners=CAISSE_04),
+    "CaisseRetryJob": Row(lambda w: {"id": w.ids["job_04"]}, owners=CAISSE_04),
     # The caisse's back office: caisse 04's beneficiary, plan and convention.
     "CaisseBeneficiaries": Row(lambda w: {"search": "MXQUATRE",
                                           "offset": 0, "limit": 500}, owners=CAISSE_04),
@@ -516,3 +529,6 @@ async def test_the_caisse_reaches_its_evaluation_objects(app, settings, world):
     assert "EVALMX" in shown and "matrice" in shown
     order = await runner.run("EvaluationOrder", agent, id=world.ids["held_04"])
     assert order["evaluationOrder"]["status"] == "reserved"
+    jobs = json.dumps(await runner.run("CaisseJobs", agent, offset=0, limit=500, state="FAILED"),
+                      ensure_ascii=False)
+    assert world.markers[-1] in jobs

@@ -349,3 +349,78 @@ async def test_a_key_written_meanwhile_is_refused_by_the_unique_index_not_a_cras
     assert beneficiary.value.code == plan.value.code == ErrorCode.ALREADY_EXISTS
     assert await Beneficiary.filter(caisse__code="03", file_number=number).count() == 1
     assert await CarePlan.filter(beneficiary_id=person.id).count() == 1
+
+
+async def test_a_reimport_with_empty_date_cells_keeps_the_stored_dates(db):
+    agent = await _agent()
+    number = _number()
+    await back_office.import_csv(agent, _csv([f"{number};Durand;Léa;01/02/1940;;;;;;;"]),
+                                 "a.csv", now=NOW, max_bytes=MAX)
+    row = await Beneficiary.get(caisse__code="03", file_number=number)
+    await back_office.update_beneficiary(
+        agent, row.id, _person(number, last_name="Durand", first_name="Léa",
+                               birth_date="01/02/1940", deceased_on="01/03/2026"), now=NOW)
+    # The same person again with the date cells empty, then with the date columns absent.
+    empty = await back_office.import_csv(agent, _csv([f"{number};Durand;Léa;;;;;;;;"]),
+                                         "a.csv", now=NOW, max_bytes=MAX)
+    absent = await back_office.import_csv(
+        agent, io.BytesIO(f"numero_dossier;nom;prenom\r\n{number};Durand;Léa\r\n".encode()),
+        "a.csv", now=NOW, max_bytes=MAX)
+    assert [empty.rows[0].status, absent.rows[0].status] == ["unchanged", "unchanged"]
+    kept = await Beneficiary.get(id=row.id)
+    assert (kept.birth_date, kept.deceased_on) == (date(1940, 2, 1), date(2026, 3, 1))
+    # A date in the file still updates; the death date is cleared on the page, audited.
+    moved = await back_office.import_csv(
+        agent, _csv([f"{number};Durand;Léa;02/02/1940;;;;;;;"]), "a.csv", now=NOW,
+        max_bytes=MAX)
+    assert moved.rows[0].status == "updated"
+    assert (await Beneficiary.get(id=row.id)).birth_date == date(1940, 2, 2)
+    await back_office.update_beneficiary(
+        agent, row.id, _person(number, last_name="Durand", first_name="Léa",
+                               birth_date="02/02/1940", deceased_on=""), now=NOW)
+    assert (await Beneficiary.get(id=row.id)).deceased_on is None
+    cleared = await AuditEvent.filter(action="beneficiary_updated",
+                                      object_id=str(row.id)).order_by("-id").first()
+    assert cleared.details["before"]["deceased_on"] == "2026-03-01"
+    assert cleared.details["after"]["deceased_on"] == ""
+
+
+@pytest.mark.parametrize("number", ["０３１２３４５６７８", "03١٢٣٤٥٦٧٨", "031234567²"])
+async def test_a_dossier_number_is_written_with_ascii_digits_only(db, number):
+    agent = await _agent()
+    with pytest.raises(FieldsRefused) as refused:
+        await back_office.create_beneficiary(agent, _person(number), now=NOW)
+    assert set(refused.value.problems) == {"fileNumber"}
+    report = await back_office.import_csv(agent, _csv([f"{number};Durand;Léa;;;;;;;;"]),
+                                          "a.csv", now=NOW, max_bytes=MAX)
+    assert report.rows[0].status == "refused"
+    assert back_office.parse_decimal("１２,５") is None
+    assert not await Beneficiary.filter(last_name="DURAND", file_number=number).exists()
+
+
+async def test_a_reimport_after_the_plan_was_closed_is_unchanged(db):
+    agent = await _agent()
+    convention = await _convention()
+    number = _number()
+    for end in ("", "31/12/2026"):
+        start = "01/01/2026" if not end else "01/02/2026"
+        line = f"{number};Durand;Léa;;;{convention.number};10;;2;{start};{end}"
+        await back_office.import_csv(agent, _csv([line]), "a.csv", now=NOW, max_bytes=MAX)
+        plan = await CarePlan.get(beneficiary__file_number=number,
+                                  start_date=back_office.parse_date(start))
+        await back_office.notify_care_plan(agent, plan.id, now=NOW)
+        await back_office.close_care_plan(agent, plan.id, "", now=NOW)
+        again = await back_office.import_csv(agent, _csv([line]), "a.csv", now=NOW,
+                                             max_bytes=MAX)
+        assert again.rows[0].status == "unchanged", again.rows[0]
+        closed = await CarePlan.get(id=plan.id)
+        assert closed.end_date == date(2026, 3, 10) and closed.closed_at is not None
+    # Anything else that differs on a notified plan is still refused.
+    other = f"{number};Durand;Léa;;;{convention.number};11;;2;01/01/2026;"
+    refused = await back_office.import_csv(agent, _csv([other]), "a.csv", now=NOW,
+                                           max_bytes=MAX)
+    assert refused.rows[0].status == "refused" and "notifiée" in refused.rows[0].reason
+    earlier = f"{number};Durand;Léa;;;{convention.number};10;;2;01/01/2026;01/03/2026"
+    refused = await back_office.import_csv(agent, _csv([earlier]), "a.csv", now=NOW,
+                                           max_bytes=MAX)
+    assert refused.rows[0].status == "refused"

@@ -328,3 +328,33 @@ async def test_a_long_job_renews_its_lease_and_the_heartbeat(db, settings, monke
         assert job.state == JobState.DONE
     finally:
         HANDLERS.pop(kind, None)
+
+
+async def test_an_agent_sees_the_portal_s_jobs_and_their_caisse_s_never_another_s(db):
+    import secrets
+
+    from ppas.models import Caisse, Role, User
+    from ppas.services.errors import NotFound
+    from ppas.services.jobs.admin import list_jobs, retry_job
+
+    async def agent(code: str) -> User:
+        caisse, _ = await Caisse.get_or_create(code=code, defaults={"name": f"Caisse {code}"})
+        return await User.create(login=f"jb{secrets.token_hex(5)}", password_hash="x",
+                                 role=Role.CAISSE_AGENT, caisse=caisse)
+
+    mine, theirs = await agent("03"), await agent("04")
+    tag = uuid.uuid4().hex[:8]
+    async with in_transaction():
+        portal = await enqueue(f"essai_{tag}", {}, now=START)
+        own = await enqueue(f"essai_{tag}", {}, now=START, caisse_id=mine.caisse_id)
+        other = await enqueue(f"essai_{tag}", {}, now=START, caisse_id=theirs.caisse_id)
+    await Job.filter(id__in=[portal.id, own.id, other.id]).update(state=JobState.FAILED)
+    rows, total = await list_jobs(mine, 0, 100, kind=f"essai_{tag}")
+    assert sorted(j.id for j in rows) == sorted([portal.id, own.id]) and total == 2
+    rows, _ = await list_jobs(theirs, 0, 100, kind=f"essai_{tag}")
+    assert sorted(j.id for j in rows) == sorted([portal.id, other.id])
+    with pytest.raises(NotFound):
+        await retry_job(mine, other.id, now=START)
+    assert (await Job.get(id=other.id)).state == JobState.FAILED
+    for job in (portal, own):
+        assert (await retry_job(mine, job.id, now=START)).state == JobState.QUEUED

@@ -48,3 +48,54 @@ async def test_unreachable_server_keeps_the_message_with_its_error(settings, smt
     assert message.sent_at is None and message.attempts == 1 and message.last_error
     await deliver_pending(replace(settings, smtp_host="127.0.0.1", smtp_port=port), NOW)
     assert len(box.to("plus-tard@example.org")) == 1
+
+
+async def test_a_message_is_claimed_before_sending_and_never_sent_twice(settings, smtp_server,
+                                                                        db, monkeypatch):
+    """While one sender talks to SMTP (outside any transaction), its claim is committed: the
+    row reads as taken, and a second sender running meanwhile leaves the message alone."""
+    import asyncio
+
+    from ppas.services import mail_sender
+
+    box, port = smtp_server
+    smtp = replace(settings, smtp_host="127.0.0.1", smtp_port=port)
+    async with in_transaction():
+        message = await queue_mail("une-fois@example.org", "test_message", name="Una")
+    loop = asyncio.get_running_loop()
+    seen: list = []
+    real_send = mail_sender._send
+
+    async def meanwhile():
+        row = await OutboxMessage.get(id=message.id)
+        seen.append((row.attempts, row.claimed_at, row.sent_at))
+        seen.append(await deliver_pending(smtp, NOW))
+
+    def send(settings_, mail):
+        if mail.id == message.id:
+            asyncio.run_coroutine_threadsafe(meanwhile(), loop).result(timeout=20)
+        real_send(settings_, mail)
+
+    monkeypatch.setattr(mail_sender, "_send", send)
+    await deliver_pending(smtp, NOW)
+    assert seen[0] == (1, NOW, None)  # claimed, committed, not yet sent
+    assert len(box.to("une-fois@example.org")) == 1
+    await message.refresh_from_db()
+    assert (message.sent_at, message.claimed_at, message.attempts) == (NOW, None, 1)
+
+
+async def test_a_claim_left_by_a_dead_sender_is_taken_again_after_its_lease(settings,
+                                                                           smtp_server, db):
+    from ppas.services.mail_sender import CLAIM_LEASE
+
+    box, port = smtp_server
+    smtp = replace(settings, smtp_host="127.0.0.1", smtp_port=port)
+    async with in_transaction():
+        message = await queue_mail("reprise@example.org", "test_message", name="Rémi")
+    await OutboxMessage.filter(id=message.id).update(claimed_at=NOW, attempts=1)
+    await deliver_pending(smtp, NOW + CLAIM_LEASE / 2)
+    assert box.to("reprise@example.org") == []
+    await deliver_pending(smtp, NOW + CLAIM_LEASE * 2)
+    assert len(box.to("reprise@example.org")) == 1
+    await message.refresh_from_db()
+    assert message.attempts == 2 and message.claimed_at is None

@@ -134,3 +134,46 @@ async def test_another_partner_sees_none_of_them(client, sign_in, settings, worl
 async def test_anonymous_visitors_go_to_sign_in(client, db):
     response = await client.get("/anomalies", follow_redirects=False)
     assert response.status_code in (302, 303) and "/connexion" in response.headers["location"]
+
+
+def page_links(response) -> list[str]:
+    """The pager's link texts, in order, the current page marked with *."""
+    nav = re.search(r'<nav class="pagination"[^>]*>(.*?)</nav>', response.text, re.S)
+    assert nav, "no pager"
+    return [("*" if "aria-current" in attrs else "") + text
+            for attrs, text in re.findall(r"<a ([^>]*)>([^<]*)</a>", nav.group(1))]
+
+
+async def test_the_pager_shows_a_bounded_window_around_the_current_page(client, world, app):
+    size = app.state.settings.page_size
+    prov, lines, refused = world
+    await Anomaly.bulk_create([
+        Anomaly(code="L07", phase="billing", file_id=lines[0].file_id, line=refused,
+                record_number=3, message=f"Période invalide {n}") for n in range(size * 12)])
+    middle = await client.get("/anomalies?code=L07&page=6")
+    assert page_links(middle) == ["Page précédente", "Page 1", "Page 4", "Page 5", "*Page 6",
+                                  "Page 7", "Page 8", "Page 12 (dernière)", "Page suivante"]
+    assert 'href="/anomalies?code=L07&amp;page=5" rel="prev" hx-get=' in middle.text
+    first = await client.get("/anomalies?code=L07", headers={"HX-Request": "true"})
+    assert page_links(first) == ["*Page 1", "Page 2", "Page 3", "Page 12 (dernière)",
+                                 "Page suivante"]
+    last = await client.get("/anomalies?code=L07&page=12")
+    assert page_links(last) == ["Page précédente", "Page 1", "Page 10", "Page 11", "*Page 12"]
+
+
+async def test_after_an_htmx_search_the_month_field_names_the_error_shown_or_none(client,
+                                                                                   world):
+    wrong = await client.get("/anomalies?mois=avril", headers={"HX-Request": "true"})
+    month = re.search(r'<input id="f-mois"[^>]*>', wrong.text).group(0)
+    assert 'hx-swap-oob="true"' in month and 'aria-invalid="true"' in month
+    assert 'aria-describedby="aide-mois erreur-filtres"' in month
+    zone = re.search(r'<div id="zone-erreur-filtres" hx-swap-oob="true">(.*?)</div>\s*</div>',
+                     wrong.text, re.S)
+    assert zone and 'id="erreur-filtres"' in zone.group(1) and "AAAA-MM" in zone.group(1)
+    # The next search is right: the field loses aria-invalid and the error goes.
+    right = await client.get("/anomalies?mois=2026-04", headers={"HX-Request": "true"})
+    month = re.search(r'<input id="f-mois"[^>]*>', right.text).group(0)
+    assert 'hx-swap-oob="true"' in month and "aria-invalid" not in month
+    assert 'aria-describedby="aide-mois"' in month
+    assert re.search(r'<div id="zone-erreur-filtres" hx-swap-oob="true">\s*</div>', right.text)
+    assert 'id="erreur-filtres"' not in right.text

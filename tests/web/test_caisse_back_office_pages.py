@@ -187,3 +187,101 @@ async def test_an_import_above_the_cap_is_refused_before_parsing(client, sign_in
                                  files={"file": ("gros.csv", big, "text/csv")})
     assert response.status_code in (400, 413)
     assert "Kio" in response.text
+
+
+async def test_the_import_page_says_its_row_cap_and_a_longer_file_is_refused_whole(client,
+                                                                                  sign_in):
+    from ppas.domain.beneficiary_import import IMPORT_MAX_ROWS
+
+    assert IMPORT_MAX_ROWS <= 2_000  # what finishes within a request (bench/import_rows.py)
+    csrf = await sign_in(client, (await _agent()).login, PASSWORD)
+    page = html.unescape((await client.get("/caisse/import")).text).replace("\u202f", " ")
+    assert "2 000 lignes de données au plus" in page
+    start = secrets.randbelow(10**7)
+    rows = "".join(f"03{start + i:08d};NOM;Prénom\r\n" for i in range(IMPORT_MAX_ROWS + 1))
+    body = ("numero_dossier;nom;prenom\r\n" + rows).encode()
+    refused = await client.post("/caisse/import", data={"csrf_token": csrf},
+                                files={"file": ("long.csv", body, "text/csv")})
+    assert refused.status_code == 400
+    text = html.unescape(refused.text).replace("\u202f", " ")
+    assert "dépasse 2 000 lignes de données" in text and "découpez-le" in text
+    assert not await Beneficiary.filter(file_number=f"03{start:08d}").exists()
+
+
+async def test_the_plan_form_offers_every_convention_not_only_the_first_page(client, sign_in,
+                                                                             app):
+    code = secrets.choice("ABCDEFGHJK") + secrets.choice("LMNPQRSTUV")
+    agent = await _agent(code)
+    partner = await Partner.create(caisse_id=agent.caisse_id, structure_id=f"{secrets.randbelow(10**8):08d}",
+                                   name="Aide aux nombreuses conventions")
+    count = app.state.settings.max_page_size + 2  # more than one page of the list
+    await Convention.bulk_create([
+        Convention(partner=partner, number=f"N{code}-{i:05d}", prestation_code="001",
+                   hourly_rate=Decimal("21.30"), valid_from=date(2025, 1, 1))
+        for i in range(count)])
+    csrf = await sign_in(client, agent.login, PASSWORD)
+    number = f"03{secrets.randbelow(10**8):08d}"
+    made = await client.post("/caisse/beneficiaires/nouveau", data={
+        "csrf_token": csrf, "fileNumber": number, "lastName": "Durand", "firstName": "Léa"})
+    assert made.status_code == 303
+    form = await client.get(made.headers["location"].split("?")[0] + "/prises-en-charge/nouvelle")
+    assert form.status_code == 200
+    offered = re.findall(r'<option value="\d+"[^>]*>[^<]*— (N\w\w-\d+) ', form.text)
+    assert len(offered) == count and f"N{code}-{count - 1:05d}" in offered
+
+
+async def test_the_beneficiaries_pager_shows_a_bounded_window(client, sign_in, app):
+    code = secrets.choice("ABCDEFGHJK") + secrets.choice("WXYZ")
+    agent = await _agent(code)
+    size = app.state.settings.page_size
+    await Beneficiary.bulk_create([
+        Beneficiary(caisse_id=agent.caisse_id, file_number=f"{i:010d}", last_name=f"NOM{i:05d}",
+                    first_name="Léa") for i in range(size * 10)])
+    await sign_in(client, agent.login, PASSWORD)
+    page = await client.get("/caisse/beneficiaires?page=5")
+    nav = re.search(r'<nav class="pagination"[^>]*>(.*?)</nav>', page.text, re.S).group(1)
+    links = [("*" if "aria-current" in attrs else "") + text
+             for attrs, text in re.findall(r"<a ([^>]*)>([^<]*)</a>", nav)]
+    assert links == ["Page précédente", "Page 1", "Page 3", "Page 4", "*Page 5", "Page 6",
+                     "Page 7", "Page 10 (dernière)", "Page suivante"]
+    assert 'href="/caisse/beneficiaires?page=10"' in nav
+    searched = await client.get("/caisse/beneficiaires?q=NOM0&page=2")
+    nav = re.search(r"<nav class=\"pagination\"[^>]*>(.*?)</nav>", searched.text, re.S)
+    assert nav and "q=NOM0" in nav.group(1), searched.text[-3000:]
+
+
+async def test_notifying_a_plan_asks_for_confirmation_on_a_page_first(client, sign_in):
+    agent = await _agent()
+    convention = await _convention()
+    csrf = await sign_in(client, agent.login, PASSWORD)
+    person = await Beneficiary.create(caisse_id=agent.caisse_id, file_number=_number(),
+                                      last_name="CONFIRME", first_name="Léa")
+    plan = await CarePlan.create(beneficiary=person, partner_id=convention.partner_id,
+                                 convention=convention, hours_per_month=Decimal("10"),
+                                 hourly_rate=Decimal("21.30"), participation=Decimal("2"),
+                                 start_date=date(2026, 1, 1))
+    page = await client.get(f"/caisse/beneficiaires/{person.id}")
+    # « Notifier » on the beneficiary's page is a link to a confirmation page, not a POST.
+    assert f'action="/caisse/prises-en-charge/{plan.id}/notifier"' not in page.text
+    assert f'href="/caisse/prises-en-charge/{plan.id}/notifier"' in page.text
+    confirm = await client.get(f"/caisse/prises-en-charge/{plan.id}/notifier")
+    assert confirm.status_code == 200
+    text = html.unescape(confirm.text)
+    assert "facturables" in text and "ne se modifie plus" in text
+    assert f'<form method="post" action="/caisse/prises-en-charge/{plan.id}/notifier">' \
+        in confirm.text
+    assert "Confirmer la notification" in text and "Ne pas notifier" in text
+    await plan.refresh_from_db()
+    assert plan.notified_at is None  # looking at the page notifies nothing
+    done = await client.post(f"/caisse/prises-en-charge/{plan.id}/notifier",
+                             data={"csrf_token": csrf})
+    assert done.status_code == 303
+    await plan.refresh_from_db()
+    assert plan.notified_at is not None
+    after = html.unescape((await client.get(f"/caisse/prises-en-charge/{plan.id}/notifier")).text)
+    assert "déjà notifiée" in after and "Confirmer la notification" not in after
+    other = await _agent("04")
+    await client.post("/deconnexion", headers={"X-CSRF-Token": client.cookies.get("csrf", "")})
+    client.cookies.clear()
+    await sign_in(client, other.login, PASSWORD)
+    assert (await client.get(f"/caisse/prises-en-charge/{plan.id}/notifier")).status_code == 404

@@ -43,12 +43,18 @@ async def test_an_agent_sees_a_failed_job_and_relaunches_it(client, sign_in):
     assert f'action="/caisse/taches/{job.id}/relancer?etat=failed"' in page.text
     assert '<option value="failed" selected>En échec</option>' in page.text
 
-    done = await client.post(f"/caisse/taches/{job.id}/relancer?etat=failed",
-                             data={"csrf_token": token})
+    posted = await client.post(f"/caisse/taches/{job.id}/relancer?etat=failed",
+                               data={"csrf_token": token})
+    # POST/redirect/GET: the answer is a redirect; the list it leads to says what was done
+    # and takes the focus (reloading it posts nothing again).
+    assert posted.status_code == 303
+    assert posted.headers["location"] == f"/caisse/taches?etat=failed&relancee={job.id}"
+    done = await client.get(posted.headers["location"])
     assert done.status_code == 200
     text = plain(done.text)
-    assert f"Tâche n° {job.id} « {job.kind} » relancée" in text
+    assert f"Tâche n° {job.id} relancée" in text
     assert 'role="status" tabindex="-1" autofocus' in done.text
+    assert "relancée" not in plain((await client.get("/caisse/taches?relancee=abc")).text)
     await job.refresh_from_db()
     assert (job.state, job.attempts, job.finished_at) == (JobState.QUEUED, 0, None)
     assert job.run_at <= datetime.now(timezone.utc)

@@ -2,8 +2,10 @@
 
 The API other services use:
 
-* `await enqueue(kind, payload, *, run_at=None, key=None, max_attempts=5, now=None)` inside
-  the use case's transaction; a job with the same `key` already there: nothing is written.
+* `await enqueue(kind, payload, *, run_at=None, key=None, max_attempts=5, now=None,
+  caisse_id=None)` inside the use case's transaction; a job with the same `key` already
+  there: nothing is written. `caisse_id`: the caisse whose work it is (only its agents see
+  and retry it); None for the portal's own work, seen by every caisse.
 * `@job_handler("kind", label="Libellé en français")` on
   `async def handler(payload: dict, context: JobContext)`; `context.now()`,
   `context.settings`, `context.attempt`. Handlers must be idempotent (they may run again).

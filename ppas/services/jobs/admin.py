@@ -1,12 +1,14 @@
 """The caisse's view of the background jobs: list them, retry a failed one.
 
-Jobs are the portal's own work (mail, integration, payment runs…), shared by every caisse:
-any caisse agent or admin sees them all; partners never do.
+The portal's own work (mail, integration…) has no caisse: every caisse's agents and admins
+see it. A caisse's work (a payment run…) carries its caisse: only that caisse's agents see or
+retry it; another caisse's job is NOT_FOUND, like a missing one. Partners never see jobs.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -22,12 +24,17 @@ STATE_WORDS = {JobState.QUEUED: "en attente", JobState.RUNNING: "en cours",
                JobState.DONE: "terminée"}
 
 
+def _visible(caisse_id: int) -> Q:
+    """The portal's jobs (no caisse) and the caisse's own."""
+    return Q(caisse_id=None) | Q(caisse_id=caisse_id)
+
+
 async def list_jobs(user: User | None, offset: int, limit: int, *,
                     state: JobState | None = None, kind: str | None = None
                     ) -> tuple[list[Job], int]:
-    """One window of the jobs, by run time (next or last run, latest first), and the total."""
-    caisse_id_of(user, CAISSE_ONLY)
-    query = Job.all()
+    """One window of the jobs the user's caisse sees (the portal's and its own), by run time
+    (next or last run, latest first), and the total."""
+    query = Job.filter(_visible(caisse_id_of(user, CAISSE_ONLY)))
     if state is not None:
         query = query.filter(state=state)
     if kind:
@@ -40,10 +47,11 @@ async def list_jobs(user: User | None, offset: int, limit: int, *,
 async def retry_job(user: User | None, job_id: str | int, *, now: datetime,
                     ip: str = "") -> Job:
     """Queue a failed job again, due now, with a fresh series of tries."""
-    caisse_id_of(user, CAISSE_ONLY)
+    caisse_id = caisse_id_of(user, CAISSE_ONLY)
     key = parse_id(str(job_id))
     async with in_transaction():
-        job = await Job.get_or_none(id=key) if key is not None else None
+        job = (await Job.filter(_visible(caisse_id), id=key).first()
+               if key is not None else None)
         if job is None:
             raise NotFound(NOT_FOUND)
         changed = await Job.filter(id=job.id, state=JobState.FAILED).update(

@@ -35,9 +35,9 @@ log = logging.getLogger("ppas.jobs")
 ERROR_CHARS = 2000
 CANDIDATES = 8  # SQLite: rows tried by one claim when others win the first ones
 SCHEDULE_EVERY = timedelta(seconds=60)  # re-arm the periodic rows (a deleted one comes back)
-HEARTBEAT_RETENTION = timedelta(days=1)
-CLOCK_SKEW = timedelta(minutes=5)
-HEARTBEAT_DURING_JOB = 30  # seconds between a busy worker's heartbeats (and lease renewals)  # what two instances' clocks may differ by  # rows of workers stopped longer ago are removed
+HEARTBEAT_RETENTION = timedelta(days=1)  # rows of workers stopped longer ago are removed
+CLOCK_SKEW = timedelta(minutes=5)  # what two instances' clocks may differ by
+HEARTBEAT_DURING_JOB = 30  # seconds between a busy worker's heartbeats (and lease renewals)
 
 
 def new_worker_id() -> str:
