@@ -23,12 +23,13 @@ from pypdf import PdfReader
 from ppas.domain.amounts import line_amount
 from ppas.domain.clock import FixedClock
 from ppas.domain.periods import PARIS, Period
-from ppas.models import Anomaly, Beneficiary, IntegratedLine, PaymentSlip
+from ppas.models import Anomaly, Beneficiary, IntegratedLine, PaymentRun, PaymentSlip
 from ppas.services import back_office, billing_forms, payments
 from ppas.services.api_tokens import create_token
 from ppas.services.errors import ErrorCode, ServiceError
 from ppas.services.jobs import run_due
-from tests.money_cycle_support import HOURS, PARTICIPATION, RATE, Structure
+from tests.conftest import sign_in_as
+from tests.money_cycle_support import HOURS, PARTICIPATION, PASSWORD, RATE, Structure
 
 APRIL, MARCH = Period(2026, 4), Period(2026, 3)
 INTEGRATION, PUBLICATION, RUN_JOB = ("integrate_due_lines", "publish_due_slips",
@@ -138,12 +139,21 @@ async def test_money_cycle_with_the_clock_moved(db, settings):
     assert paid_total == (2 * line_amount(HOURS, RATE, PARTICIPATION)
                           + line_amount(Decimal("8.50"), RATE, PARTICIPATION))
 
-    # The caisse agent starts a payment run for Tuesday 19 May.
+    # The caisse agent starts a payment run for Tuesday 19 May on « Paiements », the app
+    # running on the test's clock.
+    app = create_app(cycle, clock=clock, manage_database=False)
     clock.set(paris(5, 18, 10))
     paid_on = date(2026, 5, 19)
-    summary = await payments.start_run_for(made.agent, paid_on, clock.now(),
-                                           slip_delay_hours=cycle.slip_delay_hours)
-    assert (summary.slip_count, summary.line_count, summary.total_amount) == (1, 3, paid_total)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as agent:
+        csrf = await sign_in_as(agent, made.agent.login, PASSWORD)
+        started = await agent.post("/caisse/paiements", data={"csrf_token": csrf,
+                                                              "paidOn": paid_on.isoformat()})
+        assert started.status_code == 303, started.text
+    run = await PaymentRun.get(caisse_id=made.caisse.id)
+    assert (run.status, run.slip_count, run.line_count, run.paid_on) == ("done", 1, 3, paid_on)
+    [slip_row] = await PaymentSlip.filter(run_id=run.id)
+    assert slip_row.amount == paid_total and slip_row.partner_id == made.partner.id
     # Its safety-net job, due ten minutes later, finds it done and pays nothing twice.
     clock.advance(payments.RUN_JOB_SAFETY_DELAY + timedelta(minutes=1))
     await run_due(cycle, clock, kinds={RUN_JOB})
@@ -152,7 +162,6 @@ async def test_money_cycle_with_the_clock_moved(db, settings):
         partner_id=made.partner.id, status__in=["payable", "paid"])} == {"paid"}
 
     # The partner's software asks for its slips over GraphQL, with its API token.
-    app = create_app(cycle, clock=clock, manage_database=False)
     token = await create_token(made.admin, "Comptabilité")
     bearer = {"Authorization": f"Bearer {token.secret}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
