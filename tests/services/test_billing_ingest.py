@@ -92,6 +92,21 @@ async def test_a_valid_file_is_stored_whole_with_its_lines(provider):
     assert lines[0].amount == Decimal("226.25")
 
 
+async def test_a_file_is_sent_at_the_instant_of_the_one_clock(provider):
+    # Integration counts its business days from `uploaded_at`: it must be the `now` the
+    # caller passed (the application's clock), not the database's or the system's time.
+    sent = now() - timedelta(days=3, minutes=7)
+    kept = billing_xml(provider, [ligne(1, provider.numbers[0])])
+    accepted = await billing_ingest.submit_file(provider.user, as_file(kept),
+                                                provider.amd_name(), now=sent, max_bytes=CAP)
+    refused = await billing_ingest.submit_file(provider.user, as_file(b"<x/>"), "mauvais.xml",
+                                               now=sent, max_bytes=CAP)
+    assert (accepted.status, refused.status) == ("accepted", "refused")
+    for report in (accepted, refused):
+        row = await BillingFile.get(id=report.file_id)
+        assert row.uploaded_at == sent == report.uploaded_at
+
+
 async def test_comments_and_processing_instructions_inside_a_line_are_harmless(provider):
     line = ligne(1, provider.numbers[0]).replace(
         "<nom>", "<!-- saisie du 3 --><?vendor x?><nom>")

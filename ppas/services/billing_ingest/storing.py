@@ -192,7 +192,7 @@ async def _consume(worker: _Worker, report: IngestReport, uploader: _Uploader, c
                     partner_id=uploader.partner.id, convention_id=header.convention_id,
                     uploaded_by_id=getattr(user, "id", None), name=report.name,
                     sha256="", content=b"", status=FileStatus.ACCEPTED, period=header.period,
-                    idempotency_key=key, using_db=conn)
+                    idempotency_key=key, uploaded_at=now, using_db=conn)
                 file_id = report.file_id = row.id
                 line_sql = _insert_sql(conn, "billing_line", LINE_COLUMNS)
                 anomaly_sql = _insert_sql(conn, "anomaly", _ANOMALY_COLUMNS)
@@ -281,7 +281,7 @@ async def _refuse(report: IngestReport, refused: _Refused, uploader: _Uploader,
         row = await BillingFile.create(
             partner_id=uploader.partner.id, uploaded_by_id=getattr(user, "id", None),
             name=report.name[:64], sha256=digest, content=b"", status=FileStatus.REFUSED,
-            period=None, idempotency_key=key, using_db=conn)
+            period=None, idempotency_key=key, uploaded_at=now, using_db=conn)
         await Anomaly.create(code=refused.code, phase=AnomalyPhase.BILLING, file=row,
                              message=refused.message, using_db=conn)
         await audit.record("billing_file.refused", actor=user, object_type="billing_file",
