@@ -15,9 +15,6 @@ from ppas.models.billing_form import BillingForm, FormLine, FormStatus
 from ppas.models.caisse import Caisse
 from ppas.models.captcha import SpentCaptcha
 from ppas.models.contact import ContactMessage
-from ppas.models.integration import IntegratedLine, IntegrationStatus
-from ppas.models.evaluation import Evaluation, EvaluationOrder, OrderStatus
-from ppas.models.job import Job, JobState, WorkerHeartbeat
 from ppas.models.evaluation import (
     ConflictStatus,
     Evaluation,
@@ -26,6 +23,8 @@ from ppas.models.evaluation import (
     OfflinePackage,
     OrderStatus,
 )
+from ppas.models.integration import IntegratedLine, IntegrationStatus
+from ppas.models.job import Job, JobState, WorkerHeartbeat
 from ppas.models.outbox import OutboxMessage
 from ppas.models.partner import Convention, ConventionStatus, Partner, PartnerKind
 from ppas.models.payment import PaymentRun, PaymentSlip

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from ppas.models import Evaluation, EvaluationConflict, EvaluationOrder, OfflinePackage, OrderStatus, User
+from ppas.models import Evaluation, EvaluationConflict, EvaluationOrder, OfflinePackage, OrderStatus
 from ppas.services import evaluations
 from ppas.services.errors import AccessDenied, ErrorCode, FieldsRefused, ServiceError
 from tests.evaluation_support import NOW, answers, make_order, make_structure

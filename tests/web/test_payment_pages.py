@@ -6,10 +6,9 @@ import html
 import io
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from pypdf import PdfReader
 
 from ppas.domain.clock import SystemClock
