@@ -167,8 +167,11 @@ def live_server(database_url: str, db) -> Iterator[str]:
     # Development: the server speaks plain http, where Secure cookies would never come back.
     env = {**os.environ, "DATABASE_URL": database_url, "PPAS_SECRET_KEY": "test-secret",
            "PPAS_DEVELOPMENT": "1", "PPAS_JOBS": "off", **UNTHROTTLED_ENV}
+    # Its output goes to a file: the server logs a line per request, and a pipe nobody reads
+    # fills up (64 KiB) and then blocks the server in the middle of the browser tests.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen([sys.executable, "-m", "ppas", "serve", "--port", str(port)],
-                               env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -179,10 +182,16 @@ def live_server(database_url: str, db) -> Iterator[str]:
             time.sleep(0.2)
     else:
         process.kill()
-        raise RuntimeError("the server did not start: " + process.stdout.read().decode())
+        log.seek(0)
+        raise RuntimeError("the server did not start: " + log.read().decode())
     yield url
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    log.close()
 
 
 _numbers = itertools.count(1)

@@ -36,9 +36,12 @@ class RestartableServer:
         self.env.update(env)
         full_env = {**os.environ, "DATABASE_URL": self.database_url, "PPAS_SECRET_KEY": "test-secret",
                     "PPAS_DEVELOPMENT": "1", **UNTHROTTLED_ENV, **self.env}
+        # A file, not a pipe: a pipe nobody reads fills up with the request log and blocks
+        # the server.
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ppas", "serve", "--port", str(self.port)], env=full_env, cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -49,7 +52,8 @@ class RestartableServer:
             except httpx.HTTPError:
                 time.sleep(0.2)
         self.process.kill()
-        output = self.process.stdout.read().decode()
+        self.log.seek(0)
+        output = self.log.read().decode()
         self.process = None
         raise RuntimeError("the server did not start: " + output)
 

@@ -43,12 +43,22 @@ async def test_a_partner_reads_and_downloads_slips_with_the_keyboard(page, live_
                                                   replace(settings, slip_pdf_workers=1))
             published = slip
             # A second payment of the same partner, not online yet.
-            from tests.payment_support import SENT  # noqa: F401
-            from ppas.models import IntegratedLine
-            line = await IntegratedLine.filter(caisse_id=made.caisse.id).first()
+            from ppas.models import BillingLine, IntegratedLine
+            line = await IntegratedLine.filter(caisse_id=made.caisse.id,
+                                               billing_line_id__not_isnull=True).first()
+            billed = await BillingLine.get(id=line.billing_line_id)
+            # Another line of the same file (an integrated line has exactly one source).
+            again = await BillingLine.create(
+                file_id=billed.file_id, record_number=billed.record_number + 100,
+                care_plan_id=billed.care_plan_id, file_number=billed.file_number,
+                last_name=billed.last_name, first_name=billed.first_name,
+                period_start=billed.period_start, period_end=billed.period_end,
+                hours=billed.hours, hourly_rate=billed.hourly_rate,
+                participation=billed.participation, amount=billed.amount, status="accepted")
             await IntegratedLine.create(
                 caisse_id=made.caisse.id, partner_id=line.partner_id,
-                convention_id=line.convention_id, period_start=line.period_start,
+                convention_id=line.convention_id, billing_line_id=again.id,
+                period_start=line.period_start,
                 period_end=line.period_end, hours=line.hours, hourly_rate=line.hourly_rate,
                 participation=line.participation, amount=line.amount, status="payable",
                 sent_at=now, integrated_at=now)
