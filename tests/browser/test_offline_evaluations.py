@@ -2,6 +2,7 @@
 against a real server process that the tests stop and start again."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -486,6 +487,11 @@ async def test_a_synchronisation_cut_halfway_loses_nothing_and_a_replay_creates_
         await browser_sign_in(page, server.url, login)  # the evaluator's pages synchronise on load
         await expect(page.locator("#non-synchronisees")).to_have_text("1 évaluation non synchronisée",
                                                                         timeout=15000)
+        # The badge counts the first receipt before the second item goes out: wait for it.
+        for _ in range(150):
+            if len(sent) == 2 and server.process is None:
+                break
+            await asyncio.sleep(0.1)
         assert len(sent) == 2
         assert list((await received([first.id, second.id])).keys()) == [first.id]
         # Reloaded with the server still stopped: the second is still there, ready.
