@@ -361,9 +361,9 @@ async def _receive(user: User, item: Submission, now: datetime) -> Receipt:
                            "Évaluation déjà reçue : rien de nouveau.", gir=known.gir)
         kept = await EvaluationConflict.filter(client_id=client_id, content_digest=digest).first()
         if kept is not None:
-            return Receipt(item.client_id, ReceiptStatus.DUPLICATE,
-                           "Évaluation déjà reçue et gardée pour examen par la caisse.",
-                           gir=kept.gir)
+            # A replay of a kept conflict (a receipt lost on the way back) creates nothing and
+            # gets the same answer as the first time: the browser keeps showing the conflict.
+            return Receipt(item.client_id, ReceiptStatus.CONFLICT, kept.reason, gir=kept.gir)
         if known is not None:
             reason = ("Le même identifiant a déjà été reçu avec un autre contenu : cette "
                       "version est gardée pour examen par la caisse.")

@@ -117,9 +117,9 @@ async def test_the_same_uuid_with_other_content_is_a_conflict_kept_for_review(db
     assert receipt.status == Receipt.CONFLICT
     kept = await EvaluationConflict.get(client_id=sent.client_id)
     assert kept.answers["COH"] == "C" and "autre contenu" in kept.reason
-    # replaying the conflicting one creates nothing more
+    # replaying the conflicting one creates nothing more and answers as the first time
     [replay] = await evaluations.synchronise(s.evaluators[0], [changed], NOW, DAYS)
-    assert replay.status == Receipt.DUPLICATE
+    assert replay.status == Receipt.CONFLICT and replay.message == receipt.message
     assert await EvaluationConflict.filter(client_id=sent.client_id).count() == 1
 
 
