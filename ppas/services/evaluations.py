@@ -419,50 +419,48 @@ async def _why_not_accepted(user: User, order_id: int, version: int, now: dateti
 
 # ---------------------------------------------------------------- received evaluations
 
+# What a received evaluation or conflict is shown with.
+_RECEIVED_RELATED = ("order", "order__beneficiary", "order__reserved_by", "evaluator")
+
+
+def _received_by(user: User, model: type[Evaluation] | type[EvaluationConflict]):
+    """The evaluations (or conflicts) `user` may see: their caisse's for its agents, their
+    own for an evaluator; anyone else is refused."""
+    if user.role in CAISSE_ROLES:
+        return model.filter(order__beneficiary__caisse_id=user.caisse_id)
+    if user.role == Role.EVALUATOR:
+        return model.filter(evaluator_id=user.id)
+    raise AccessDenied(EVALUATORS_ONLY)
+
 
 async def list_evaluations(user: User | None, offset: int,
                            limit: int) -> tuple[list[Evaluation], int]:
     """Accepted evaluations: the caisse's, or the evaluator's own; latest first."""
     user = require_usable_account(user)
-    if user.role in CAISSE_ROLES:
-        query = Evaluation.filter(order__beneficiary__caisse_id=user.caisse_id)
-    elif user.role == Role.EVALUATOR:
-        query = Evaluation.filter(evaluator_id=user.id)
-    else:
-        raise AccessDenied(EVALUATORS_ONLY)
+    query = _received_by(user, Evaluation)
     total = await query.count()
     rows = await (query.order_by("-synchronised_at", "-id").offset(offset).limit(limit)
-                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator"))
+                  .select_related(*_RECEIVED_RELATED))
     return rows, total
 
 
 async def get_evaluation(user: User | None, evaluation_id: int) -> Evaluation | None:
     user = require_usable_account(user)
-    if user.role in CAISSE_ROLES:
-        query = Evaluation.filter(order__beneficiary__caisse_id=user.caisse_id)
-    elif user.role == Role.EVALUATOR:
-        query = Evaluation.filter(evaluator_id=user.id)
-    else:
-        raise AccessDenied(EVALUATORS_ONLY)
+    query = _received_by(user, Evaluation)
     return await (query.filter(id=evaluation_id)
-                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator").first())
+                  .select_related(*_RECEIVED_RELATED).first())
 
 
 async def list_conflicts(user: User | None, pending_only: bool, offset: int,
                          limit: int) -> tuple[list[EvaluationConflict], int]:
     """Conflicts kept for review: the caisse's (or the evaluator's own), oldest first."""
     user = require_usable_account(user)
-    if user.role in CAISSE_ROLES:
-        query = EvaluationConflict.filter(order__beneficiary__caisse_id=user.caisse_id)
-    elif user.role == Role.EVALUATOR:
-        query = EvaluationConflict.filter(evaluator_id=user.id)
-    else:
-        raise AccessDenied(EVALUATORS_ONLY)
+    query = _received_by(user, EvaluationConflict)
     if pending_only:
         query = query.filter(status=ConflictStatus.PENDING)
     total = await query.count()
     rows = await (query.order_by("received_at", "id").offset(offset).limit(limit)
-                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator"))
+                  .select_related(*_RECEIVED_RELATED))
     return rows, total
 
 
@@ -470,7 +468,7 @@ async def get_conflict(user: User | None, conflict_id: int) -> EvaluationConflic
     agent = _caisse_agent(user)
     return await (EvaluationConflict.filter(id=conflict_id,
                                             order__beneficiary__caisse_id=agent.caisse_id)
-                  .select_related("order", "order__beneficiary", "order__reserved_by", "evaluator").first())
+                  .select_related(*_RECEIVED_RELATED).first())
 
 
 async def resolve_conflict(user: User | None, conflict_id: int, accept: bool,
